@@ -1,0 +1,195 @@
+/**
+ * Every error taskweave throws is a `TaskweaveError`, with fields that name what went wrong.
+ * Failures cross process boundaries as plain records (`FailureRecord`) and come back as these classes.
+ */
+export class TaskweaveError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A flow definition is invalid: found before anything runs. */
+export class FlowDefinitionError extends TaskweaveError {
+  constructor(
+    message: string,
+    readonly flow?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class DuplicateNameError extends FlowDefinitionError {
+  constructor(
+    readonly duplicate: string,
+    flow?: string,
+  ) {
+    super(
+      `Expected every task and flow name to be unique${flow ? ` in flow \`${flow}\`` : ''}, got \`${duplicate}\` twice. Rename one of them.`,
+      flow,
+    );
+  }
+}
+
+export class DependencyCycleError extends FlowDefinitionError {
+  constructor(
+    readonly cycle: readonly string[],
+    flow?: string,
+  ) {
+    super(
+      `Expected the tasks to form a DAG, got a dependency cycle: ${cycle.join(' → ')}. Break one of these links or requires/provides pairs.`,
+      flow,
+    );
+  }
+}
+
+export interface MissingInput {
+  input: string;
+  neededBy: string;
+}
+
+export class MissingInputsError extends FlowDefinitionError {
+  constructor(
+    readonly missing: readonly MissingInput[],
+    flow?: string,
+  ) {
+    super(
+      `Expected every required input to be provided by a task or by the run's inputs, got none for: ${missing
+        .map((m) => `\`${m.input}\` (needed by \`${m.neededBy}\`)`)
+        .join(', ')}. Pass them as run inputs or add a task that provides them.`,
+      flow,
+    );
+  }
+}
+
+/** Raised by `run.result` when a run failed and was reverted. */
+export class FlowFailedError extends TaskweaveError {
+  constructor(
+    readonly runId: string,
+    readonly failures: readonly TaskFailure[],
+  ) {
+    const first = failures[0];
+    super(
+      `Run \`${runId}\` failed${first ? ` at task \`${first.task}\`: ${first.error.message}` : ''}; everything that ran was reverted.`,
+      { cause: first?.error },
+    );
+  }
+}
+
+/** A revert threw: the run ends `FAILURE` and some effects may remain. */
+export class RevertFailedError extends TaskweaveError {
+  constructor(
+    readonly runId: string,
+    readonly revertFailures: readonly TaskFailure[],
+    readonly failures: readonly TaskFailure[],
+  ) {
+    const first = revertFailures[0];
+    super(
+      `Run \`${runId}\` could not be reverted${first ? `: revert of \`${first.task}\` threw: ${first.error.message}` : ''}. Tasks it depends on were left as they are; clean up by hand or call engine.revert() after fixing the cause.`,
+      { cause: first?.error },
+    );
+  }
+}
+
+export class TaskTimeoutError extends TaskweaveError {
+  constructor(
+    readonly task: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`Task \`${task}\` did not finish within its timeoutMs of ${timeoutMs} ms; its signal was aborted.`);
+  }
+}
+
+export class CancelledError extends TaskweaveError {
+  constructor(readonly runId: string) {
+    super(`Run \`${runId}\` was cancelled; running tasks were aborted and everything that ran was reverted.`);
+  }
+}
+
+export class RunSuspendedError extends TaskweaveError {
+  constructor(readonly runId: string) {
+    super(`Run \`${runId}\` was suspended; call engine.resume('${runId}') to continue it.`);
+  }
+}
+
+export class NotSerializableError extends TaskweaveError {
+  constructor(
+    readonly path: string,
+    readonly got: string,
+    readonly task?: string,
+  ) {
+    super(
+      `Expected a JSON-serialisable value (plain objects, arrays, strings, numbers, booleans, null, undefined, Date, bigint, Map, Set)${
+        task ? ` from task \`${task}\`` : ''
+      }, got ${got} at \`${path}\`. Return plain data; keep handles and class instances out of results.`,
+    );
+  }
+}
+
+export class UnknownFlowError extends TaskweaveError {
+  constructor(
+    readonly flow: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      `Expected a flow registered with this engine, got \`${flow}\`. Known flows: ${known.length ? known.map((k) => `\`${k}\``).join(', ') : 'none'}. Pass it in createEngine({ flows }).`,
+    );
+  }
+}
+
+export class FlowVersionMismatchError extends TaskweaveError {
+  constructor(
+    readonly runId: string,
+    readonly flow: string,
+    readonly storedHash: string,
+    readonly currentHash: string,
+  ) {
+    super(
+      `Run \`${runId}\` was stored by flow \`${flow}\` with structure ${storedHash}, but this engine's \`${flow}\` compiles to ${currentHash}. The stored run was left untouched; resume it with the code that started it.`,
+    );
+  }
+}
+
+export class SnapshotCorruptError extends TaskweaveError {
+  constructor(
+    readonly runId: string,
+    readonly detail: string,
+  ) {
+    super(`Stored run \`${runId}\` is corrupt or not taskweave's: ${detail}. It was left as it is.`);
+  }
+}
+
+export class LeaseLostError extends TaskweaveError {
+  constructor(
+    readonly runId: string,
+    readonly token: number,
+    readonly currentToken?: number,
+  ) {
+    super(
+      `Run \`${runId}\` was taken over by another engine (our fencing token ${token}${currentToken !== undefined ? `, current ${currentToken}` : ''}); this engine stopped it.`,
+    );
+  }
+}
+
+export class StoreUnavailableError extends TaskweaveError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A stored write was out of order (its version was not the next one). */
+export class VersionConflictError extends TaskweaveError {
+  constructor(
+    readonly runId: string,
+    readonly expected: number,
+    readonly got: number,
+  ) {
+    super(`Run \`${runId}\`: expected to write version ${expected}, got ${got}.`);
+  }
+}
+
+/** A task's failure as the engine reports it. */
+export interface TaskFailure {
+  task: string;
+  error: Error;
+}

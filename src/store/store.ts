@@ -1,0 +1,104 @@
+/**
+ * The narrow interface every store implements (memory, Redis). A run is stored as small `meta` plus
+ * named `parts` (opaque strings the engine produces), so a write carries only the parts that changed.
+ *
+ * Every write is fenced and versioned: it names the fencing token it holds and the version it writes,
+ * and the store applies it atomically only if the token is the run's current one and the version is
+ * exactly the stored version + 1.
+ */
+
+/** Run states, as users see them on `FlowRun.status` and in stored runs. */
+export type RunStatus = 'PENDING' | 'RUNNING' | 'SUCCESS' | 'REVERTING' | 'REVERTED' | 'FAILURE' | 'SUSPENDED';
+
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'PENDING',
+  'RUNNING',
+  'SUCCESS',
+  'REVERTING',
+  'REVERTED',
+  'FAILURE',
+  'SUSPENDED',
+];
+
+/** Statuses a run does not leave by itself. */
+export const FINISHED_STATUSES: readonly RunStatus[] = ['SUCCESS', 'REVERTED', 'FAILURE'];
+
+export interface RunMeta {
+  id: string;
+  /** Flow name, as registered with engines. */
+  flow: string;
+  /** The flow's `version` string. */
+  version: string;
+  /** Structural hash of the compiled flow. */
+  hash: string;
+  status: RunStatus;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  updatedAt: number;
+  /** Who holds the run now (engine id), informational. */
+  owner?: string;
+}
+
+export interface StoredRun {
+  meta: RunMeta;
+  /** Current fencing token: every claim increments it. */
+  token: number;
+  /** Version of the last write (0 when only created). */
+  seq: number;
+  parts: Record<string, string>;
+}
+
+export interface RunWrite {
+  runId: string;
+  /** The fencing token the writer holds. */
+  token: number;
+  /** Must be the stored `seq` + 1. */
+  seq: number;
+  meta: RunMeta;
+  /** Parts added or changed. */
+  set: Record<string, string>;
+  /** Parts removed. */
+  del?: readonly string[];
+}
+
+export interface ListRunsOptions {
+  status?: RunStatus | readonly RunStatus[];
+  flow?: string;
+  /** @default 100 */
+  limit?: number;
+}
+
+export interface PurgeOptions {
+  /** Delete finished runs (SUCCESS, REVERTED, FAILURE) last updated more than this long ago. */
+  olderThanMs: number;
+  /** @default FINISHED_STATUSES */
+  status?: readonly RunStatus[];
+}
+
+export interface Store {
+  /**
+   * Create a new run owned by `owner`, with fencing token 1 and version 0.
+   * Resolves false (and changes nothing) when a run with that id exists.
+   */
+  create(meta: RunMeta, parts: Record<string, string>): Promise<boolean>;
+  /**
+   * Take a run over: increment its fencing token and return it with the stored run.
+   * Resolves undefined when there is no such run. Throws `SnapshotCorruptError` for data that is not a run.
+   */
+  claim(runId: string, owner: string): Promise<{ token: number; run: StoredRun } | undefined>;
+  /**
+   * Apply a write atomically. Throws `LeaseLostError` when `token` is not the current one and
+   * `VersionConflictError` when `seq` is not the stored version + 1; nothing is written then.
+   */
+  save(write: RunWrite): Promise<void>;
+  /** Read a run; undefined when absent; `SnapshotCorruptError` for data that is not a run. */
+  load(runId: string): Promise<StoredRun | undefined>;
+  /** Runs' metadata, newest first. */
+  list(options?: ListRunsOptions): Promise<RunMeta[]>;
+  /** Delete a run and everything stored for it. Resolves true if it existed. */
+  delete(runId: string): Promise<boolean>;
+  /** Retention: delete old finished runs; resolves the number deleted. */
+  purge(options: PurgeOptions): Promise<number>;
+  /** Idempotent; closes only what the store opened itself. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A `redis-server` process owned by a test: its own port and directory, stopped by `stop()`. */
+export interface OwnedRedis {
+  port: number;
+  url: string;
+  dir: string;
+  process: ChildProcess;
+  /** SIGKILL the server (data not in AOF is lost); `start()` it again on the same port and dir. */
+  kill(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves true when something answers PING with PONG at host:port. */
+export function pingRedis(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.connect(port, host, () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+  });
+}
+
+export async function waitForRedis(port: number, deadlineMs = 10_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    if (await pingRedis('127.0.0.1', port, 200)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`redis-server on 127.0.0.1:${port} did not answer PING within ${deadlineMs} ms`);
+}
+
+/**
+ * Start a `redis-server` on a free loopback port. Extra args are passed through,
+ * e.g. `['--appendonly', 'yes', '--appendfsync', 'always']` or `['--cluster-enabled', 'yes']`.
+ */
+export async function startRedis(args: string[] = [], port?: number): Promise<OwnedRedis> {
+  const chosen = port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), `tw-redis-${chosen}-`));
+  const launch = () =>
+    spawn(
+      'redis-server',
+      ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--daemonize', 'no', ...args],
+      { stdio: 'ignore' },
+    );
+  const owned: OwnedRedis = {
+    port: chosen,
+    url: `redis://127.0.0.1:${chosen}`,
+    dir,
+    process: launch(),
+    async kill() {
+      await killAndWait(owned.process);
+    },
+    async start() {
+      owned.process = launch();
+      await waitForRedis(chosen);
+    },
+    async stop() {
+      await killAndWait(owned.process);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await waitForRedis(chosen);
+  return owned;
+}
+
+function killAndWait(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
