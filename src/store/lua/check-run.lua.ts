@@ -1,0 +1,69 @@
+/**
+ * Lua shared by the run scripts: decide whether KEYS[1] (meta) and KEYS[2] (parts) hold a taskweave
+ * run. Interpolated into each script's text (scripts are self-contained for EVALSHA).
+ *
+ * `inspectRun(kind)` returns 'none' (no run), 'ok' (a run with integer token and seq) or a short
+ * reason why the keys hold something that is not taskweave's run.
+ */
+export const checkRunLua = `
+local function inspectRun(kind)
+  local metaType = redis.call('TYPE', KEYS[1])['ok']
+  local partsType = redis.call('TYPE', KEYS[2])['ok']
+  if partsType ~= 'none' and partsType ~= 'hash' then
+    return 'parts key holds a ' .. partsType .. ', not a hash'
+  end
+  if metaType == 'none' then
+    if partsType ~= 'none' then return 'parts exist without meta' end
+    return 'none'
+  end
+  if metaType ~= 'hash' then return 'meta key holds a ' .. metaType .. ', not a hash' end
+  local marker = redis.call('HGET', KEYS[1], 'kind')
+  if marker ~= kind then
+    return 'meta has no taskweave marker (kind is ' .. string.sub(tostring(marker), 1, 40) .. ')'
+  end
+  local token = redis.call('HGET', KEYS[1], 'token')
+  local seq = redis.call('HGET', KEYS[1], 'seq')
+  if not token or not string.match(token, '^%d+$') or not seq or not string.match(seq, '^%d+$') then
+    return 'meta token or seq is not a non-negative integer'
+  end
+  return 'ok'
+end
+
+-- HSET/HDEL in chunks: unpack() of a few thousand arguments overflows Lua's C stack.
+local function hsetPairs(key, from, count)
+  local done = 0
+  while done < count do
+    local n = math.min(500, count - done)
+    local args = {}
+    for i = 0, n - 1 do
+      local at = from + 2 * (done + i)
+      args[#args + 1] = ARGV[at]
+      args[#args + 1] = ARGV[at + 1]
+    end
+    redis.call('HSET', key, unpack(args))
+    done = done + n
+  end
+end
+
+local function hdelNames(key, from, count)
+  local done = 0
+  while done < count do
+    local n = math.min(1000, count - done)
+    local args = {}
+    for i = 0, n - 1 do args[#args + 1] = ARGV[from + done + i] end
+    redis.call('HDEL', key, unpack(args))
+    done = done + n
+  end
+end
+
+-- The meta block (8 ARGV from 'at'): flow, version, hash, status, createdAt, updatedAt, hasOwner, owner.
+local function writeMeta(key, at)
+  redis.call('HSET', key, 'flow', ARGV[at], 'version', ARGV[at + 1], 'hash', ARGV[at + 2],
+    'status', ARGV[at + 3], 'createdAt', ARGV[at + 4], 'updatedAt', ARGV[at + 5])
+  if ARGV[at + 6] == '1' then
+    redis.call('HSET', key, 'owner', ARGV[at + 7])
+  else
+    redis.call('HDEL', key, 'owner')
+  end
+end
+`;

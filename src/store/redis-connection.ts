@@ -1,0 +1,144 @@
+import { Cluster, Redis } from 'ioredis';
+import { SnapshotCorruptError, StoreUnavailableError, TaskweaveError } from '../errors.js';
+import { claimRun } from './lua/claimRun-2.lua.js';
+import { createRun } from './lua/createRun-2.lua.js';
+import { deleteRun } from './lua/deleteRun-2.lua.js';
+import { loadRun } from './lua/loadRun-2.lua.js';
+import { pruneIndex } from './lua/pruneIndex-1.lua.js';
+import { saveRun } from './lua/saveRun-2.lua.js';
+
+/**
+ * The store's hold on Redis: the client (its own, opened from a URL, or the caller's), the scripts
+ * defined on it, and `call()`, which turns outages into `StoreUnavailableError` after a deadline.
+ */
+
+export type RedisClient = Redis | Cluster;
+
+const SCRIPTS = [createRun, claimRun, loadRun, saveRun, deleteRun, pruneIndex];
+export type ScriptName = (typeof SCRIPTS)[number]['name'];
+
+/** Prefixed so defining them on a caller's client cannot clash with the caller's own commands. */
+const commandName = (name: ScriptName) => `taskweave_${name}`;
+
+/** Replies that mean "not now", not "no": retried until the deadline. */
+const TRANSIENT_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY )/;
+
+export interface RedisConnection {
+  readonly client: RedisClient;
+  /** Run a script on `keys` (all of one run, or one index key). */
+  script(name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<unknown>;
+  /**
+   * Run `command` against Redis, retrying connection failures and transient replies with backoff;
+   * reject with `StoreUnavailableError` once `unavailableDeadlineMs` has passed. `WRONGTYPE` replies
+   * become `SnapshotCorruptError` for `runId`.
+   */
+  call<T>(what: string, runId: string | undefined, command: (client: RedisClient) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function openRedis(redis: string | RedisClient, deadlineMs: number): RedisConnection {
+  const owned = typeof redis === 'string';
+  const client: RedisClient = owned
+    ? new Redis(redis, {
+        // Commands wait for the reconnection; `call()` alone decides when to give up.
+        maxRetriesPerRequest: null,
+        retryStrategy: (times) => Math.min(50 * times, 1000),
+      })
+    : redis;
+  // An owned client's errors surface through the commands; without a listener ioredis logs each one.
+  if (owned) client.on('error', () => {});
+  for (const script of SCRIPTS) {
+    client.defineCommand(commandName(script.name), { numberOfKeys: script.numberOfKeys, lua: script.lua });
+  }
+  let closed = false;
+
+  const call = async <T>(
+    what: string,
+    runId: string | undefined,
+    command: (c: RedisClient) => Promise<T>,
+  ) => {
+    if (closed)
+      throw new TaskweaveError(`Expected an open store, got one that was closed (while trying to ${what}).`);
+    const deadline = Date.now() + deadlineMs;
+    let lastError: unknown;
+    for (let attempt = 0; ; attempt++) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw unavailable(what, runId, deadlineMs, lastError);
+      try {
+        return await withinDeadline(command(client), left);
+      } catch (error) {
+        if (error === DEADLINE) throw unavailable(what, runId, deadlineMs, lastError);
+        if (isReply(error)) {
+          const message = String((error as Error).message);
+          if (runId !== undefined && message.startsWith('WRONGTYPE')) {
+            throw new SnapshotCorruptError(runId, 'a key of the run holds the wrong Redis type');
+          }
+          if (!TRANSIENT_REPLY.test(message)) throw error;
+        }
+        lastError = error;
+        // A client someone closed will not come back: waiting for the deadline would only delay.
+        if (client.status === 'end' || closed) throw unavailable(what, runId, deadlineMs, error);
+        await sleep(Math.min(25 * 2 ** attempt, 500, Math.max(0, deadline - Date.now())));
+      }
+    }
+  };
+
+  return {
+    client,
+    call,
+    script(name, keys, args) {
+      const run = (client as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[
+        commandName(name)
+      ];
+      if (!run)
+        throw new TaskweaveError(`Expected script ${name} to be defined on the Redis client, got none.`);
+      return run.call(client, ...keys, ...args);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (!owned) return;
+      if (client.status === 'ready') {
+        await client.quit().catch(() => client.disconnect());
+      } else {
+        client.disconnect();
+      }
+    },
+  };
+}
+
+/** Is this a Redis error reply (as opposed to a connection failure)? */
+function isReply(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError';
+}
+
+function unavailable(what: string, runId: string | undefined, deadlineMs: number, cause: unknown) {
+  const reason = cause instanceof Error ? `: ${cause.message}` : '';
+  return new StoreUnavailableError(
+    `Redis did not answer (${what}${runId === undefined ? '' : ` of run \`${runId}\``}) within unavailableDeadlineMs of ${deadlineMs} ms${reason}. A write may or may not have been applied; retrying the same write is safe.`,
+    { cause },
+  );
+}
+
+const DEADLINE = Symbol('deadline');
+
+function withinDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  // The command may still settle after we gave up: keep its rejection from going unhandled.
+  promise.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(DEADLINE), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Duck-typed so two copies of ioredis in one app still work. */
+export function isRedisClient(value: unknown): value is RedisClient {
+  if (value instanceof Redis || value instanceof Cluster) return true;
+  const candidate = value as { defineCommand?: unknown; status?: unknown } | null;
+  return typeof candidate?.defineCommand === 'function' && typeof candidate.status === 'string';
+}

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { SnapshotCorruptError } from '../errors.js';
+import { RUN_STATUSES, type RunMeta, type RunStatus, type StoredRun } from './store.js';
+
+/**
+ * How a run is laid out in Redis, and the checks that turn what Redis holds back into a `StoredRun`.
+ *
+ * - `{<prefix>:<runId>}:meta`  hash: kind, flow, version, hash, status, token, seq, createdAt,
+ *   updatedAt, owner?, write (digest of the last applied write)
+ * - `{<prefix>:<runId>}:parts` hash: part name → string
+ * - `<prefix>:idx:<STATUS>`    sorted set: runId scored by updatedAt (best-effort, re-checked on read)
+ *
+ * The hash tag keeps a run's two keys on one Cluster slot, so its scripts may touch both.
+ */
+
+/** Marks a meta hash as taskweave's, version 1 of the layout. Anything else there is foreign data. */
+export const RUN_KIND = 'tw:run:1';
+
+export interface RunKeys {
+  meta: string;
+  parts: string;
+}
+
+export function runKeys(prefix: string, runId: string): RunKeys {
+  const tag = `{${prefix}:${runId}}`;
+  return { meta: `${tag}:meta`, parts: `${tag}:parts` };
+}
+
+export function indexKey(prefix: string, status: RunStatus): string {
+  return `${prefix}:idx:${status}`;
+}
+
+/** The 8-value meta block every writing script takes (see `writeMeta` in check-run.lua.ts). */
+export function metaArgs(meta: RunMeta): string[] {
+  return [
+    meta.flow,
+    meta.version,
+    meta.hash,
+    meta.status,
+    String(meta.createdAt),
+    String(meta.updatedAt),
+    meta.owner === undefined ? '0' : '1',
+    meta.owner ?? '',
+  ];
+}
+
+export function pairArgs(runId: string, parts: Record<string, string>): string[] {
+  const args: string[] = [];
+  for (const [name, value] of Object.entries(parts)) {
+    if (typeof value !== 'string') {
+      throw new TypeError(
+        `Expected part \`${name}\` of run \`${runId}\` to be a string, got \`${String(value)}\` (${typeof value})`,
+      );
+    }
+    args.push(name, value);
+  }
+  return args;
+}
+
+/**
+ * Digest of a write's content. Stored with the write, it lets a script recognise an exact replay
+ * (a save retried after its first attempt timed out but was applied) instead of calling it a conflict.
+ */
+export function writeDigest(args: readonly string[]): string {
+  const hash = createHash('sha1');
+  for (const arg of args) hash.update(`${arg.length}:`).update(arg);
+  return hash.digest('hex');
+}
+
+/** Flat `HGETALL` reply → record. */
+export function fieldsOf(flat: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!Array.isArray(flat)) return out;
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
+  return out;
+}
+
+const STATUSES: ReadonlySet<string> = new Set(RUN_STATUSES);
+
+/** Meta fields → `RunMeta`; throws `SnapshotCorruptError` naming the first bad field. */
+export function decodeMeta(runId: string, fields: Record<string, string | null | undefined>): RunMeta {
+  const corrupt = (detail: string) => new SnapshotCorruptError(runId, detail);
+  if (fields.kind !== RUN_KIND)
+    throw corrupt(`meta has no taskweave marker (kind is ${String(fields.kind)})`);
+  const { flow, version, hash, status } = fields;
+  if (typeof flow !== 'string' || typeof hash !== 'string') throw corrupt('meta has no flow name or hash');
+  if (typeof version !== 'string') throw corrupt('meta has no flow version');
+  if (typeof status !== 'string' || !STATUSES.has(status))
+    throw corrupt(`meta status \`${String(status)}\` is unknown`);
+  const createdAt = Number(fields.createdAt);
+  const updatedAt = Number(fields.updatedAt);
+  if (!Number.isFinite(createdAt) || !Number.isFinite(updatedAt))
+    throw corrupt('meta timestamps are not numbers');
+  const meta: RunMeta = { id: runId, flow, version, hash, status: status as RunStatus, createdAt, updatedAt };
+  if (typeof fields.owner === 'string') meta.owner = fields.owner;
+  return meta;
+}
+
+/** A script's `metaFields, partFields` pair → `StoredRun`. */
+export function decodeRun(runId: string, metaFlat: unknown, partsFlat: unknown): StoredRun {
+  const fields = fieldsOf(metaFlat);
+  const meta = decodeMeta(runId, fields);
+  const token = Number(fields.token);
+  const seq = Number(fields.seq);
+  if (!Number.isSafeInteger(token) || !Number.isSafeInteger(seq)) {
+    throw new SnapshotCorruptError(runId, 'meta token or seq is not an integer');
+  }
+  return { meta, token, seq, parts: fieldsOf(partsFlat) };
+}

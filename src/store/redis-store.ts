@@ -1,0 +1,243 @@
+import type { Cluster, Redis } from 'ioredis';
+import { LeaseLostError, SnapshotCorruptError, VersionConflictError } from '../errors.js';
+import { isRedisClient, openRedis } from './redis-connection.js';
+import { decodeRun, metaArgs, pairArgs, RUN_KIND, runKeys, writeDigest } from './redis-run-fields.js';
+import { StatusIndex } from './redis-status-index.js';
+import {
+  FINISHED_STATUSES,
+  type ListRunsOptions,
+  type PurgeOptions,
+  RUN_STATUSES,
+  type RunMeta,
+  type RunStatus,
+  type RunWrite,
+  type Store,
+  type StoredRun,
+} from './store.js';
+
+export interface RedisStoreOptions {
+  /**
+   * Where runs are stored: a `redis://` or `rediss://` URL, for which the store opens its own client
+   * and closes it in `close()`, or an ioredis `Redis` or `Cluster` client, which is left open.
+   * Passwords, ACL users and TLS go in the URL (`rediss://user:secret@host:6380/0`) or in the client
+   * you build (`new Cluster(nodes, { redisOptions: { tls: {} } })`).
+   */
+  redis: string | Redis | Cluster;
+  /**
+   * Key prefix; a run's keys are `{<prefix>:<runId>}:meta` and `…:parts`, indexes `<prefix>:idx:<STATUS>`.
+   * @default 'tw'
+   */
+  prefix?: string;
+  /**
+   * How long a command may wait for an unavailable Redis (reconnecting, loading, cluster down) before
+   * it rejects with `StoreUnavailableError`.
+   * @default 30_000
+   */
+  unavailableDeadlineMs?: number;
+}
+
+/**
+ * A `Store` in Redis or Redis Cluster. Each run is a meta hash and a parts hash under one hash tag;
+ * every change to a run is one Lua script that checks the fencing token, the version and that the keys
+ * hold taskweave's data, and writes only the parts that changed.
+ *
+ * Errors: a stale token → `LeaseLostError`; a version that is not the next → `VersionConflictError`;
+ * keys holding anything else → `SnapshotCorruptError` for that run only; Redis unreachable for
+ * `unavailableDeadlineMs` → `StoreUnavailableError` (retrying the same write afterwards is safe: an
+ * exact replay of the last applied write resolves without writing again).
+ *
+ * @example
+ * const store = redisStore({ redis: 'redis://127.0.0.1:6379', prefix: 'prod' });
+ * const engine = createEngine({ store, flows: [bootServer] });
+ * // later
+ * await store.close();
+ */
+export function redisStore(options: RedisStoreOptions): Store {
+  const { redis, prefix, unavailableDeadlineMs } = validate(options);
+  const connection = openRedis(redis, unavailableDeadlineMs);
+  const index = new StatusIndex(connection, prefix);
+
+  const runScript = (
+    what: string,
+    runId: string,
+    name: Parameters<typeof connection.script>[0],
+    args: string[],
+  ) => {
+    const keys = runKeys(prefix, runId);
+    return connection.call(what, runId, () =>
+      connection.script(name, [keys.meta, keys.parts], args),
+    ) as Promise<unknown[]>;
+  };
+
+  return {
+    async create(meta: RunMeta, parts: Record<string, string>) {
+      checkRunId(meta.id);
+      const content = [...metaArgs(meta), ...pairArgs(meta.id, parts)];
+      const digest = writeDigest(['create', ...content]);
+      const args = [
+        RUN_KIND,
+        digest,
+        ...content.slice(0, 8),
+        String((content.length - 8) / 2),
+        ...content.slice(8),
+      ];
+      const reply = await runScript('create run', meta.id, 'createRun', args);
+      if (reply[0] !== 'OK') return false;
+      await index.update(meta);
+      return true;
+    },
+
+    async claim(runId: string, owner: string) {
+      checkRunId(runId);
+      const reply = await runScript('claim run', runId, 'claimRun', [RUN_KIND, owner]);
+      if (reply[0] === 'NONE') return undefined;
+      if (reply[0] === 'CORRUPT') throw new SnapshotCorruptError(runId, String(reply[1]));
+      const run = decodeRun(runId, reply[2], reply[3]);
+      return { token: run.token, run };
+    },
+
+    async save(write: RunWrite) {
+      checkRunId(write.runId);
+      const set = pairArgs(write.runId, write.set);
+      const del = [...(write.del ?? [])];
+      const head = [String(write.token), String(write.seq)];
+      const block = metaArgs(write.meta);
+      const digest = writeDigest([...head, ...block, String(set.length), ...set, ...del]);
+      const args = [
+        RUN_KIND,
+        ...head,
+        digest,
+        ...block,
+        String(set.length / 2),
+        String(del.length),
+        ...set,
+        ...del,
+      ];
+      const reply = await runScript('save run', write.runId, 'saveRun', args);
+      const meta = { ...write.meta, id: write.runId };
+      switch (reply[0]) {
+        case 'OK':
+          return index.update(meta, { status: String(reply[1]), updatedAt: Number(reply[2]) });
+        case 'REPLAY':
+          return index.update(meta);
+        case 'LEASE':
+          throw new LeaseLostError(write.runId, write.token, reply[1] == null ? undefined : Number(reply[1]));
+        case 'VERSION':
+          throw new VersionConflictError(write.runId, Number(reply[1]) + 1, write.seq);
+        default:
+          throw new SnapshotCorruptError(write.runId, String(reply[1]));
+      }
+    },
+
+    async load(runId: string): Promise<StoredRun | undefined> {
+      checkRunId(runId);
+      const reply = await runScript('load run', runId, 'loadRun', [RUN_KIND]);
+      if (reply[0] === 'NONE') return undefined;
+      if (reply[0] === 'CORRUPT') throw new SnapshotCorruptError(runId, String(reply[1]));
+      return decodeRun(runId, reply[1], reply[2]);
+    },
+
+    async list(options: ListRunsOptions = {}) {
+      const statuses = options.status === undefined ? RUN_STATUSES : [options.status].flat();
+      for (const status of statuses) checkStatus(status);
+      const limit = options.limit ?? 100;
+      if (!Number.isInteger(limit) || limit < 1) {
+        throw new TypeError(
+          `Expected \`limit\` to be an integer from 1 and up, got \`${limit}\` (${typeof limit})`,
+        );
+      }
+      return index.list([...new Set(statuses)], options.flow, limit);
+    },
+
+    async delete(runId: string) {
+      checkRunId(runId);
+      const reply = await runScript('delete run', runId, 'deleteRun', [RUN_KIND, '', '']);
+      if (reply[0] === 'CORRUPT') throw new SnapshotCorruptError(runId, String(reply[1]));
+      await index.forget(runId);
+      return reply[0] === 'OK';
+    },
+
+    async purge(options: PurgeOptions) {
+      const olderThanMs = options?.olderThanMs;
+      if (typeof olderThanMs !== 'number' || !(olderThanMs >= 0)) {
+        throw new TypeError(
+          `Expected \`olderThanMs\` to be a number from 0 and up, got \`${olderThanMs}\` (${typeof olderThanMs})`,
+        );
+      }
+      const statuses = options.status ?? FINISHED_STATUSES;
+      for (const status of statuses) checkStatus(status);
+      const before = Date.now() - olderThanMs;
+      const page = 200;
+      let deleted = 0;
+      for (const status of new Set(statuses)) {
+        // `kept` counts entries left in place (corrupt runs, stale scores), so the next page skips them.
+        let kept = 0;
+        for (;;) {
+          const ids = await index.older(status, before, kept, page);
+          for (const runId of ids) {
+            const reply = await runScript('purge run', runId, 'deleteRun', [
+              RUN_KIND,
+              status,
+              String(before),
+            ]);
+            if (reply[0] === 'OK') {
+              deleted += 1;
+              await index.forget(runId);
+            } else if (reply[0] === 'NONE' || (reply[0] === 'SKIP' && reply[1] !== status)) {
+              await index.prune(status, runId, before);
+            } else {
+              kept += 1;
+            }
+          }
+          if (ids.length < page) break;
+        }
+      }
+      return deleted;
+    },
+
+    close: () => connection.close(),
+  };
+}
+
+function validate(options: RedisStoreOptions): Required<RedisStoreOptions> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected \`options\` to be an object, got \`${options}\` (${typeof options})`);
+  }
+  const { redis, prefix = 'tw', unavailableDeadlineMs = 30_000 } = options;
+  if (typeof redis === 'string' ? !/^rediss?:\/\/./.test(redis) : !isRedisClient(redis)) {
+    throw new TypeError(
+      `Expected \`redis\` to be a redis:// or rediss:// URL or an ioredis Redis or Cluster client, got \`${String(redis)}\` (${typeof redis})`,
+    );
+  }
+  if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
+    throw new TypeError(
+      `Expected \`prefix\` to be a non-empty string without { or }, got \`${String(prefix)}\` (${typeof prefix})`,
+    );
+  }
+  if (
+    typeof unavailableDeadlineMs !== 'number' ||
+    !Number.isFinite(unavailableDeadlineMs) ||
+    unavailableDeadlineMs < 1
+  ) {
+    throw new TypeError(
+      `Expected \`unavailableDeadlineMs\` to be a number from 1 and up, got \`${unavailableDeadlineMs}\` (${typeof unavailableDeadlineMs})`,
+    );
+  }
+  return { redis, prefix, unavailableDeadlineMs };
+}
+
+function checkRunId(runId: unknown): void {
+  if (typeof runId !== 'string' || runId.length === 0) {
+    throw new TypeError(
+      `Expected \`runId\` to be a non-empty string, got \`${String(runId)}\` (${typeof runId})`,
+    );
+  }
+}
+
+function checkStatus(status: unknown): asserts status is RunStatus {
+  if (!(RUN_STATUSES as readonly unknown[]).includes(status)) {
+    throw new TypeError(
+      `Expected \`status\` to be one of ${RUN_STATUSES.join(', ')}, got \`${String(status)}\` (${typeof status})`,
+    );
+  }
+}

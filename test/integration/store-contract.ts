@@ -1,0 +1,219 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LeaseLostError, VersionConflictError } from '../../src/errors.js';
+import type { RunMeta, RunWrite, Store } from '../../src/store/store.js';
+
+/**
+ * The behaviour every `Store` must have, run against each implementation (memory, Redis, Redis Cluster).
+ * `makeStore` gives a fresh, empty store per test and a `cleanup` that removes what it stored.
+ */
+export interface StoreUnderTest {
+  store: Store;
+  cleanup: () => Promise<void>;
+}
+
+const HOUR = 3_600_000;
+
+type MetaChange = { [K in keyof RunMeta]?: RunMeta[K] | undefined };
+
+export function meta(id: string, overrides: Partial<RunMeta> = {}): RunMeta {
+  const now = Date.now();
+  return {
+    id,
+    flow: 'boot',
+    version: '1',
+    hash: 'h1',
+    status: 'PENDING',
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+}
+
+export function describeStoreContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  describe(`Store contract: ${name}`, () => {
+    let subject: StoreUnderTest;
+    let store: Store;
+    beforeEach(async () => {
+      subject = await makeStore();
+      store = subject.store;
+    });
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    /** Create, claim, and return a writer that saves the next version with the run's token. */
+    async function started(id: string, parts: Record<string, string> = {}, overrides: Partial<RunMeta> = {}) {
+      expect(await store.create(meta(id, overrides), parts)).toBe(true);
+      const claimed = await store.claim(id, 'engine-a');
+      if (!claimed) throw new Error('claim returned undefined');
+      let seq = 0;
+      return {
+        token: claimed.token,
+        write(change: Omit<Partial<RunWrite>, 'meta'> & { meta?: MetaChange } = {}): RunWrite {
+          seq += 1;
+          const next: RunMeta = meta(id, { owner: 'engine-a', ...overrides });
+          Object.assign(next, change.meta);
+          if (next.owner === undefined) delete next.owner;
+          return { runId: id, token: claimed.token, seq, set: {}, ...change, meta: next };
+        },
+      };
+    }
+
+    it('creates a run with token 1 and version 0, and refuses a second create of the same id', async () => {
+      const first = meta('r1', { owner: 'engine-a' });
+      expect(await store.create(first, { a: '1', b: 'β' })).toBe(true);
+      expect(await store.create(meta('r1', { flow: 'other' }), { c: '3' })).toBe(false);
+      const run = await store.load('r1');
+      expect(run).toEqual({ meta: first, token: 1, seq: 0, parts: { a: '1', b: 'β' } });
+    });
+
+    it('loads and claims nothing for an absent run', async () => {
+      expect(await store.load('absent')).toBeUndefined();
+      expect(await store.claim('absent', 'engine-a')).toBeUndefined();
+    });
+
+    it('claim increments the token, records the owner and returns the whole run', async () => {
+      await store.create(meta('r1'), { snapshot: '{"value":"a"}' });
+      const a = await store.claim('r1', 'engine-a');
+      const b = await store.claim('r1', 'engine-b');
+      expect(a?.token).toBe(2);
+      expect(a?.run.token).toBe(2);
+      expect(a?.run.meta.owner).toBe('engine-a');
+      expect(a?.run.parts).toEqual({ snapshot: '{"value":"a"}' });
+      expect(b?.token).toBe(3);
+      expect(b?.run.meta.owner).toBe('engine-b');
+      expect((await store.load('r1'))?.token).toBe(3);
+    });
+
+    it('applies a write: meta, parts set and deleted, version', async () => {
+      const run = await started('r1', { keep: 'k', change: 'old', drop: 'x' });
+      await store.save(
+        run.write({ meta: { status: 'RUNNING' }, set: { change: 'new', add: '' }, del: ['drop'] }),
+      );
+      const loaded = await store.load('r1');
+      expect(loaded?.seq).toBe(1);
+      expect(loaded?.meta.status).toBe('RUNNING');
+      expect(loaded?.parts).toEqual({ keep: 'k', change: 'new', add: '' });
+      await store.save(
+        run.write({ meta: { status: 'SUCCESS', owner: undefined }, set: {}, del: ['add', 'never'] }),
+      );
+      const last = await store.load('r1');
+      expect(last?.seq).toBe(2);
+      expect(last?.meta.status).toBe('SUCCESS');
+      expect(last?.meta.owner).toBeUndefined();
+      expect(last?.parts).toEqual({ keep: 'k', change: 'new' });
+    });
+
+    it('rejects a stale token with LeaseLostError and writes nothing', async () => {
+      const run = await started('r1', { a: '1' });
+      await store.claim('r1', 'engine-b');
+      const before = await store.load('r1');
+      const error = await store.save(run.write({ set: { a: 'stale' } })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LeaseLostError);
+      expect(error).toMatchObject({ runId: 'r1', token: run.token, currentToken: run.token + 1 });
+      expect(await store.load('r1')).toEqual(before);
+    });
+
+    it('rejects a write to a run that does not exist with LeaseLostError', async () => {
+      const write: RunWrite = { runId: 'ghost', token: 1, seq: 1, meta: meta('ghost'), set: { a: '1' } };
+      await expect(store.save(write)).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await store.load('ghost')).toBeUndefined();
+    });
+
+    it('rejects an out-of-order version with VersionConflictError and writes nothing', async () => {
+      const run = await started('r1', { a: '1' });
+      await store.save(run.write({ set: { a: '2' } }));
+      const before = await store.load('r1');
+      for (const seq of [0, 1, 3, 10]) {
+        const write = { ...run.write({ set: { a: `wrong ${seq}` }, meta: { status: 'FAILURE' } }), seq };
+        const error = await store.save(write).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(VersionConflictError);
+        expect(error).toMatchObject({ runId: 'r1', expected: 2, got: seq });
+      }
+      expect(await store.load('r1')).toEqual(before);
+    });
+
+    it('lists runs newest first, by status, flow and limit', async () => {
+      const now = Date.now();
+      await store.create(meta('old', { status: 'SUCCESS', updatedAt: now - 3000 }), {});
+      await store.create(meta('mid', { status: 'RUNNING', flow: 'deploy', updatedAt: now - 2000 }), {});
+      await store.create(meta('new', { status: 'RUNNING', updatedAt: now - 1000 }), {});
+      await store.create(meta('newest', { status: 'FAILURE', flow: 'deploy', updatedAt: now }), {});
+      const ids = (metas: RunMeta[]) => metas.map((m) => m.id);
+      expect(ids(await store.list())).toEqual(['newest', 'new', 'mid', 'old']);
+      expect(ids(await store.list({ status: 'RUNNING' }))).toEqual(['new', 'mid']);
+      expect(ids(await store.list({ status: ['SUCCESS', 'FAILURE'] }))).toEqual(['newest', 'old']);
+      expect(ids(await store.list({ flow: 'deploy' }))).toEqual(['newest', 'mid']);
+      expect(ids(await store.list({ flow: 'deploy', status: 'RUNNING' }))).toEqual(['mid']);
+      expect(ids(await store.list({ limit: 2 }))).toEqual(['newest', 'new']);
+      expect(ids(await store.list({ flow: 'deploy', limit: 1 }))).toEqual(['newest']);
+      expect(await store.list({ status: 'SUSPENDED' })).toEqual([]);
+      expect((await store.list({ status: 'SUCCESS' }))[0]).toEqual(
+        meta('old', { status: 'SUCCESS', updatedAt: now - 3000, createdAt: expect.any(Number) }),
+      );
+    });
+
+    it('lists a run under its latest status only', async () => {
+      const run = await started('r1', {}, { status: 'RUNNING' });
+      await store.save(run.write({ meta: { status: 'SUCCESS', updatedAt: Date.now() + 1 } }));
+      expect((await store.list({ status: 'RUNNING' })).map((m) => m.id)).toEqual([]);
+      expect((await store.list({ status: 'SUCCESS' })).map((m) => m.id)).toEqual(['r1']);
+      expect((await store.list()).map((m) => m.id)).toEqual(['r1']);
+    });
+
+    it('lists past a limit of more runs than one page', async () => {
+      const now = Date.now();
+      for (let i = 0; i < 130; i++) {
+        await store.create(meta(`r${i}`, { status: i % 2 ? 'SUCCESS' : 'RUNNING', updatedAt: now - i }), {});
+      }
+      const listed = await store.list({ limit: 120 });
+      expect(listed.map((m) => m.id)).toEqual(Array.from({ length: 120 }, (_, i) => `r${i}`));
+      expect(await store.list()).toHaveLength(100);
+    });
+
+    it('deletes a run and everything stored for it', async () => {
+      await store.create(meta('r1', { status: 'SUCCESS' }), { a: '1' });
+      await store.create(meta('r2'), { a: '2' });
+      expect(await store.delete('r1')).toBe(true);
+      expect(await store.load('r1')).toBeUndefined();
+      expect(await store.claim('r1', 'engine-a')).toBeUndefined();
+      expect((await store.list()).map((m) => m.id)).toEqual(['r2']);
+      expect(await store.delete('r1')).toBe(false);
+      expect(await store.create(meta('r1'), {})).toBe(true);
+      expect((await store.load('r1'))?.parts).toEqual({});
+    });
+
+    it('purges finished runs older than the given age, by status', async () => {
+      const now = Date.now();
+      await store.create(meta('old-success', { status: 'SUCCESS', updatedAt: now - 3 * HOUR }), {});
+      await store.create(meta('old-failure', { status: 'FAILURE', updatedAt: now - 3 * HOUR }), {});
+      await store.create(meta('old-reverted', { status: 'REVERTED', updatedAt: now - 3 * HOUR }), {});
+      await store.create(meta('old-running', { status: 'RUNNING', updatedAt: now - 3 * HOUR }), {});
+      await store.create(meta('new-success', { status: 'SUCCESS', updatedAt: now - 1000 }), {});
+      expect(await store.purge({ olderThanMs: 2 * HOUR, status: ['FAILURE'] })).toBe(1);
+      expect(await store.load('old-failure')).toBeUndefined();
+      expect(await store.purge({ olderThanMs: 2 * HOUR })).toBe(2);
+      const left = (await store.list()).map((m) => m.id).sort();
+      expect(left).toEqual(['new-success', 'old-running']);
+      expect(await store.purge({ olderThanMs: 2 * HOUR })).toBe(0);
+      expect(await store.purge({ olderThanMs: 0, status: ['SUCCESS', 'RUNNING'] })).toBe(2);
+      expect(await store.list()).toEqual([]);
+    });
+
+    it('keeps parts byte for byte', async () => {
+      const parts = {
+        json: JSON.stringify({ a: [1, null, 'x'] }),
+        unicode: 'žluťoučký 🐎',
+        empty: '',
+        big: 'x'.repeat(100_000),
+      };
+      await store.create(meta('r1'), parts);
+      expect((await store.load('r1'))?.parts).toEqual(parts);
+    });
+
+    it('closes idempotently', async () => {
+      await store.close();
+      await store.close();
+    });
+  });
+}
