@@ -100,7 +100,18 @@ export class StatusIndex {
 
   /** The run's meta if the entry is current; undefined (and the entry pruned) if stale or not a run. */
   private async check(entry: Entry): Promise<RunMeta | undefined> {
-    const names = ['kind', 'flow', 'version', 'hash', 'status', 'createdAt', 'updatedAt', 'owner'] as const;
+    const names = [
+      'kind',
+      'flow',
+      'version',
+      'hash',
+      'status',
+      'createdAt',
+      'updatedAt',
+      'owner',
+      'token',
+      'seq',
+    ] as const;
     let values: (string | null)[];
     try {
       values = await this.redis.call('list runs', entry.runId, (client) =>
@@ -119,6 +130,7 @@ export class StatusIndex {
     if (fields.kind !== RUN_KIND) return undefined;
     let meta: RunMeta;
     try {
+      if (!INTEGER.test(fields.token ?? '') || !INTEGER.test(fields.seq ?? '')) return undefined;
       meta = decodeMeta(entry.runId, fields);
     } catch {
       return undefined; // corrupt runs are reported by load/claim, not by listing
@@ -130,6 +142,8 @@ export class StatusIndex {
     return meta;
   }
 }
+
+const INTEGER = /^\d+$/;
 
 interface Entry {
   runId: string;

@@ -1,8 +1,10 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LeaseLostError, SnapshotCorruptError, VersionConflictError } from '../../src/errors.js';
 import { redisStore } from '../../src/store/redis-store.js';
+import type { RunWrite, Store } from '../../src/store/store.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
-import { describeStoreContract } from './store-contract.js';
+import { describeStoreContract, meta } from './store-contract.js';
 
 let admin: Redis;
 beforeAll(() => {
@@ -22,4 +24,174 @@ describeStoreContract('redisStore (URL, own client)', async () => {
       await cleanPrefix(admin, prefix);
     },
   };
+});
+
+describe('redisStore on Redis', () => {
+  let prefix: string;
+  let client: Redis;
+  let store: Store;
+  beforeEach(() => {
+    prefix = testPrefix('redis');
+    client = newRedis();
+    store = redisStore({ redis: client, prefix });
+  });
+  afterEach(async () => {
+    await store.close();
+    await client.quit();
+    await cleanPrefix(admin, prefix);
+  });
+
+  const keys = (runId: string) => ({
+    meta: `{${prefix}:${runId}}:meta`,
+    parts: `{${prefix}:${runId}}:parts`,
+  });
+
+  it('validates its options with messages that say what was expected and what was got', () => {
+    expect(() => redisStore({ redis: client, prefix: '' })).toThrow(
+      'Expected `prefix` to be a non-empty string without { or }, got `` (string)',
+    );
+    expect(() => redisStore({ redis: 'localhost:6379' })).toThrow(
+      'Expected `redis` to be a redis:// or rediss:// URL or an ioredis Redis or Cluster client, got `localhost:6379` (string)',
+    );
+    expect(() => redisStore({ redis: client, unavailableDeadlineMs: 0 })).toThrow(
+      'Expected `unavailableDeadlineMs` to be a number from 1 and up, got `0` (number)',
+    );
+    expect(() => redisStore({ redis: {} as Redis })).toThrow(TypeError);
+  });
+
+  it('keeps a run under one hash tag, marked as taskweave data', async () => {
+    await store.create(meta('r1', { owner: 'engine-a' }), { a: '1' });
+    expect(await admin.hgetall(keys('r1').meta)).toMatchObject({
+      kind: 'tw:run:1',
+      flow: 'boot',
+      token: '1',
+      seq: '0',
+      owner: 'engine-a',
+    });
+    expect(await admin.hgetall(keys('r1').parts)).toEqual({ a: '1' });
+    expect(await admin.zscore(`${prefix}:idx:PENDING`, 'r1')).not.toBeNull();
+  });
+
+  describe('foreign or corrupt data gives SnapshotCorruptError for that run only', () => {
+    const cases: [string, (id: string) => Promise<unknown>][] = [
+      ['a string where the meta hash should be', (id) => admin.set(keys(id).meta, 'hello')],
+      ['a meta hash without the marker', (id) => admin.hdel(keys(id).meta, 'kind')],
+      ['a garbage token', (id) => admin.hset(keys(id).meta, 'token', 'NaN')],
+      [
+        'a list where the parts hash should be',
+        (id) => admin.del(keys(id).parts).then(() => admin.rpush(keys(id).parts, 'x')),
+      ],
+      ['an unknown status', (id) => admin.hset(keys(id).meta, 'status', 'EXPLODED')],
+    ];
+    for (const [what, corrupt] of cases) {
+      it(what, async () => {
+        await store.create(meta('good'), { a: '1' });
+        await store.create(meta('bad', { status: 'RUNNING' }), { a: '1' });
+        await corrupt('bad');
+        const dump = async () => [await admin.dump(keys('bad').meta), await admin.dump(keys('bad').parts)];
+        const before = await dump();
+        const write: RunWrite = { runId: 'bad', token: 1, seq: 1, meta: meta('bad'), set: { a: '2' } };
+        const isCorruptStatus = what === 'an unknown status';
+        if (!isCorruptStatus) {
+          // The scripts see the keys are not a run before touching them.
+          await expect(store.claim('bad', 'engine-a')).rejects.toBeInstanceOf(SnapshotCorruptError);
+          await expect(store.save(write)).rejects.toBeInstanceOf(SnapshotCorruptError);
+          await expect(store.delete('bad')).rejects.toBeInstanceOf(SnapshotCorruptError);
+        }
+        await expect(store.load('bad')).rejects.toThrow(SnapshotCorruptError);
+        await expect(store.load('bad')).rejects.toMatchObject({ runId: 'bad' });
+        if (!isCorruptStatus) expect(await dump()).toEqual(before);
+        expect(await store.create(meta('bad'), {})).toBe(false);
+        // The other run is untouched and still works.
+        const claimed = await store.claim('good', 'engine-a');
+        await store.save({
+          runId: 'good',
+          token: claimed!.token,
+          seq: 1,
+          meta: meta('good'),
+          set: { a: '2' },
+        });
+        expect((await store.load('good'))?.parts).toEqual({ a: '2' });
+        // list() reads meta only: runs whose meta is not a run are left out.
+        const listed = (await store.list()).map((m) => m.id);
+        expect(listed).toContain('good');
+        if (!what.includes('parts')) expect(listed).toEqual(['good']);
+      });
+    }
+  });
+
+  it('gives distinct, increasing tokens to concurrent claims from two stores; only the latest may write', async () => {
+    const other = redisStore({ redis: REDIS_URL, prefix });
+    try {
+      await store.create(meta('r1'), {});
+      const claims = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).claim('r1', `engine-${i}`)),
+      );
+      const tokens = claims.map((c) => c!.token).sort((a, b) => a - b);
+      expect(tokens).toEqual(Array.from({ length: 10 }, (_, i) => i + 2));
+      const latest = Math.max(...tokens);
+      const write = (token: number): RunWrite => ({
+        runId: 'r1',
+        token,
+        seq: 1,
+        meta: meta('r1'),
+        set: { who: String(token) },
+      });
+      const results = await Promise.allSettled(tokens.map((t, i) => (i % 2 ? other : store).save(write(t))));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const r of results) {
+        if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(LeaseLostError);
+      }
+      expect((await other.load('r1'))?.parts).toEqual({ who: String(latest) });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('sends only the changed part: saving 1 of 1,000 parts writes a few hundred bytes, not the run', async () => {
+    const parts = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`task-${i}`, 'x'.repeat(1000)]));
+    await store.create(meta('big'), parts);
+    const claimed = await store.claim('big', 'engine-a');
+    const save = (seq: number, value: string) =>
+      store.save({ runId: 'big', token: claimed!.token, seq, meta: meta('big'), set: { 'task-7': value } });
+    await save(1, 'warm up'); // loads the script (EVAL once, EVALSHA afterwards)
+    const socket = (client as unknown as { stream: { bytesWritten: number } }).stream;
+    const sent = socket.bytesWritten;
+    await save(2, 'done');
+    const bytes = socket.bytesWritten - sent;
+    // The run holds ~1 MB; the save plus its index update must stay far below one part per task.
+    expect(bytes).toBeLessThan(1500);
+    expect(await admin.hlen(keys('big').parts)).toBe(1000);
+    expect(await admin.hget(keys('big').parts, 'task-7')).toBe('done');
+    expect(await admin.hget(keys('big').parts, 'task-8')).toBe('x'.repeat(1000));
+  });
+
+  it('treats an exact replay of the last write as applied, any other write at that version as a conflict', async () => {
+    await store.create(meta('r1'), {});
+    const claimed = await store.claim('r1', 'engine-a');
+    const write: RunWrite = { runId: 'r1', token: claimed!.token, seq: 1, meta: meta('r1'), set: { a: '1' } };
+    await store.save(write);
+    await store.save({ ...write, set: { ...write.set } });
+    await expect(store.save({ ...write, set: { a: 'other' } })).rejects.toBeInstanceOf(VersionConflictError);
+    expect(await store.load('r1')).toMatchObject({ seq: 1, parts: { a: '1' } });
+  });
+
+  it('drops and prunes status index entries that no longer match the run', async () => {
+    const now = Date.now();
+    await store.create(meta('r1', { status: 'SUCCESS', updatedAt: now }), {});
+    await admin.zadd(`${prefix}:idx:RUNNING`, now - 10, 'r1'); // left over by a lost index update
+    await admin.zadd(`${prefix}:idx:RUNNING`, now - 10, 'gone'); // a run deleted without its index entry
+    expect((await store.list({ status: 'RUNNING' })).map((m) => m.id)).toEqual([]);
+    expect(await admin.zcard(`${prefix}:idx:RUNNING`)).toBe(0);
+    expect((await store.list()).map((m) => m.id)).toEqual(['r1']);
+  });
+
+  it('leaves a client it was given open, and closes one it opened', async () => {
+    const own = redisStore({ redis: REDIS_URL, prefix });
+    await own.create(meta('r1'), {});
+    await own.close();
+    await expect(own.load('r1')).rejects.toThrow('Expected an open store, got one that was closed');
+    await store.close();
+    expect(await client.ping()).toBe('PONG');
+  });
 });
