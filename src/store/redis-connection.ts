@@ -63,11 +63,11 @@ export function openRedis(redis: string | RedisClient, deadlineMs: number): Redi
     let lastError: unknown;
     for (let attempt = 0; ; attempt++) {
       const left = deadline - Date.now();
-      if (left <= 0) throw unavailable(what, runId, deadlineMs, lastError);
+      if (left <= 0) throw unavailable(what, runId, deadlineMs, lastError ?? client.status);
       try {
         return await withinDeadline(command(client), left);
       } catch (error) {
-        if (error === DEADLINE) throw unavailable(what, runId, deadlineMs, lastError);
+        if (error === DEADLINE) throw unavailable(what, runId, deadlineMs, lastError ?? client.status);
         if (isReply(error)) {
           const message = String((error as Error).message);
           if (runId !== undefined && message.startsWith('WRONGTYPE')) {
@@ -77,7 +77,12 @@ export function openRedis(redis: string | RedisClient, deadlineMs: number): Redi
         }
         lastError = error;
         // A client someone closed will not come back: waiting for the deadline would only delay.
-        if (client.status === 'end' || closed) throw unavailable(what, runId, deadlineMs, error);
+        if (client.status === 'end' || closed) {
+          throw new StoreUnavailableError(
+            `Redis client was closed by its owner (${what}${runId === undefined ? '' : ` of run \`${runId}\``}): ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
         await sleep(Math.min(25 * 2 ** attempt, 500, Math.max(0, deadline - Date.now())));
       }
     }
@@ -112,11 +117,12 @@ function isReply(error: unknown): boolean {
   return error instanceof Error && error.name === 'ReplyError';
 }
 
+/** `cause` is the last error seen, or the client's status when commands just waited. */
 function unavailable(what: string, runId: string | undefined, deadlineMs: number, cause: unknown) {
-  const reason = cause instanceof Error ? `: ${cause.message}` : '';
+  const reason = cause instanceof Error ? `: ${cause.message}` : ` (the client is ${String(cause)})`;
   return new StoreUnavailableError(
     `Redis did not answer (${what}${runId === undefined ? '' : ` of run \`${runId}\``}) within unavailableDeadlineMs of ${deadlineMs} ms${reason}. A write may or may not have been applied; retrying the same write is safe.`,
-    { cause },
+    cause instanceof Error ? { cause } : {},
   );
 }
 

@@ -73,7 +73,11 @@ export function redisStore(options: RedisStoreOptions): Store {
     async create(meta: RunMeta, parts: Record<string, string>) {
       checkRunId(meta.id);
       const content = [...metaArgs(meta), ...pairArgs(meta.id, parts)];
-      const digest = writeDigest(['create', ...content]);
+      // Timestamps are left out: a create retried with a rebuilt meta is still the same create.
+      const digest = writeDigest([
+        'create',
+        ...content.filter((_, i) => i !== CREATED_AT && i !== UPDATED_AT),
+      ]);
       const args = [
         RUN_KIND,
         digest,
@@ -102,7 +106,14 @@ export function redisStore(options: RedisStoreOptions): Store {
       const del = [...(write.del ?? [])];
       const head = [String(write.token), String(write.seq)];
       const block = metaArgs(write.meta);
-      const digest = writeDigest([...head, ...block, String(set.length), ...set, ...del]);
+      // updatedAt is left out: a retry rebuilt a moment later is still the same write.
+      const digest = writeDigest([
+        ...head,
+        ...block.filter((_, i) => i !== UPDATED_AT),
+        String(set.length),
+        ...set,
+        ...del,
+      ]);
       const args = [
         RUN_KIND,
         ...head,
@@ -198,6 +209,10 @@ export function redisStore(options: RedisStoreOptions): Store {
     close: () => connection.close(),
   };
 }
+
+/** Positions of createdAt and updatedAt in `metaArgs`. */
+const CREATED_AT = 4;
+const UPDATED_AT = 5;
 
 function validate(options: RedisStoreOptions): Required<RedisStoreOptions> {
   if (typeof options !== 'object' || options === null) {

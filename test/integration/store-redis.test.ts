@@ -1,6 +1,11 @@
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LeaseLostError, SnapshotCorruptError, VersionConflictError } from '../../src/errors.js';
+import {
+  LeaseLostError,
+  SnapshotCorruptError,
+  StoreUnavailableError,
+  VersionConflictError,
+} from '../../src/errors.js';
 import { redisStore } from '../../src/store/redis-store.js';
 import type { RunWrite, Store } from '../../src/store/store.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
@@ -184,6 +189,16 @@ describe('redisStore on Redis', () => {
     expect((await store.list({ status: 'RUNNING' })).map((m) => m.id)).toEqual([]);
     expect(await admin.zcard(`${prefix}:idx:RUNNING`)).toBe(0);
     expect((await store.list()).map((m) => m.id)).toEqual(['r1']);
+  });
+
+  it('reports a client closed by its owner as unavailable at once, not after the deadline', async () => {
+    const closing = newRedis();
+    const onClosed = redisStore({ redis: closing, prefix });
+    await closing.quit();
+    const began = Date.now();
+    await expect(onClosed.load('r1')).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - began).toBeLessThan(1000);
+    await onClosed.close();
   });
 
   it('leaves a client it was given open, and closes one it opened', async () => {
