@@ -1,0 +1,42 @@
+import { TaskweaveError } from '../src/errors.js';
+
+/** A lifecycle table is inconsistent: found when the machine is built, before anything runs. */
+export class LifecycleDefinitionError extends TaskweaveError {
+  constructor(
+    readonly lifecycle: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Expected a consistent lifecycle table for \`${lifecycle}\`, got: ${problems.join('; ')}.`);
+  }
+}
+
+/** An event the resource's current state does not allow (the table has no such transition). */
+export class LifecycleEventError extends TaskweaveError {
+  constructor(
+    readonly resourceId: string,
+    readonly state: string,
+    readonly event: string,
+    readonly allowed: readonly string[],
+  ) {
+    super(
+      `Resource \`${resourceId}\` is \`${state}\`, which does not accept \`${event}\`. Allowed now: ${
+        allowed.length
+          ? allowed.map((e) => `\`${e}\``).join(', ')
+          : 'nothing (wait for the action in progress)'
+      }.`,
+    );
+  }
+}
+
+/** The runner was stopped (or its store failed) while someone was waiting on it. */
+export class LifecycleStoppedError extends TaskweaveError {
+  constructor(
+    readonly resourceId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Lifecycle runner for \`${resourceId}\` stopped; its last saved snapshot is in the store and a new runner continues from it.`,
+      options,
+    );
+  }
+}
