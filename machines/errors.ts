@@ -22,7 +22,7 @@ export class LifecycleEventError extends TaskweaveError {
       `Resource \`${resourceId}\` is \`${state}\`, which does not accept \`${event}\`. Allowed now: ${
         allowed.length
           ? allowed.map((e) => `\`${e}\``).join(', ')
-          : 'nothing (wait for the action in progress)'
+          : 'nothing (an action is running, or the resource is gone)'
       }.`,
     );
   }

@@ -173,7 +173,7 @@ describe('runLifecycle', () => {
     await run.settled();
     await run.send({ type: 'STOP' });
     await expect(run.send({ type: 'START' })).rejects.toThrow(
-      'Allowed now: nothing (wait for the action in progress).',
+      'Allowed now: nothing (an action is running, or the resource is gone).',
     );
     await run.stop();
   });
