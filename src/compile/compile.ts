@@ -1,0 +1,266 @@
+import { enqueueActions, setup } from 'xstate';
+import type { Flow } from '../flow/types.js';
+import { toFailureRecord, type FailureRecord } from '../store/failure-record.js';
+import { NotSerializableError } from '../errors.js';
+import { decodeValue } from '../store/codec.js';
+import { buildFlowGraph, type FlowGraph } from './flow-graph.js';
+import { structuralHash } from './hash.js';
+import { initialContext, type RunContext, type RunInput } from './run-context.js';
+import { createScheduler, type Scheduler, type Step } from './scheduler.js';
+import { createTaskActors, type ExecuteInput, type RevertInput, type TaskHooks } from './task-actors.js';
+import type { TaskState } from './task-states.js';
+
+/** Emitted by the run actor on every task state change (`actor.on('task', ...)`). */
+export interface TaskStateEvent {
+  type: 'task';
+  task: string;
+  state: TaskState;
+  attempt: number;
+}
+
+type TaskEventKind = 'done' | 'retry' | 'failed' | 'slept' | 'aborted' | 'reverted' | 'revertFailed';
+type RunEventKind = 'start' | 'suspend' | 'resume' | 'cancel' | 'rollback';
+
+export interface CompiledFlow {
+  flow: Flow;
+  graph: FlowGraph;
+  /** Structural hash: stored with each run, checked on resume. */
+  hash: string;
+  scheduler: Scheduler;
+  /** The XState v5 machine that runs the flow: one region per task, actors invoked by name. */
+  machine: ReturnType<typeof buildMachine>;
+}
+
+const cache = new WeakMap<Flow, CompiledFlow>();
+
+/**
+ * Compile a flow into an XState v5 machine. The same flow object always gives the same compiled
+ * machine (cached); `machine` is what engines run (they only `.provide()` their hooks).
+ *
+ * @example
+ * const { machine } = compile(bootServer);
+ * createActor(machine, { input: { runId: 'r1', inputs: { network: 'n1' } } }).start();
+ */
+export function compile(flow: Flow): CompiledFlow {
+  let compiled = cache.get(flow);
+  if (!compiled) {
+    const graph = buildFlowGraph(flow);
+    const scheduler = createScheduler(graph);
+    compiled = { flow, graph, hash: structuralHash(graph), scheduler, machine: buildMachine(graph, scheduler) };
+    cache.set(flow, compiled);
+  }
+  return compiled;
+}
+
+/** The machine with the engine's hooks (durability barrier, progress) in its task actors. */
+export function machineWithHooks(compiled: CompiledFlow, hooks: TaskHooks) {
+  return compiled.machine.provide({ actors: createTaskActors(compiled.graph, hooks) });
+}
+
+function buildMachine(graph: FlowGraph, scheduler: Scheduler) {
+  const taskNames = graph.tasks.map((t) => t.name);
+  const scopeNames = [...graph.scopes.keys()];
+
+  const flush = (
+    draft: RunContext,
+    step: Step,
+    enqueue: { assign: (c: RunContext) => void; raise: (e: { type: string }) => void; emit: (e: TaskStateEvent) => void },
+  ) => {
+    enqueue.assign(draft);
+    for (const type of step.raise) enqueue.raise({ type });
+    for (const change of step.changed) enqueue.emit({ type: 'task', ...change });
+  };
+
+  const retryDelay = (name: string, attempt: number) => {
+    const { backoffMs, factor, maxBackoffMs } = graph.byName.get(name)!.task.retry;
+    return Math.min(maxBackoffMs, backoffMs * factor ** (attempt - 1));
+  };
+
+  return setup({
+    types: {
+      context: {} as RunContext,
+      input: {} as RunInput,
+      events: {} as { type: string; output?: unknown; error?: unknown },
+      emitted: {} as TaskStateEvent,
+    },
+    actors: createTaskActors(graph),
+    guards: {
+      /** Attempts are left and the error is one a new attempt can fix. */
+      canRetry: ({ context, event }, params: { task: string }) => {
+        const rec = context.tasks[params.task]!;
+        const node = graph.byName.get(params.task)!;
+        return (
+          context.phase === 'run' &&
+          !context.suspended &&
+          rec.a < node.task.retry.attempts &&
+          !(event.error instanceof NotSerializableError)
+        );
+      },
+    },
+    actions: {
+      /** A task's actor finished or its state was forced: update the context and schedule what follows. */
+      onTask: enqueueActions(({ context, event, enqueue }, params: { task: string; kind: TaskEventKind }) => {
+        const draft: RunContext = { ...context };
+        const step: Step = { raise: [], changed: [] };
+        const { task } = params;
+        const rec = draft.tasks[task]!;
+        const node = graph.byName.get(task)!;
+        switch (params.kind) {
+          case 'done':
+            rec.r = event.output;
+            delete rec.f;
+            scheduler.setState(draft, task, 'SUCCESS', step);
+            scheduler.schedule(draft, draft.phase === 'run' ? node.dependents : [task], step);
+            break;
+          case 'retry':
+            rec.f = toFailureRecord(event.error);
+            rec.at = Date.now() + retryDelay(task, rec.a);
+            scheduler.setState(draft, task, 'RETRYING', step);
+            rec.a += 1;
+            break;
+          case 'slept':
+            delete rec.at;
+            scheduler.setState(draft, task, 'RUNNING', step);
+            break;
+          case 'failed': {
+            const failure = toFailureRecord(event.error);
+            rec.f = failure;
+            draft.failures = [...draft.failures, { task, failure }];
+            scheduler.setState(draft, task, 'FAILURE', step);
+            scheduler.onFailure(draft, task, step);
+            scheduler.schedule(draft, [task], step);
+            break;
+          }
+          case 'aborted':
+            // The scheduler already recorded FAILURE when it raised ABORT; nothing more to do.
+            return;
+          case 'reverted':
+            scheduler.setState(draft, task, 'REVERTED', step);
+            scheduler.schedule(draft, node.deps, step);
+            break;
+          case 'revertFailed': {
+            const failure = toFailureRecord(event.error);
+            rec.f = failure;
+            draft.revertFailures = [...draft.revertFailures, { task, failure }];
+            scheduler.setState(draft, task, 'REVERT_FAILURE', step);
+            scheduler.schedule(draft, [], step);
+            break;
+          }
+        }
+        flush(draft, step, enqueue);
+      }),
+      /** Run-level commands: start, suspend, resume (also after rehydration), cancel, rollback. */
+      onRun: enqueueActions(({ context, enqueue }, params: { kind: RunEventKind }) => {
+        const draft: RunContext = { ...context };
+        const step: Step = { raise: [], changed: [] };
+        const finished = draft.status === 'SUCCESS' || draft.status === 'REVERTED' || draft.status === 'FAILURE';
+        switch (params.kind) {
+          case 'start':
+            scheduler.schedule(draft, 'all', step);
+            break;
+          case 'suspend':
+            if (finished) return;
+            draft.suspended = true;
+            scheduler.schedule(draft, [], step);
+            break;
+          case 'resume':
+            if (finished) return;
+            draft.suspended = false;
+            draft.status = draft.phase === 'revert' ? 'REVERTING' : 'RUNNING';
+            scheduler.schedule(draft, 'all', step);
+            break;
+          case 'cancel':
+            if (finished) return;
+            draft.suspended = false;
+            scheduler.cancel(draft, step);
+            break;
+          case 'rollback':
+            if (draft.status === 'REVERTED') return;
+            scheduler.rollback(draft, step);
+            break;
+        }
+        flush(draft, step, enqueue);
+      }),
+    },
+  }).createMachine({
+    id: graph.name,
+    type: 'parallel',
+    context: ({ input }) => initialContext(taskNames, scopeNames, input),
+    entry: { type: 'onRun', params: { kind: 'start' } },
+    on: {
+      SUSPEND: { actions: { type: 'onRun', params: { kind: 'suspend' } } },
+      RESUME: { actions: { type: 'onRun', params: { kind: 'resume' } } },
+      CANCEL: { actions: { type: 'onRun', params: { kind: 'cancel' } } },
+      ROLLBACK: { actions: { type: 'onRun', params: { kind: 'rollback' } } },
+    },
+    states: Object.fromEntries(graph.tasks.map((node) => [node.name, taskRegion(node.name, scheduler)])),
+  });
+}
+
+function taskRegion(task: string, scheduler: Scheduler) {
+  const on = (kind: TaskEventKind) => ({ type: 'onTask' as const, params: { task, kind } });
+  return {
+    initial: 'PENDING',
+    states: {
+      PENDING: { on: { [`START.${task}`]: 'RUNNING', [`IGNORE.${task}`]: 'IGNORED' } },
+      RUNNING: {
+        invoke: {
+          id: `execute:${task}`,
+          src: 'execute' as const,
+          input: ({ context }: { context: RunContext }): ExecuteInput => ({
+            runId: context.runId,
+            task,
+            attempt: context.tasks[task]!.a,
+            idempotencyKey: scheduler.key(context, task),
+            args: scheduler.args(context, task),
+          }),
+          onDone: { target: 'SUCCESS', actions: on('done') },
+          onError: [
+            { guard: { type: 'canRetry' as const, params: { task } }, target: 'RETRYING', actions: on('retry') },
+            { target: 'FAILURE', actions: on('failed') },
+          ],
+        },
+        on: { [`ABORT.${task}`]: { target: 'FAILURE', actions: on('aborted') } },
+      },
+      RETRYING: {
+        invoke: {
+          id: `sleep:${task}`,
+          src: 'sleepUntil' as const,
+          input: ({ context }: { context: RunContext }) => ({ until: context.tasks[task]!.at ?? 0 }),
+          onDone: { target: 'RUNNING', actions: on('slept') },
+        },
+        on: { [`ABORT.${task}`]: { target: 'FAILURE', actions: on('aborted') } },
+      },
+      SUCCESS: { on: { [`REVERT.${task}`]: 'REVERTING', [`RESET.${task}`]: 'PENDING' } },
+      FAILURE: { on: { [`REVERT.${task}`]: 'REVERTING', [`RESET.${task}`]: 'PENDING' } },
+      REVERTING: {
+        invoke: {
+          id: `revert:${task}`,
+          src: 'revert' as const,
+          input: ({ context }: { context: RunContext }): RevertInput => {
+            const rec = context.tasks[task]!;
+            const flowFailures: Record<string, FailureRecord> = {};
+            for (const { task: failed, failure } of context.failures) flowFailures[failed] = failure;
+            return {
+              runId: context.runId,
+              task,
+              attempt: rec.a,
+              idempotencyKey: scheduler.key(context, task),
+              args: scheduler.args(context, task),
+              result: decodeResult(rec.r),
+              error: rec.f,
+              flowFailures,
+            };
+          },
+          onDone: { target: 'REVERTED', actions: on('reverted') },
+          onError: { target: 'REVERT_FAILURE', actions: on('revertFailed') },
+        },
+      },
+      REVERTED: { on: { [`RESET.${task}`]: 'PENDING' } },
+      REVERT_FAILURE: {},
+      IGNORED: { on: { [`RESET.${task}`]: 'PENDING' } },
+    },
+  };
+}
+
+const decodeResult = (value: unknown) => (value === undefined ? undefined : decodeValue(value));

@@ -1,0 +1,82 @@
+import type { RunStatus } from '../store/store.js';
+import type { FailureRecord } from '../store/failure-record.js';
+import type { TaskState } from './task-states.js';
+
+/**
+ * The machine's context: everything a run knows, as plain data (it is persisted with each snapshot).
+ * Values (inputs, results) are kept encoded by the codec, so the snapshot is JSON as it stands.
+ */
+export interface TaskRecord {
+  /** State, mirrored from the task's region so the scheduler reads one place. */
+  s: TaskState;
+  /** Attempt number of the current or last execution (1-based). */
+  a: number;
+  /** Encoded result, once SUCCESS. */
+  r?: unknown;
+  /** Last failure of execute (or of revert, in REVERT_FAILURE). */
+  f?: FailureRecord;
+  /** Backoff deadline (epoch ms) while RETRYING. */
+  at?: number;
+}
+
+export interface RunFailure {
+  task: string;
+  failure: FailureRecord;
+}
+
+export type Phase = 'run' | 'retry' | 'revert';
+
+export interface RunContext {
+  runId: string;
+  /** Encoded run inputs. */
+  inputs: Record<string, unknown>;
+  tasks: Record<string, TaskRecord>;
+  /** Retry scope name → iteration (0 for the first run of the scope). */
+  scopes: Record<string, number>;
+  status: RunStatus;
+  phase: Phase;
+  /** The scope being reverted for a retry, while phase is 'retry'. */
+  retryScope: string | null;
+  suspended: boolean;
+  cancelled: boolean;
+  /** 0 means no limit. */
+  concurrency: number;
+  /** Tasks in a busy state (RUNNING, RETRYING, REVERTING). */
+  busy: number;
+  /** Tasks SUCCESS or IGNORED. */
+  settled: number;
+  /** Ready tasks waiting for a concurrency slot (to execute or to revert, by phase). */
+  queue: string[];
+  failures: RunFailure[];
+  revertFailures: RunFailure[];
+}
+
+export interface RunInput {
+  runId: string;
+  inputs: Record<string, unknown>;
+  concurrency?: number;
+}
+
+export function initialContext(taskNames: readonly string[], scopeNames: readonly string[], input: RunInput): RunContext {
+  const tasks: Record<string, TaskRecord> = {};
+  for (const name of taskNames) tasks[name] = { s: 'PENDING', a: 0 };
+  const scopes: Record<string, number> = {};
+  for (const name of scopeNames) scopes[name] = 0;
+  return {
+    runId: input.runId,
+    inputs: input.inputs,
+    tasks,
+    scopes,
+    status: 'RUNNING',
+    phase: 'run',
+    retryScope: null,
+    suspended: false,
+    cancelled: false,
+    concurrency: input.concurrency ?? 0,
+    busy: 0,
+    settled: 0,
+    queue: [],
+    failures: [],
+    revertFailures: [],
+  };
+}

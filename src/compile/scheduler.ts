@@ -1,0 +1,312 @@
+import { CancelledError } from '../errors.js';
+import { decodeValue } from '../store/codec.js';
+import { toFailureRecord } from '../store/failure-record.js';
+import type { ArgSource, FlowGraph } from './flow-graph.js';
+import type { RunContext } from './run-context.js';
+import { BUSY_STATES, REVERTIBLE_STATES, type TaskState, UNDONE_STATES } from './task-states.js';
+
+/**
+ * The run's scheduler (TaskFlow's scheduler + completer), run inside the machine's actions.
+ * It reads and updates the context draft and says which per-task events to raise. It only looks at
+ * the tasks an event can affect (a finished task's dependents or dependencies), so its cost per event
+ * does not grow with the flow's size; full scans happen only when the phase changes or a run resumes.
+ */
+export interface Step {
+  /** Events to raise, in order (`START.<task>`, `REVERT.<task>`, ...). */
+  raise: string[];
+  /** Task state changes, in order (for events and incremental persistence). */
+  changed: { task: string; state: TaskState; attempt: number }[];
+}
+
+export type Draft = RunContext;
+
+export interface Scheduler {
+  /** Look at `candidates` (or every task) and start, ignore, revert or finish what is due. */
+  schedule(ctx: Draft, candidates: Iterable<string> | 'all', step: Step): void;
+  /** A task ended in FAILURE: decide (with the retry controllers) what the run does next. */
+  onFailure(ctx: Draft, task: string, step: Step): void;
+  /** Cancel: abort running tasks and revert everything that ran. */
+  cancel(ctx: Draft, step: Step): void;
+  /** An operator's rollback: revert everything that ran, whatever the run's state. */
+  rollback(ctx: Draft, step: Step): void;
+  setState(ctx: Draft, task: string, state: TaskState, step: Step): void;
+  value(ctx: RunContext, source: ArgSource): unknown;
+  /** Decoded arguments for a task's execute. */
+  args(ctx: RunContext, task: string): Record<string, unknown>;
+  /** Idempotency key: stable per (run, task, retry iteration). */
+  key(ctx: RunContext, task: string): string;
+}
+
+export function createScheduler(graph: FlowGraph): Scheduler {
+  const all = graph.tasks.map((t) => t.name);
+  const total = all.length;
+  const retrySets = new Map<string, ReadonlySet<string>>();
+  // A retry scope's revert covers its tasks and everything downstream of them that may have run.
+  const retrySet = (scope: string): ReadonlySet<string> => {
+    let set = retrySets.get(scope);
+    if (!set) {
+      const found = new Set(graph.scopes.get(scope)!.tasks);
+      const stack = [...found];
+      while (stack.length > 0) {
+        for (const d of graph.byName.get(stack.pop()!)!.dependents) {
+          if (!found.has(d)) {
+            found.add(d);
+            stack.push(d);
+          }
+        }
+      }
+      retrySets.set(scope, (set = found));
+    }
+    return set;
+  };
+
+  const setState = (ctx: Draft, task: string, state: TaskState, step: Step) => {
+    const rec = ctx.tasks[task]!;
+    const old = rec.s;
+    if (BUSY_STATES.has(old)) ctx.busy -= 1;
+    if (BUSY_STATES.has(state)) ctx.busy += 1;
+    if (old === 'SUCCESS' || old === 'IGNORED') ctx.settled -= 1;
+    if (state === 'SUCCESS' || state === 'IGNORED') ctx.settled += 1;
+    rec.s = state;
+    step.changed.push({ task, state, attempt: rec.a });
+  };
+
+  const value = (ctx: RunContext, source: ArgSource): unknown => {
+    switch (source.kind) {
+      case 'inject':
+        return source.value;
+      case 'input':
+        return decodeValue(ctx.inputs[source.name]);
+      case 'task': {
+        const result = decodeValue(ctx.tasks[source.task]?.r);
+        return source.key === undefined ? result : (result as Record<string, unknown> | undefined)?.[source.key];
+      }
+      case 'scope': {
+        const scope = graph.scopes.get(source.scope)!;
+        return scope.controller.valueAt(ctx.scopes[source.scope] ?? 0, scopeValues(ctx, source.scope));
+      }
+    }
+  };
+  const scopeValues = (ctx: RunContext, scope: string): readonly unknown[] | undefined => {
+    const source = graph.scopes.get(scope)!.values;
+    if (!source) return undefined;
+    const values = value(ctx, source);
+    return Array.isArray(values) ? values : undefined;
+  };
+
+  const args = (ctx: RunContext, task: string): Record<string, unknown> => {
+    const node = graph.byName.get(task)!;
+    const out: Record<string, unknown> = {};
+    for (const [arg, source] of Object.entries(node.args)) out[arg] = value(ctx, source);
+    return out;
+  };
+
+  const key = (ctx: RunContext, task: string): string => {
+    const node = graph.byName.get(task)!;
+    const iterations = node.scopes.map((s) => ctx.scopes[s] ?? 0);
+    return iterations.some((i) => i > 0) ? `${ctx.runId}:${task}#${iterations.join('.')}` : `${ctx.runId}:${task}`;
+  };
+
+  type Readiness = 'wait' | 'ready' | 'ignore';
+  const readiness = (ctx: Draft, task: string): Readiness => {
+    const node = graph.byName.get(task)!;
+    let ignoredDeps = 0;
+    for (const dep of node.deps) {
+      const s = ctx.tasks[dep]!.s;
+      if (s === 'IGNORED') ignoredDeps += 1;
+      else if (s !== 'SUCCESS') return 'wait';
+    }
+    if (ignoredDeps > 0) {
+      if (ignoredDeps === node.deps.length) return 'ignore';
+      for (const [arg, source] of Object.entries(node.args)) {
+        if (source.kind === 'task' && !node.optional.has(arg) && ctx.tasks[source.task]!.s === 'IGNORED') return 'ignore';
+      }
+    }
+    for (const { from, decider } of node.deciders) {
+      if (from.some((f) => ctx.tasks[f]!.s !== 'SUCCESS')) continue;
+      const history: Record<string, unknown> = {};
+      for (const f of from) history[f] = decodeValue(ctx.tasks[f]!.r);
+      if (!decider(history)) return 'ignore';
+    }
+    return 'ready';
+  };
+
+  const revertible = (ctx: Draft, task: string): boolean => {
+    if (!REVERTIBLE_STATES.has(ctx.tasks[task]!.s)) return false;
+    if (ctx.phase === 'retry' && !retrySet(ctx.retryScope!).has(task)) return false;
+    for (const d of graph.byName.get(task)!.dependents) if (!UNDONE_STATES.has(ctx.tasks[d]!.s)) return false;
+    return true;
+  };
+
+  const limit = (ctx: Draft) => (ctx.concurrency > 0 ? ctx.concurrency : Number.POSITIVE_INFINITY);
+
+  const start = (ctx: Draft, task: string, step: Step) => {
+    const rec = ctx.tasks[task]!;
+    rec.a = 1;
+    delete rec.f;
+    delete rec.r;
+    setState(ctx, task, 'RUNNING', step);
+    step.raise.push(`START.${task}`);
+  };
+
+  const revert = (ctx: Draft, task: string, step: Step) => {
+    setState(ctx, task, 'REVERTING', step);
+    step.raise.push(`REVERT.${task}`);
+  };
+
+  const finish = (ctx: Draft, status: 'SUCCESS' | 'REVERTED' | 'FAILURE') => {
+    ctx.status = status;
+    ctx.queue = [];
+  };
+
+  const scheduleRun = (ctx: Draft, candidates: Iterable<string>, step: Step) => {
+    const max = limit(ctx);
+    if (ctx.queue.length > 0) {
+      const queue = [...ctx.queue];
+      while (queue.length > 0 && ctx.busy < max) {
+        const t = queue.shift()!;
+        if (ctx.tasks[t]!.s === 'PENDING') start(ctx, t, step);
+      }
+      ctx.queue = queue;
+    }
+    const queued = new Set(ctx.queue);
+    const work = [...candidates];
+    while (work.length > 0) {
+      const t = work.shift()!;
+      if (ctx.tasks[t]!.s !== 'PENDING' || queued.has(t)) continue;
+      const r = readiness(ctx, t);
+      if (r === 'ready') {
+        if (ctx.busy < max) start(ctx, t, step);
+        else {
+          ctx.queue = [...ctx.queue, t];
+          queued.add(t);
+        }
+      } else if (r === 'ignore') {
+        setState(ctx, t, 'IGNORED', step);
+        step.raise.push(`IGNORE.${t}`);
+        work.push(...graph.byName.get(t)!.dependents);
+      }
+    }
+    if (ctx.settled === total) finish(ctx, 'SUCCESS');
+  };
+
+  const scheduleRevert = (ctx: Draft, candidates: Iterable<string>, step: Step) => {
+    const max = limit(ctx);
+    if (ctx.queue.length > 0) {
+      const queue = [...ctx.queue];
+      while (queue.length > 0 && ctx.busy < max) {
+        const t = queue.shift()!;
+        if (revertible(ctx, t)) revert(ctx, t, step);
+      }
+      ctx.queue = queue;
+    }
+    const queued = new Set(ctx.queue);
+    for (const t of candidates) {
+      if (queued.has(t) || !revertible(ctx, t)) continue;
+      if (ctx.busy < max) revert(ctx, t, step);
+      else {
+        ctx.queue = [...ctx.queue, t];
+        queued.add(t);
+      }
+    }
+    if (ctx.busy > 0 || ctx.queue.length > 0) return;
+    if (ctx.phase === 'revert') {
+      finish(ctx, ctx.revertFailures.length > 0 ? 'FAILURE' : 'REVERTED');
+      return;
+    }
+    // The retry scope is reverted: run it again, unless a revert failed (then everything reverts).
+    const scope = ctx.retryScope!;
+    const set = retrySet(scope);
+    if ([...set].some((t) => ctx.tasks[t]!.s === 'REVERT_FAILURE')) {
+      enterRevert(ctx, step);
+      return;
+    }
+    for (const t of set) {
+      const rec = ctx.tasks[t]!;
+      if (rec.s === 'PENDING') continue;
+      setState(ctx, t, 'PENDING', step);
+      ctx.tasks[t] = { s: 'PENDING', a: 0 };
+      step.raise.push(`RESET.${t}`);
+    }
+    ctx.scopes = { ...ctx.scopes, [scope]: (ctx.scopes[scope] ?? 0) + 1 };
+    ctx.phase = 'run';
+    ctx.retryScope = null;
+    ctx.status = 'RUNNING';
+    schedule(ctx, 'all', step);
+  };
+
+  const schedule = (ctx: Draft, candidates: Iterable<string> | 'all', step: Step) => {
+    if (ctx.status === 'SUCCESS' || ctx.status === 'REVERTED' || ctx.status === 'FAILURE') return;
+    const work = candidates === 'all' ? all : candidates;
+    if (!ctx.suspended) {
+      if (ctx.phase === 'run') scheduleRun(ctx, work, step);
+      else scheduleRevert(ctx, work, step);
+    }
+    if (ctx.suspended && ctx.busy === 0) ctx.status = 'SUSPENDED';
+  };
+
+  /** Stop retries in flight; with `cancel`, abort running executions too. */
+  const abortWork = (ctx: Draft, step: Step, running: boolean) => {
+    for (const t of all) {
+      const rec = ctx.tasks[t]!;
+      if (rec.s === 'RETRYING' || (running && rec.s === 'RUNNING')) {
+        if (rec.s === 'RUNNING') rec.f = toFailureRecord(new CancelledError(ctx.runId));
+        setState(ctx, t, 'FAILURE', step);
+        step.raise.push(`ABORT.${t}`);
+      }
+    }
+  };
+
+  const enterRevert = (ctx: Draft, step: Step) => {
+    ctx.phase = 'revert';
+    ctx.retryScope = null;
+    ctx.status = 'REVERTING';
+    ctx.queue = [];
+    abortWork(ctx, step, ctx.cancelled);
+    schedule(ctx, 'all', step);
+  };
+
+  const resolve = (ctx: Draft, task: string): string | 'REVERT_ALL' => {
+    for (const scope of graph.byName.get(task)!.scopes) {
+      const decision = graph.scopes.get(scope)!.controller.decide(ctx.scopes[scope] ?? 0, scopeValues(ctx, scope));
+      if (decision === 'RETRY') return scope;
+      if (decision === 'REVERT_ALL') return 'REVERT_ALL';
+      // REVERT: fail outwards; an outer controller may still retry or revert all.
+    }
+    return 'REVERT_ALL';
+  };
+
+  const onFailure = (ctx: Draft, task: string, step: Step) => {
+    if (ctx.phase === 'revert') return;
+    if (ctx.phase === 'retry' && retrySet(ctx.retryScope!).has(task)) return;
+    const resolution = resolve(ctx, task);
+    if (resolution === 'REVERT_ALL') {
+      enterRevert(ctx, step);
+      return;
+    }
+    if (ctx.phase === 'retry' && !graph.scopes.get(resolution)!.tasks.has([...graph.scopes.get(ctx.retryScope!)!.tasks][0]!)) {
+      // A failure outside the scope being retried that would retry a scope not containing it: revert all.
+      enterRevert(ctx, step);
+      return;
+    }
+    ctx.phase = 'retry';
+    ctx.retryScope = resolution;
+    ctx.queue = [];
+    abortWork(ctx, step, false);
+  };
+
+  const cancel = (ctx: Draft, step: Step) => {
+    ctx.cancelled = true;
+    if (ctx.phase !== 'revert') enterRevert(ctx, step);
+    else abortWork(ctx, step, true);
+  };
+
+  const rollback = (ctx: Draft, step: Step) => {
+    ctx.status = 'REVERTING';
+    ctx.suspended = false;
+    if (ctx.phase !== 'revert') enterRevert(ctx, step);
+    else schedule(ctx, 'all', step);
+  };
+
+  return { schedule, onFailure, cancel, rollback, setState, value, args, key };
+}

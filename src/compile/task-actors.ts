@@ -1,0 +1,124 @@
+import { fromPromise } from 'xstate';
+import { NotSerializableError, TaskTimeoutError } from '../errors.js';
+import type { Task } from '../flow/types.js';
+import { encodeValue } from '../store/codec.js';
+import { type FailureRecord, fromFailureRecord } from '../store/failure-record.js';
+import type { FlowGraph } from './flow-graph.js';
+
+/**
+ * The child actors a compiled machine invokes by name: `execute`, `revert` and `sleepUntil`.
+ * Their inputs are plain data (persisted with the snapshot), so XState re-runs an in-flight one after
+ * rehydration. The engine supplies hooks: the durability barrier and progress events.
+ */
+export interface TaskHooks {
+  /** Resolves once the snapshot that started this effect is durable; rejects if the run was lost. */
+  beforeEffect(runId: string): Promise<void>;
+  progress(runId: string, task: string, fraction: number, details: unknown): void;
+}
+
+export const noHooks: TaskHooks = {
+  beforeEffect: () => Promise.resolve(),
+  progress: () => {},
+};
+
+export interface ExecuteInput {
+  runId: string;
+  task: string;
+  attempt: number;
+  idempotencyKey: string;
+  args: Record<string, unknown>;
+}
+
+export interface RevertInput {
+  runId: string;
+  task: string;
+  attempt: number;
+  idempotencyKey: string;
+  args: Record<string, unknown>;
+  result: unknown;
+  error: FailureRecord | undefined;
+  flowFailures: Record<string, FailureRecord>;
+}
+
+export interface SleepInput {
+  until: number;
+}
+
+export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
+  const taskOf = (name: string): Task<any, any> => {
+    const node = graph.byName.get(name);
+    if (!node) throw new Error(`Task \`${name}\` is not part of flow \`${graph.name}\``);
+    return node.task;
+  };
+
+  const context = (input: ExecuteInput | RevertInput, signal: AbortSignal) => ({
+    flowId: input.runId,
+    taskName: input.task,
+    attempt: input.attempt,
+    signal,
+    idempotencyKey: input.idempotencyKey,
+    progress: (fraction: number, details?: unknown) => hooks.progress(input.runId, input.task, fraction, details),
+  });
+
+  return {
+    execute: fromPromise<unknown, ExecuteInput>(async ({ input, signal }) => {
+      await hooks.beforeEffect(input.runId);
+      const task = taskOf(input.task);
+      const result = await withTimeout(task.name, task.timeoutMs, signal, (s) => task.execute(input.args, context(input, s)));
+      if (task.provides.length > 1 && (result === null || typeof result !== 'object')) {
+        throw new NotSerializableError('$', `${result === null ? 'null' : typeof result} where an object with ${task.provides.map((p) => `\`${p}\``).join(', ')} was needed`, task.name);
+      }
+      // Encoding checks serialisability and freezes the value as it was when the task finished.
+      return encodeValue(result, '$', task.name);
+    }),
+
+    revert: fromPromise<void, RevertInput>(async ({ input, signal }) => {
+      await hooks.beforeEffect(input.runId);
+      const task = taskOf(input.task);
+      if (!task.revert) return;
+      const flowFailures: Record<string, Error> = {};
+      for (const [name, record] of Object.entries(input.flowFailures)) flowFailures[name] = fromFailureRecord(record);
+      const args = {
+        ...input.args,
+        result: input.result,
+        flowFailures,
+        ...(input.error ? { error: fromFailureRecord(input.error) } : {}),
+      };
+      await withTimeout(task.name, task.timeoutMs, signal, (s) => task.revert!(args as any, context(input, s)));
+    }),
+
+    sleepUntil: fromPromise<void, SleepInput>(
+      ({ input, signal }) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(0, input.until - Date.now()));
+          signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+        }),
+    ),
+  };
+}
+
+async function withTimeout<T>(
+  task: string,
+  timeoutMs: number | undefined,
+  signal: AbortSignal,
+  run: (signal: AbortSignal) => T | Promise<T>,
+): Promise<T> {
+  if (timeoutMs === undefined) return await run(signal);
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new TaskTimeoutError(task, timeoutMs);
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(() => run(controller.signal)), timeout]);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,154 @@
+import { type Actor, type AnyStateMachine, createActor, type InspectionEvent, type Observer } from 'xstate';
+import type { CompiledFlow } from '../compile/compile.js';
+import type { RunContext, RunInput } from '../compile/run-context.js';
+import { CancelledError, FlowFailedError, RevertFailedError, RunSuspendedError, type TaskFailure } from '../errors.js';
+import { decodeValue } from '../store/codec.js';
+import { fromFailureRecord } from '../store/failure-record.js';
+import type { RunMeta, RunStatus, Store } from '../store/store.js';
+import type { FlowRun } from './flow-run.js';
+import { persistedSnapshot } from './persisted-snapshot.js';
+import { RunWriter } from './run-writer.js';
+import { splitSnapshot } from './snapshot-parts.js';
+
+export interface ActiveRunOptions {
+  compiled: CompiledFlow;
+  machine: AnyStateMachine;
+  store: Store;
+  meta: RunMeta;
+  token: number;
+  seq: number;
+  /** A stored snapshot to rehydrate; absent for a fresh start. */
+  snapshot: unknown;
+  input: RunInput;
+  run: FlowRun<any>;
+  inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
+  unavailableDeadlineMs: number;
+  /** Called once when the run leaves this engine (finished, suspended, lost, closed). */
+  onExit(): void;
+}
+
+const ENDED: ReadonlySet<RunStatus> = new Set(['SUCCESS', 'REVERTED', 'FAILURE', 'SUSPENDED']);
+
+/** One run driven by this engine: its actor, its writer, and how its end settles the FlowRun. */
+export class ActiveRun {
+  readonly writer: RunWriter;
+  private readonly actor: Actor<AnyStateMachine>;
+  private exited = false;
+  private ending = false;
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(private readonly options: ActiveRunOptions) {
+    const { compiled, run } = options;
+    const allTasks = compiled.graph.tasks.map((t) => t.name);
+    let firstWrite = options.seq === 0 || options.snapshot === undefined;
+    this.actor = createActor(options.machine, {
+      input: options.input,
+      ...(options.snapshot ? { snapshot: options.snapshot as never } : {}),
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
+    this.writer = new RunWriter({
+      store: options.store,
+      runId: options.meta.id,
+      token: options.token,
+      seq: options.seq,
+      meta: options.meta,
+      unavailableDeadlineMs: options.unavailableDeadlineMs,
+      snapshot: (dirty) => {
+        const persisted = persistedSnapshot(this.actor.getSnapshot());
+        const parts = splitSnapshot(persisted, firstWrite ? allTasks : dirty, firstWrite && options.seq === 0);
+        firstWrite = false;
+        return { parts, status: (persisted.context as RunContext).status };
+      },
+      onFatal: (error) => this.exit({ error }),
+    });
+    this.actor.on('task', (event: { task: string; state: RunContext['tasks'][string]['s']; attempt: number }) => {
+      this.writer.touch([event.task]);
+      if (!run.hasListeners('task')) return;
+      const rec = (this.actor.getSnapshot().context as RunContext).tasks[event.task]!;
+      run.emitTask({
+        task: event.task,
+        state: event.state,
+        attempt: event.attempt,
+        ...(event.state === 'SUCCESS' ? { result: decodeValue(rec.r) } : {}),
+        ...(rec.f && ['FAILURE', 'RETRYING', 'REVERT_FAILURE'].includes(event.state) ? { error: fromFailureRecord(rec.f) } : {}),
+      });
+    });
+    this.actor.subscribe({
+      next: (snapshot) => this.onSnapshot(snapshot.context as RunContext),
+      error: (error) => this.exit({ error: error as Error }),
+    });
+  }
+
+  get context(): RunContext {
+    return this.actor.getSnapshot().context as RunContext;
+  }
+
+  start(rehydrated: boolean): void {
+    this.actor.start();
+    this.writer.touch();
+    if (rehydrated) this.actor.send({ type: 'RESUME' });
+  }
+
+  send(type: 'SUSPEND' | 'CANCEL' | 'ROLLBACK'): void {
+    if (!this.exited) this.actor.send({ type });
+  }
+
+  /** Resolves when the run has left this engine. */
+  exitedPromise(): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Stop at once: abort running tasks, write nothing more. */
+  abort(error: Error): void {
+    this.writer.kill(error);
+    this.exit({ error });
+  }
+
+  private onSnapshot(context: RunContext): void {
+    if (this.exited) return;
+    this.options.run.setStatus(context.status);
+    if (this.ending || !ENDED.has(context.status)) return;
+    this.ending = true;
+    // The end is reported only once it is durable (invariant 1).
+    this.writer.barrier().then(
+      () => this.exit({ context }),
+      (error: Error) => this.exit({ error }),
+    );
+  }
+
+  private exit(outcome: { context: RunContext } | { error: Error }): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.actor.stop(); // aborts the signals of running tasks
+    const { run } = this.options;
+    if ('error' in outcome) run.finish({ error: outcome.error });
+    else run.finish(settle(this.options.compiled, outcome.context));
+    this.options.onExit();
+    for (const resolve of this.waiters.splice(0)) resolve();
+  }
+}
+
+/** How a run's end settles `run.result`. */
+export function settle(compiled: CompiledFlow, context: RunContext): { value: Record<string, unknown> } | { error: Error } {
+  const failures = (list: RunContext['failures']): TaskFailure[] =>
+    list.map(({ task, failure }) => ({ task, error: fromFailureRecord(failure) }));
+  switch (context.status) {
+    case 'SUCCESS': {
+      const value: Record<string, unknown> = {};
+      for (const [name, source] of compiled.graph.outputs) {
+        if (context.tasks[(source as { task: string }).task]?.s === 'SUCCESS') {
+          value[name] = compiled.scheduler.value(context, source);
+        }
+      }
+      return { value };
+    }
+    case 'SUSPENDED':
+      return { error: new RunSuspendedError(context.runId) };
+    case 'FAILURE':
+      return { error: new RevertFailedError(context.runId, failures(context.revertFailures), failures(context.failures)) };
+    default:
+      if (context.cancelled) return { error: new CancelledError(context.runId) };
+      return { error: new FlowFailedError(context.runId, failures(context.failures)) };
+  }
+}

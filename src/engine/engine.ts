@@ -1,0 +1,295 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { AnyStateMachine, InspectionEvent, Observer } from 'xstate';
+import { type CompiledFlow, compile, machineWithHooks } from '../compile/compile.js';
+import type { RunContext, RunInput } from '../compile/run-context.js';
+import {
+  EngineClosedError,
+  FlowDefinitionError,
+  FlowVersionMismatchError,
+  MissingInputsError,
+  RevertFailedError,
+  RunExistsError,
+  RunNotFoundError,
+  TaskweaveError,
+  UnknownFlowError,
+} from '../errors.js';
+import { describe, expectNumber } from '../flow/options.js';
+import type { Flow } from '../flow/types.js';
+import { encodeValue, parse, stringify } from '../store/codec.js';
+import { memoryStore } from '../store/memory-store.js';
+import type { RunMeta, Store, StoredRun } from '../store/store.js';
+import { ActiveRun, settle } from './active-run.js';
+import { FlowRun } from './flow-run.js';
+import { INPUTS_PART, joinSnapshot } from './snapshot-parts.js';
+import { readRun, type RunInfo } from './run-info.js';
+
+export interface EngineOptions {
+  /** Where runs are stored. @default memoryStore() */
+  store?: Store;
+  /** Flows this engine can start by name and resume. */
+  flows?: readonly Flow[];
+  /** Max tasks running at once per run; 0 for no limit. @default 0 */
+  concurrency?: number;
+  /** An XState inspection observer (e.g. `@statelyai/inspect`'s `inspector.inspect`), attached to every run actor. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Engine id written as the owner of runs it holds. @default `<hostname>:<pid>:<random>` */
+  id?: string;
+  /** How long to keep retrying writes while the store is unavailable before a run stops with StoreUnavailableError. @default 30_000 */
+  unavailableDeadlineMs?: number;
+}
+
+export interface StartOptions {
+  /** Run id; a stored run with this id makes `result` reject with RunExistsError. @default a random UUID */
+  id?: string;
+  /** Overrides the engine's per-run concurrency. */
+  concurrency?: number;
+}
+
+export interface Engine {
+  /** Start a run and wait for its results. */
+  run<R = Record<string, unknown>>(flow: Flow | string, inputs?: Record<string, unknown>, options?: StartOptions): Promise<R>;
+  /** Start a run; returns at once. Bad inputs throw here (MissingInputsError, NotSerializableError). */
+  start<R = Record<string, unknown>>(flow: Flow | string, inputs?: Record<string, unknown>, options?: StartOptions): FlowRun<R>;
+  /** Take a stored run over (new fencing token) and continue it. A finished run gives its stored outcome. */
+  resume<R = Record<string, unknown>>(id: string): Promise<FlowRun<R>>;
+  /** Take a stored run over and revert everything that ran. Rejects with RevertFailedError if a revert throws. */
+  revert(id: string): Promise<void>;
+  /** A stored run's state, per-task records, results and failures. */
+  get(id: string): Promise<RunInfo | undefined>;
+  /** Register flows so runs of them can be started by name and resumed. */
+  register(...flows: Flow[]): void;
+  readonly store: Store;
+  readonly id: string;
+  /** Stop every active run here (they stay stored, resumable) and close what the engine opened. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Create an engine: it runs flows, persists every transition to its store and resumes stored runs.
+ *
+ * @example
+ * const engine = createEngine({ store: redisStore({ redis: 'redis://127.0.0.1:6379' }), flows: [bootServer] });
+ * const results = await engine.run(bootServer, { network: 'net-1' });
+ */
+export function createEngine(options: EngineOptions = {}): Engine {
+  if (options === null || typeof options !== 'object') {
+    throw new FlowDefinitionError(`Expected engine options to be an object, got ${describe(options)}`);
+  }
+  const concurrency = expectNumber('concurrency', options.concurrency ?? 0, 0, true);
+  const unavailableDeadlineMs = expectNumber('unavailableDeadlineMs', options.unavailableDeadlineMs ?? 30_000, 0);
+  const ownStore = options.store === undefined;
+  const store = options.store ?? memoryStore();
+  const engineId = options.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const flows = new Map<string, Flow>();
+  const machines = new Map<Flow, AnyStateMachine>();
+  const active = new Map<string, ActiveRun>();
+  const runs = new Map<string, FlowRun<any>>();
+  let closed = false;
+
+  const hooks = {
+    beforeEffect(runId: string): Promise<void> {
+      const run = active.get(runId);
+      return run ? run.writer.barrier() : Promise.reject(new EngineClosedError(runId));
+    },
+    progress(runId: string, task: string, fraction: number, details: unknown) {
+      runs.get(runId)?.emitProgress({ task, fraction, ...(details === undefined ? {} : { details }) });
+    },
+  };
+
+  const register = (...list: Flow[]) => {
+    for (const flow of list) {
+      if (!flow || typeof flow !== 'object' || !['linear', 'parallel', 'graph'].includes(flow.kind)) {
+        throw new FlowDefinitionError(`Expected a flow made by linear(), parallel() or graph(), got ${describe(flow)}`);
+      }
+      const known = flows.get(flow.name);
+      if (known && known !== flow && compile(known).hash !== compile(flow).hash) {
+        throw new FlowDefinitionError(`Expected one flow named \`${flow.name}\` per engine, got two with different structures`);
+      }
+      compile(flow); // validate now: definition errors surface at registration
+      flows.set(flow.name, flow);
+    }
+  };
+  register(...(options.flows ?? []));
+
+  const machineFor = (compiled: CompiledFlow) => {
+    let machine = machines.get(compiled.flow);
+    if (!machine) machines.set(compiled.flow, (machine = machineWithHooks(compiled, hooks)));
+    return machine;
+  };
+
+  const flowByName = (name: string): Flow => {
+    const flow = flows.get(name);
+    if (!flow) throw new UnknownFlowError(name, [...flows.keys()]);
+    return flow;
+  };
+
+  const assertOpen = () => {
+    if (closed) throw new TaskweaveError('Expected an open engine, got one that was closed. Create a new engine.');
+  };
+
+  const drive = (
+    compiled: CompiledFlow,
+    run: FlowRun<any>,
+    claim: { meta: RunMeta; token: number; seq: number; snapshot: unknown; input: RunInput },
+    after?: (activeRun: ActiveRun) => void,
+  ) => {
+    const activeRun = new ActiveRun({
+      compiled,
+      machine: machineFor(compiled),
+      store,
+      ...claim,
+      run,
+      inspect: options.inspect,
+      unavailableDeadlineMs,
+      onExit: () => {
+        active.delete(run.id);
+        if (runs.get(run.id) === run) runs.delete(run.id);
+      },
+    });
+    active.set(run.id, activeRun);
+    runs.set(run.id, run);
+    run.attach({
+      suspend: async () => {
+        activeRun.send('SUSPEND');
+        await activeRun.exitedPromise();
+      },
+      cancel: async () => {
+        activeRun.send('CANCEL');
+        await activeRun.exitedPromise();
+      },
+    });
+    activeRun.start(claim.snapshot !== undefined);
+    after?.(activeRun);
+    return activeRun;
+  };
+
+  const start = <R>(flowOrName: Flow | string, inputs: Record<string, unknown> = {}, startOptions: StartOptions = {}): FlowRun<R> => {
+    assertOpen();
+    const flow = typeof flowOrName === 'string' ? flowByName(flowOrName) : flowOrName;
+    if (typeof flowOrName !== 'string') register(flow);
+    const compiled = compile(flow);
+    if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
+      throw new FlowDefinitionError(`Expected run inputs to be an object, got ${describe(inputs)}`);
+    }
+    const missing = [...compiled.graph.requiredInputs]
+      .filter(([name]) => !(name in inputs))
+      .flatMap(([input, neededBy]) => neededBy.map((by) => ({ input, neededBy: by })));
+    if (missing.length > 0) throw new MissingInputsError(missing, flow.name);
+    const encoded: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(inputs)) encoded[name] = encodeValue(value, `inputs.${name}`);
+    const runConcurrency = expectNumber('concurrency', startOptions.concurrency ?? concurrency, 0, true);
+    const id = startOptions.id ?? randomUUID();
+    const run = new FlowRun<R>(id);
+    const now = Date.now();
+    const meta: RunMeta = { id, flow: flow.name, version: flow.version, hash: compiled.hash, status: 'PENDING', createdAt: now, updatedAt: now, owner: engineId };
+    const input: RunInput = { runId: id, inputs: encoded, concurrency: runConcurrency };
+    store
+      .create(meta, { [INPUTS_PART]: stringify(encoded), concurrency: String(runConcurrency) })
+      .then((created) => {
+        if (!created) return run.finish({ error: new RunExistsError(id) });
+        if (closed) return run.finish({ error: new EngineClosedError(id) });
+        drive(compiled, run, { meta, token: 1, seq: 0, snapshot: undefined, input });
+      })
+      .catch((error: Error) => run.finish({ error }));
+    return run;
+  };
+
+  /** Load, check flow and structure, then claim: a refused resume leaves the stored run untouched. */
+  const takeOver = async (id: string) => {
+    const stored = await store.load(id);
+    if (!stored) throw new RunNotFoundError(id);
+    const compiled = compile(flowByName(stored.meta.flow));
+    if (compiled.hash !== stored.meta.hash) throw new FlowVersionMismatchError(id, stored.meta.flow, stored.meta.hash, compiled.hash);
+    joinSnapshot(id, compiled.graph, stored.parts); // corrupt data is refused before claiming
+    const claimed = await store.claim(id, engineId);
+    if (!claimed) throw new RunNotFoundError(id);
+    return { compiled, claimed: claimed as { token: number; run: StoredRun } };
+  };
+
+  const rehydrate = (compiled: CompiledFlow, run: FlowRun<any>, token: number, stored: StoredRun, after?: (a: ActiveRun) => void) => {
+    const snapshot = joinSnapshot(stored.meta.id, compiled.graph, stored.parts);
+    const inputs = (snapshot?.context.inputs ?? decodeInputs(stored)) as Record<string, unknown>;
+    const runConcurrency = Number(stored.parts.concurrency ?? 0) || 0;
+    const flow = compiled.flow;
+    const versionChanged = stored.meta.version !== flow.version ? { from: stored.meta.version, to: flow.version } : undefined;
+    const meta: RunMeta = { ...stored.meta, version: flow.version, owner: engineId };
+    if (versionChanged) run.setStatus(stored.meta.status, { versionChanged });
+    drive(
+      compiled,
+      run,
+      { meta, token, seq: stored.seq, snapshot, input: { runId: stored.meta.id, inputs, concurrency: runConcurrency } },
+      after,
+    );
+  };
+
+  const resume = async <R>(id: string): Promise<FlowRun<R>> => {
+    assertOpen();
+    const existing = runs.get(id);
+    if (existing && active.has(id)) return existing as FlowRun<R>;
+    const { compiled, claimed } = await takeOver(id);
+    const run = new FlowRun<R>(id);
+    const snapshot = joinSnapshot(id, compiled.graph, claimed.run.parts);
+    const status = claimed.run.meta.status;
+    if (snapshot && (status === 'SUCCESS' || status === 'REVERTED' || status === 'FAILURE')) {
+      run.setStatus(status);
+      run.finish(settle(compiled, snapshot.context) as never);
+      return run;
+    }
+    rehydrate(compiled, run, claimed.token, claimed.run);
+    return run;
+  };
+
+  const revert = async (id: string): Promise<void> => {
+    assertOpen();
+    const local = active.get(id);
+    if (local) {
+      local.send('ROLLBACK');
+      await local.exitedPromise();
+      return expectReverted(runs.get(id));
+    }
+    const { compiled, claimed } = await takeOver(id);
+    const run = new FlowRun(id);
+    rehydrate(compiled, run, claimed.token, claimed.run, (activeRun) => activeRun.send('ROLLBACK'));
+    await run.result.catch(() => {});
+    if (run.status === 'FAILURE') await run.result;
+    if (run.status !== 'REVERTED') await run.result;
+  };
+
+  const expectReverted = async (run: FlowRun<any> | undefined) => {
+    if (!run) return;
+    try {
+      await run.result;
+    } catch (error) {
+      if (error instanceof RevertFailedError) throw error;
+    }
+  };
+
+  return {
+    store,
+    id: engineId,
+    register,
+    start,
+    run: (flow, inputs, startOptions) => start(flow, inputs, startOptions).result as never,
+    resume,
+    revert,
+    async get(id) {
+      const stored = await store.load(id);
+      if (!stored) return undefined;
+      const flow = flows.get(stored.meta.flow);
+      return readRun(stored, flow ? compile(flow) : undefined);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const [id, activeRun] of active) activeRun.abort(new EngineClosedError(id));
+      if (ownStore) await store.close();
+    },
+  };
+}
+
+function decodeInputs(stored: StoredRun): unknown {
+  return parse(stored.parts[INPUTS_PART] ?? '{}');
+}
+
+export type { RunContext };

@@ -1,0 +1,112 @@
+import { StoreUnavailableError } from '../errors.js';
+import type { RunMeta, RunStatus, RunWrite, Store } from '../store/store.js';
+
+/**
+ * Writes one run's snapshots to the store, in order, one write in flight at a time: changes made while
+ * a write is in flight are coalesced into the next. Many runs' writers run at once, so one engine's
+ * writes are pipelined across runs (group commit) while staying ordered per run.
+ *
+ * `barrier()` is the durability barrier of invariant 1: it resolves once a write that includes the
+ * current state has been acknowledged.
+ */
+export interface RunWriterOptions {
+  store: Store;
+  runId: string;
+  token: number;
+  seq: number;
+  meta: RunMeta;
+  /** Produce the changed parts for the current state (`dirty`: tasks whose part changed). */
+  snapshot(dirty: ReadonlySet<string>): { parts: Record<string, string>; status: RunStatus };
+  /** Called once when the writer gives up: lease lost, corrupt store, or store unavailable past the deadline. */
+  onFatal(error: Error): void;
+  /** How long to keep retrying an unavailable store. @default 30_000 */
+  unavailableDeadlineMs?: number;
+}
+
+export class RunWriter {
+  private wanted = 0;
+  private acked = 0;
+  private pumping = false;
+  private dirty = new Set<string>();
+  private waiters: { target: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private fatal: Error | undefined;
+  private seq: number;
+  private meta: RunMeta;
+
+  constructor(private readonly options: RunWriterOptions) {
+    this.seq = options.seq;
+    this.meta = options.meta;
+  }
+
+  get version(): number {
+    return this.seq;
+  }
+
+  /** Note that the run changed; a write follows soon. */
+  touch(tasks?: Iterable<string>): void {
+    if (tasks) for (const t of tasks) this.dirty.add(t);
+    this.wanted += 1;
+    this.schedule();
+  }
+
+  /** Resolves when the state as it is now is durable. */
+  barrier(): Promise<void> {
+    if (this.fatal) return Promise.reject(this.fatal);
+    this.touch();
+    const target = this.wanted;
+    return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));
+  }
+
+  /** Stop writing; pending barriers reject with `error`. */
+  kill(error: Error): void {
+    if (this.fatal) return;
+    this.fatal = error;
+    for (const w of this.waiters.splice(0)) w.reject(error);
+  }
+
+  private schedule(): void {
+    if (this.pumping || this.fatal) return;
+    this.pumping = true;
+    // A microtask: the actor's macrostep is synchronous, so by then the state is complete.
+    queueMicrotask(() => void this.pump());
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (!this.fatal && this.acked < this.wanted) {
+        const target = this.wanted;
+        const dirty = this.dirty;
+        this.dirty = new Set();
+        const { parts, status } = this.options.snapshot(dirty);
+        this.meta = { ...this.meta, status, updatedAt: Date.now() };
+        const write: RunWrite = { runId: this.options.runId, token: this.options.token, seq: this.seq + 1, meta: this.meta, set: parts };
+        await this.save(write);
+        this.seq = write.seq;
+        this.acked = target;
+        this.waiters = this.waiters.filter((w) => (w.target <= target ? (w.resolve(), false) : true));
+      }
+    } catch (error) {
+      this.kill(error as Error);
+      this.options.onFatal(error as Error);
+    } finally {
+      this.pumping = false;
+      if (!this.fatal && this.acked < this.wanted) this.schedule();
+    }
+  }
+
+  /** Save, retrying the same write while the store is unavailable (stores accept an exact replay). */
+  private async save(write: RunWrite): Promise<void> {
+    const deadline = Date.now() + (this.options.unavailableDeadlineMs ?? 30_000);
+    let delay = 50;
+    for (;;) {
+      try {
+        await this.options.store.save(write);
+        return;
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError) || Date.now() + delay > deadline) throw error;
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 2_000);
+      }
+    }
+  }
+}

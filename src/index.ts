@@ -1,0 +1,69 @@
+// taskweave's public API: everything users import comes from here.
+export { task } from './flow/task.js';
+export { linear, parallel, graph } from './flow/patterns.js';
+export { retry } from './flow/retry.js';
+export type {
+  Task,
+  TaskOptions,
+  TaskContext,
+  TaskRetryOptions,
+  RevertExtras,
+  Flow,
+  FlowOptions,
+  FlowKind,
+  Link,
+  Decider,
+  Node,
+  RetryController,
+  RetryDecision,
+} from './flow/types.js';
+
+export { compile, type CompiledFlow, type TaskStateEvent } from './compile/compile.js';
+export { toMermaid } from './compile/mermaid.js';
+export { TASK_STATES, TASK_TRANSITIONS, type TaskState, type TaskTransition } from './compile/task-states.js';
+export type { RunContext, RunInput, TaskRecord } from './compile/run-context.js';
+
+export { createEngine, type Engine, type EngineOptions, type StartOptions } from './engine/engine.js';
+export { FlowRun, type TaskEvent, type FlowEvent, type ProgressEvent } from './engine/flow-run.js';
+export type { RunInfo } from './engine/run-info.js';
+
+export { memoryStore } from './store/memory-store.js';
+export { redisStore, type RedisStoreOptions } from './store/redis-store.js';
+export {
+  RUN_STATUSES,
+  FINISHED_STATUSES,
+  type Store,
+  type RunStatus,
+  type RunMeta,
+  type StoredRun,
+  type RunWrite,
+  type ListRunsOptions,
+  type PurgeOptions,
+} from './store/store.js';
+export { encodeValue, decodeValue } from './store/codec.js';
+export type { FailureRecord } from './store/failure-record.js';
+
+export {
+  TaskweaveError,
+  FlowDefinitionError,
+  DependencyCycleError,
+  MissingInputsError,
+  DuplicateNameError,
+  FlowFailedError,
+  RevertFailedError,
+  TaskTimeoutError,
+  CancelledError,
+  RunSuspendedError,
+  NotSerializableError,
+  UnknownFlowError,
+  FlowVersionMismatchError,
+  SnapshotCorruptError,
+  LeaseLostError,
+  StoreUnavailableError,
+  VersionConflictError,
+  RunExistsError,
+  RunNotFoundError,
+  EngineClosedError,
+  type TaskFailure,
+  type MissingInput,
+} from './errors.js';
