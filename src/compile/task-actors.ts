@@ -68,6 +68,11 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
       if (task.provides.length > 1 && (result === null || typeof result !== 'object')) {
         throw new NotSerializableError('$', `${result === null ? 'null' : typeof result} where an object with ${task.provides.map((p) => `\`${p}\``).join(', ')} was needed`, task.name);
       }
+      // Each name of a multi-provides must be a key of the result, or dependents would read undefined.
+      const absent = task.provides.length > 1 ? task.provides.find((p) => !(p in (result as object))) : undefined;
+      if (absent !== undefined) {
+        throw new NotSerializableError(`$.${absent}`, `no key \`${absent}\` (named in provides) in the result`, task.name);
+      }
       // Encoding checks serialisability and freezes the value as it was when the task finished.
       return encodeValue(result, '$', task.name);
     }),
