@@ -1,0 +1,162 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createEngine, type Engine, FlowFailedError, redisStore, type Store } from '../../src/index.js';
+import {
+  chainFlow,
+  countOf,
+  type EffectLog,
+  PROVISION_RESULTS,
+  provisionFlow,
+  redisEffects,
+} from '../support/flows.js';
+import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
+
+/**
+ * A process running a flow is SIGKILLed inside a task; another engine resumes the run from Redis.
+ * DESIGN.md "Resume": SUCCESS tasks are not re-run, RUNNING ones re-run with the same idempotency key,
+ * a run that was reverting keeps reverting.
+ */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CHILD = fileURLToPath(new URL('../support/run-child.ts', import.meta.url));
+
+interface Child {
+  process: ChildProcess;
+  /** Resolves with the `HANGING <kind> <task>` line; rejects if the child exits first. */
+  hanging: Promise<string>;
+  kill(): Promise<void>;
+}
+
+function startChild(prefix: string, runId: string, scenario: 'execute' | 'revert'): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, REDIS_URL, prefix, runId, scenario], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const hanging = new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      if (line.startsWith('HANGING')) resolve(line);
+      else reject(new Error(`child said: ${line}`));
+    });
+    void exited.then(() =>
+      reject(new Error(`child exited (${child.exitCode ?? child.signalCode}) before hanging: ${stderr}`)),
+    );
+  });
+  return {
+    process: child,
+    hanging,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
+
+describe('resume after the running process was SIGKILLed', () => {
+  let redis: Redis;
+  let prefix: string;
+  let log: EffectLog;
+  let store: Store;
+  let engine: Engine | undefined;
+  let child: Child | undefined;
+
+  beforeEach(() => {
+    redis = newRedis();
+    prefix = testPrefix('kill');
+    log = redisEffects(redis, prefix);
+    store = redisStore({ redis, prefix });
+  });
+
+  afterEach(async () => {
+    await child?.kill();
+    await engine?.close();
+    await store.close();
+    await cleanPrefix(redis, prefix);
+    await redis.quit();
+    child = undefined;
+    engine = undefined;
+  });
+
+  it('re-runs only the in-flight task, with the same idempotency key, and finishes the run', async () => {
+    const runId = 'killed-while-executing';
+    child = startChild(prefix, runId, 'execute');
+    expect(await child.hanging).toBe('HANGING execute attach');
+    // Invariant 1 seen from outside: the hanging task was stored RUNNING before its execute began.
+    const before = await loadRun(store, runId);
+    expect(before.meta.status).toBe('RUNNING');
+    expect(taskState(before.parts, 'attach')).toBe('RUNNING');
+    await child.kill();
+
+    engine = createEngine({ store, flows: [provisionFlow(log, { label: 'parent' })] });
+    const run = await engine.resume(runId);
+    expect(await run.result).toEqual(PROVISION_RESULTS);
+
+    const effects = await log.all();
+    expect(countOf(effects)).toEqual({ reserve: 1, format: 1, tag: 1, attach: 2, boot: 1 });
+    const attach = effects.filter((e) => e.task === 'attach');
+    expect(attach.map((e) => e.label)).toEqual(['child', 'parent']);
+    expect(new Set(attach.map((e) => e.key))).toEqual(new Set([`${runId}:attach`]));
+    expect(effects.filter((e) => e.label === 'parent').map((e) => e.task)).toEqual(['attach', 'boot']);
+    expect(countOf(effects, 'revert')).toEqual({});
+
+    const stored = await store.load(runId);
+    expect(stored?.meta.status).toBe('SUCCESS');
+    expect(stored?.token).toBe(2);
+    const info = await engine.get(runId);
+    expect(Object.values(info!.tasks).map((t) => t.state)).toEqual(Array(5).fill('SUCCESS'));
+    expect(info?.results).toEqual(PROVISION_RESULTS);
+  });
+
+  it('keeps reverting a run killed while reverting: the remaining tasks, in reverse order', async () => {
+    const runId = 'killed-while-reverting';
+    child = startChild(prefix, runId, 'revert');
+    expect(await child.hanging).toBe('HANGING revert b');
+    expect((await store.load(runId))?.meta.status).toBe('REVERTING');
+    await child.kill();
+
+    engine = createEngine({ store, flows: [chainFlow(log, { label: 'parent', fail: ['d'] })] });
+    const run = await engine.resume(runId);
+    const error = await run.result.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FlowFailedError);
+    expect((error as FlowFailedError).failures.map((f) => f.task)).toEqual(['d']);
+    expect((error as FlowFailedError).failures[0]?.error.message).toBe('d broke');
+
+    const effects = await log.all();
+    expect(effects.filter((e) => e.label === 'parent').map((e) => `${e.kind} ${e.task}`)).toEqual([
+      'revert b',
+      'revert a',
+    ]);
+    expect(effects.filter((e) => e.kind === 'revert').map((e) => e.task)).toEqual(['d', 'c', 'b', 'b', 'a']);
+    expect(countOf(effects)).toEqual({ a: 1, b: 1, c: 1, d: 1 });
+
+    expect((await store.load(runId))?.meta.status).toBe('REVERTED');
+    const info = await engine.get(runId);
+    expect(Object.fromEntries(Object.entries(info!.tasks).map(([name, t]) => [name, t.state]))).toEqual({
+      a: 'REVERTED',
+      b: 'REVERTED',
+      c: 'REVERTED',
+      d: 'REVERTED',
+    });
+  });
+});
+
+async function loadRun(store: Store, runId: string) {
+  const stored = await store.load(runId);
+  if (!stored) throw new Error(`run ${runId} is not stored`);
+  return stored;
+}
+
+/** A task's state as its stored part `t:<task>` shows it. */
+function taskState(parts: Record<string, string>, task: string): string {
+  const [state] = JSON.parse(parts[`t:${task}`] ?? 'null') as [string, unknown];
+  return state;
+}

@@ -1,0 +1,33 @@
+/**
+ * A child process for the process-kill tests: it starts a run on Redis and hangs inside one task's
+ * execute (or revert), then prints `HANGING <kind> <task>` so the parent knows when to SIGKILL it.
+ *
+ *   node --import tsx test/support/run-child.ts <redisUrl> <prefix> <runId> <execute|revert>
+ *
+ * `execute`: a `provision` run; attach's execute hangs (reserve, format and tag have finished).
+ * `revert`:  a `chain` run; d fails, the run reverts d and c, then b's revert hangs.
+ */
+import { Redis } from 'ioredis';
+import { createEngine, redisStore } from '../../src/index.js';
+import { type Behaviour, chainFlow, provisionFlow, redisEffects } from './flows.js';
+
+const [url, prefix, runId, scenario] = process.argv.slice(2);
+if (!url || !prefix || !runId || (scenario !== 'execute' && scenario !== 'revert')) {
+  process.stderr.write('usage: run-child.ts <redisUrl> <prefix> <runId> <execute|revert>\n');
+  process.exit(2);
+}
+
+const redis = new Redis(url);
+const onHang: Behaviour['onHang'] = (task, kind) => process.stdout.write(`HANGING ${kind} ${task}\n`);
+const log = redisEffects(redis, prefix);
+const flow =
+  scenario === 'execute'
+    ? provisionFlow(log, { label: 'child', hangExecute: 'attach', onHang })
+    : chainFlow(log, { label: 'child', fail: ['d'], hangRevert: 'b', onHang });
+const engine = createEngine({ store: redisStore({ redis: url, prefix }), flows: [flow] });
+const inputs = scenario === 'execute' ? { name: 'web' } : { seed: 's' };
+const run = engine.start(flow.name, inputs, { id: runId });
+run.result.then(
+  () => process.stdout.write('UNEXPECTED success\n'),
+  (error: Error) => process.stdout.write(`UNEXPECTED ${error.name}: ${error.message}\n`),
+);
