@@ -60,6 +60,20 @@ export function createScheduler(graph: FlowGraph): Scheduler {
     return set;
   };
 
+  const nested = new Map<string, readonly string[]>();
+  // Scopes strictly inside `scope` (flows form a tree, so: whose tasks are a subset of its tasks).
+  const nestedScopes = (scope: string): readonly string[] => {
+    let list = nested.get(scope);
+    if (!list) {
+      const outer = graph.scopes.get(scope)!.tasks;
+      list = [...graph.scopes.values()]
+        .filter((s) => s.name !== scope && [...s.tasks].every((t) => outer.has(t)))
+        .map((s) => s.name);
+      nested.set(scope, list);
+    }
+    return list;
+  };
+
   const setState = (ctx: Draft, task: string, state: TaskState, step: Step) => {
     const rec = ctx.tasks[task]!;
     const old = rec.s;
@@ -228,7 +242,10 @@ export function createScheduler(graph: FlowGraph): Scheduler {
       ctx.tasks[t] = { s: 'PENDING', a: 0 };
       step.raise.push(`RESET.${t}`);
     }
-    ctx.scopes = { ...ctx.scopes, [scope]: (ctx.scopes[scope] ?? 0) + 1 };
+    // Scopes nested in the retried one start afresh, as TaskFlow clears a reverted retry's history.
+    const scopes = { ...ctx.scopes, [scope]: (ctx.scopes[scope] ?? 0) + 1 };
+    for (const inner of nestedScopes(scope)) scopes[inner] = 0;
+    ctx.scopes = scopes;
     ctx.phase = 'run';
     ctx.retryScope = null;
     ctx.status = 'RUNNING';
