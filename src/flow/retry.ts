@@ -39,7 +39,8 @@ export const retry = {
       kind: 'forEach',
       provides,
       requires: undefined,
-      describe: `forEach(${JSON.stringify(frozen)} → ${provides})`,
+      // bigint is not JSON: show it as `7n` rather than letting JSON.stringify throw a TypeError.
+      describe: `forEach(${JSON.stringify(frozen, (_key, v) => (typeof v === 'bigint' ? `${v}n` : v))} → ${provides})`,
       decide: (iteration) => (iteration + 1 < frozen.length ? 'RETRY' : 'REVERT'),
       valueAt: (iteration) => frozen[iteration],
     });
