@@ -310,6 +310,10 @@ export function createScheduler(graph: FlowGraph): Scheduler {
     ctx.retryScope = resolution;
     ctx.queue = [];
     abortWork(ctx, step, false);
+    // Every done task of the retry set is a candidate, not only the failed one: a task that nothing
+    // failing depends on (a leaf) would otherwise be reset to PENDING without being reverted.
+    const byOrder = (a: string, b: string) => graph.byName.get(b)!.order - graph.byName.get(a)!.order;
+    schedule(ctx, [...retrySet(resolution)].sort(byOrder), step);
   };
 
   const cancel = (ctx: Draft, step: Step) => {
