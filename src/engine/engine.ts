@@ -214,7 +214,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const flow = compiled.flow;
     const versionChanged = stored.meta.version !== flow.version ? { from: stored.meta.version, to: flow.version } : undefined;
     const meta: RunMeta = { ...stored.meta, version: flow.version, owner: engineId };
-    if (versionChanged) run.setStatus(stored.meta.status, { versionChanged });
+    // Reported on a later turn: `resume()` hands the run to its caller only after this one, and an event
+    // emitted now would reach no listener.
+    if (versionChanged) setImmediate(() => run.setStatus(run.status, { versionChanged }));
     drive(
       compiled,
       run,
