@@ -1,5 +1,13 @@
 import type { Cluster, Redis } from 'ioredis';
-import { type Flow, graph, linear, type TaskContext, task } from '../../src/index.js';
+import {
+  createEngine,
+  type Flow,
+  graph,
+  linear,
+  type Store,
+  type TaskContext,
+  task,
+} from '../../src/index.js';
 
 /**
  * Flows shared by the engine-on-Redis tests and the child process they kill (test/support/run-child.ts):
@@ -185,4 +193,27 @@ export async function waitFor<T>(
     if (Date.now() > until) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * Leave a `provision` run stored mid-run, as an engine that died would: attach is RUNNING (reserve,
+ * format and tag are SUCCESS) when the engine that started it closes.
+ */
+export async function parkProvision(
+  store: Store,
+  log: EffectLog,
+  runId: string,
+  version = '1',
+): Promise<void> {
+  const hanging = deferred();
+  const flow = provisionFlow(
+    log,
+    { label: 'parker', hangExecute: 'attach', onHang: () => hanging.resolve() },
+    { version },
+  );
+  const engine = createEngine({ store, flows: [flow] });
+  const run = engine.start(flow.name, { name: 'web' }, { id: runId });
+  await hanging.promise;
+  await engine.close();
+  await run.result.catch(() => {});
 }
