@@ -1,0 +1,118 @@
+import { afterEach } from 'vitest';
+import {
+  createEngine,
+  type Engine,
+  type EngineOptions,
+  type FlowRun,
+  type Task,
+  type TaskEvent,
+  type TaskOptions,
+  task,
+} from '../../src/index.js';
+
+/**
+ * Helpers for the behavioural engine tests (ports of TaskFlow's engine tests): recording tasks,
+ * latches, and waiting on run events instead of sleeping.
+ */
+
+/** A promise with its resolve/reject exposed. */
+export interface Deferred<T = void> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Engines made by a test are closed after it. */
+const engines: Engine[] = [];
+afterEach(async () => {
+  for (const engine of engines.splice(0)) await engine.close();
+});
+
+export function newEngine(options: EngineOptions = {}): Engine {
+  const engine = createEngine(options);
+  engines.push(engine);
+  return engine;
+}
+
+/**
+ * A task that logs `name` when it executes and `name reverted` when it reverts (TaskFlow's SaveOrderTask).
+ * Extra options override the defaults; `fail` makes execute throw `Error('Woot <name>')` after logging.
+ */
+export function saving(
+  log: string[],
+  name: string,
+  options: Partial<TaskOptions> & { fail?: boolean; value?: unknown } = {},
+): Task {
+  const { fail, value, ...rest } = options;
+  return task({
+    name,
+    execute: () => {
+      log.push(name);
+      if (fail) throw new Error(`Woot ${name}`);
+      return value === undefined ? name : value;
+    },
+    revert: () => {
+      log.push(`${name} reverted`);
+    },
+    ...rest,
+  });
+}
+
+/** A task that always fails (TaskFlow's FailingTask). */
+export function failing(log: string[], name: string, options: Partial<TaskOptions> = {}): Task {
+  return saving(log, name, { ...options, fail: true });
+}
+
+/** Resolves with the first `task` event matching `task` and `state` (listen before the run can get there). */
+export function nextTaskEvent(
+  run: FlowRun<any>,
+  name: string,
+  state: TaskEvent['state'],
+): Promise<TaskEvent> {
+  return new Promise((resolve) => {
+    const listener = (event: TaskEvent) => {
+      if (event.task === name && event.state === state) {
+        run.off('task', listener);
+        resolve(event);
+      }
+    };
+    run.on('task', listener);
+  });
+}
+
+/** Records `task STATE` for every task event of a run. */
+export function taskStates(run: FlowRun<any>): string[] {
+  const states: string[] = [];
+  run.on('task', (event) => states.push(`${event.task} ${event.state}`));
+  return states;
+}
+
+/** The rejection of a promise (fails the test if it resolves). */
+export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('Expected the promise to reject, but it resolved');
+}
+
+/** The error a synchronous call throws (fails the test if it does not throw). */
+export function thrownBy(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('Expected the call to throw, but it returned');
+}
