@@ -1,0 +1,72 @@
+/**
+ * Lua shared by the job scripts, interpolated into each script's text (scripts stay self-contained
+ * for EVALSHA). Every key a script touches shares the board's hash tag `{<prefix>:jobs}`, so the
+ * keys a script builds from a prefix (a job's hash, the per-state indexes) are on the script's slot.
+ */
+export const checkJobLua = String.raw`
+local FORMAT = 'taskweave.job/1'
+local STATES = { UNCLAIMED = true, CLAIMED = true, COMPLETE = true, FAILED = true, CANCELLED = true }
+
+-- Redis server time in ms: leases never depend on the clocks of conductors' machines.
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Ready-queue member. The score is -priority; equal scores sort by member, so the zero-padded
+-- sequence number makes each priority FIFO.
+local function rankOf(seq, id)
+  return string.format('%016d', seq) .. ':' .. id
+end
+
+-- The fields scripts decide on, or nil plus a reason when the key holds something that is not our job.
+local function loadJob(key)
+  local kind = redis.call('TYPE', key)['ok']
+  if kind == 'none' then return nil, 'none' end
+  if kind ~= 'hash' then return nil, 'the key holds a ' .. kind .. ', not a hash' end
+  local v = redis.call('HMGET', key, 'fmt', 'state', 'token', 'n', 'seq', 'priority', 'attempts', 'takeovers', 'owner')
+  if v[1] ~= FORMAT then return nil, 'no taskweave job marker' end
+  if not STATES[v[2]] then return nil, 'unknown state ' .. string.sub(tostring(v[2]), 1, 40) end
+  local job = {
+    state = v[2], token = tonumber(v[3]), n = tonumber(v[4]), seq = tonumber(v[5]),
+    priority = tonumber(v[6]), attempts = tonumber(v[7]), takeovers = tonumber(v[8]), owner = v[9],
+  }
+  if not (job.token and job.n and job.seq and job.priority and job.attempts and job.takeovers) then
+    return nil, 'a counter is missing or not a number'
+  end
+  return job, 'ok'
+end
+
+local function moveState(statePrefix, id, n, from, to)
+  redis.call('ZREM', statePrefix .. from, id)
+  redis.call('ZADD', statePrefix .. to, n, id)
+end
+
+-- Drop an id from the state indexes (not its key: that data is left for an operator to look at).
+local function forget(statePrefix, id)
+  for state in pairs(STATES) do redis.call('ZREM', statePrefix .. state, id) end
+end
+
+-- The job behind a fenced call, or nil plus the reply refusing it: {'LOST', currentToken, state}
+-- (-1 and 'NONE' when the job is gone) or {'CORRUPT', reason}.
+local function checkClaim(key, token)
+  local job, why = loadJob(key)
+  if not job then
+    if why == 'none' then return nil, {'LOST', -1, 'NONE'} end
+    return nil, {'CORRUPT', why}
+  end
+  if job.state ~= 'CLAIMED' or job.token ~= token then return nil, {'LOST', job.token, job.state} end
+  return job
+end
+
+-- One token per wake-up; the list is capped, and claim empties it when nothing is claimable.
+local function wake(wakeKey)
+  redis.call('LPUSH', wakeKey, '1')
+  redis.call('LTRIM', wakeKey, 0, 63)
+end
+
+local function enqueue(readyKey, key, id, priority, seq)
+  redis.call('ZADD', readyKey, -priority, rankOf(seq, id))
+  redis.call('HSET', key, 'seq', seq)
+end
+`;

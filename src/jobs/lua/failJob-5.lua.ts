@@ -1,0 +1,44 @@
+import { checkJobLua } from './check-job.lua.js';
+
+export const failJob = {
+  name: 'failJob',
+  numberOfKeys: 5,
+  lua: String.raw`--[[
+  failJob-5: a run ended in failure: count an attempt; put the job back at the end of its priority
+  when retry is allowed and attempts remain, else CLAIMED -> FAILED with the error. Current token only.
+
+  KEYS[1] {prefix:jobs}:job:<id>   hash
+  KEYS[2] {prefix:jobs}:leases     zset
+  KEYS[3] {prefix:jobs}:ready      zset
+  KEYS[4] {prefix:jobs}:wake       list
+  KEYS[5] {prefix:jobs}:seq        counter
+  ARGV[1] state index prefix ({prefix:jobs}:state:)
+  ARGV[2] id
+  ARGV[3] token
+  ARGV[4] error (JSON failure record)
+  ARGV[5] retry allowed (1|0)
+  ARGV[6] maxAttempts
+  ARGV[7] channel for finished jobs
+
+  Returns {'OK', 'UNCLAIMED'|'FAILED'}, {'LOST', currentToken, state} (nothing changed) or {'CORRUPT', reason}.
+]]
+${checkJobLua}
+local job, refused = checkClaim(KEYS[1], tonumber(ARGV[3]))
+if not job then return refused end
+local attempts = job.attempts + 1
+redis.call('HSET', KEYS[1], 'attempts', attempts, 'error', ARGV[4], 'updatedAt', nowMs())
+redis.call('HDEL', KEYS[1], 'leaseUntil')
+redis.call('ZREM', KEYS[2], ARGV[2])
+if ARGV[5] == '1' and attempts < tonumber(ARGV[6]) then
+  redis.call('HSET', KEYS[1], 'state', 'UNCLAIMED')
+  enqueue(KEYS[3], KEYS[1], ARGV[2], job.priority, redis.call('INCR', KEYS[5]))
+  moveState(ARGV[1], ARGV[2], job.n, 'CLAIMED', 'UNCLAIMED')
+  wake(KEYS[4])
+  return {'OK', 'UNCLAIMED'}
+end
+redis.call('HSET', KEYS[1], 'state', 'FAILED')
+moveState(ARGV[1], ARGV[2], job.n, 'CLAIMED', 'FAILED')
+redis.call('PUBLISH', ARGV[7], ARGV[2])
+return {'OK', 'FAILED'}
+`,
+} as const;
