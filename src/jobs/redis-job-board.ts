@@ -1,0 +1,342 @@
+import { randomUUID } from 'node:crypto';
+import { type Cluster, Redis } from 'ioredis';
+import { LeaseLostError } from '../errors.js';
+import { stringify } from '../store/codec.js';
+import { type FailureRecord, toFailureRecord } from '../store/failure-record.js';
+import {
+  type Claim,
+  type ClaimOptions,
+  expectCount,
+  expectString,
+  type FailOptions,
+  InvalidJobOptionError,
+  JOB_STATES,
+  type Job,
+  type JobBoard,
+  JobBoardClosedError,
+  JobCorruptError,
+  type JobCounts,
+  type ListJobsOptions,
+  type PostJob,
+  type WaitJobOptions,
+} from './job-board.js';
+import { addJob } from './lua/addJob-4.lua.js';
+import { cancelJob } from './lua/cancelJob-3.lua.js';
+import { claimJob } from './lua/claimJob-3.lua.js';
+import { completeJob } from './lua/completeJob-2.lua.js';
+import { failJob } from './lua/failJob-5.lua.js';
+import { peekWork } from './lua/peekWork-2.lua.js';
+import { releaseJob } from './lua/releaseJob-4.lua.js';
+import { renewLease } from './lua/renewLease-2.lua.js';
+import { retryJob } from './lua/retryJob-4.lua.js';
+import { runScript } from './lua/run-script.js';
+import { RedisJobListeners } from './redis-job-listeners.js';
+import {
+  decodeJob,
+  fenced,
+  isFailureRecord,
+  isWrongType,
+  type JobKeys,
+  jobKeys,
+  operatorReply,
+  pairs,
+} from './redis-job-record.js';
+
+type Client = Redis | Cluster;
+
+export interface RedisJobBoardOptions {
+  /** A Redis URL (the board opens a client and closes it in `close()`), or an ioredis `Redis` or `Cluster` (left open). */
+  redis: string | Redis | Cluster;
+  /** Key prefix: every key of the board lives under the hash tag `{<prefix>:jobs}`. @default 'tw' */
+  prefix?: string;
+}
+
+/**
+ * A job board in Redis: claims, renewals and endings are single Lua scripts that check the fencing
+ * token inside, leases run on the Redis server's clock, and waiting blocks on dedicated connections
+ * (BLPOP for work, pub/sub for finished jobs) instead of polling.
+ *
+ * @example
+ * const board = redisJobBoard({ redis: 'redis://127.0.0.1:6379', prefix: 'tw' });
+ * const id = await board.post({ flow: 'boot-server', inputs: { network: 'net-1' }, id: 'req-42' });
+ * const claim = await board.claim('conductor-1', 10_000);
+ * if (claim) await board.complete(claim.job.id, claim.token, { ip: '10.0.0.7' });
+ * await board.wait(id); // { state: 'COMPLETE', results: { ip: '10.0.0.7' }, ... }
+ * await board.close();
+ */
+export function redisJobBoard(options: RedisJobBoardOptions): JobBoard {
+  return new RedisJobBoard(options);
+}
+
+class RedisJobBoard implements JobBoard {
+  private readonly redis: Client;
+  private readonly ownsClient: boolean;
+  private readonly keys: JobKeys;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private readonly listeners: RedisJobListeners;
+
+  constructor(options: RedisJobBoardOptions) {
+    const { redis, prefix = 'tw' } = options ?? ({} as RedisJobBoardOptions);
+    if (typeof redis === 'string') {
+      this.redis = new Redis(redis);
+      this.ownsClient = true;
+    } else if (redis !== null && typeof redis === 'object' && typeof redis.duplicate === 'function') {
+      this.redis = redis;
+      this.ownsClient = false;
+    } else {
+      throw new InvalidJobOptionError('redis', 'a Redis URL, an ioredis Redis or an ioredis Cluster', redis);
+    }
+    if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix)) {
+      throw new InvalidJobOptionError('prefix', 'a non-empty string without `{` or `}`', prefix);
+    }
+    this.keys = jobKeys(prefix);
+    this.listeners = new RedisJobListeners(this.redis, this.keys.wake, this.keys.done);
+  }
+
+  async post(job: PostJob): Promise<string> {
+    this.assertOpen('post');
+    const { flow, inputs = {}, id = randomUUID(), priority = 0 } = job ?? ({} as PostJob);
+    expectString('flow', flow);
+    expectString('id', id);
+    if (typeof priority !== 'number' || !Number.isFinite(priority)) {
+      throw new InvalidJobOptionError('priority', 'a finite number', priority);
+    }
+    if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) {
+      throw new InvalidJobOptionError('inputs', 'an object of named inputs', inputs);
+    }
+    const { keys } = this;
+    await runScript(
+      this.redis,
+      addJob,
+      [keys.job(id), keys.ready, keys.wake, keys.seq],
+      [keys.statePrefix, id, flow, stringify(inputs), String(priority)],
+    );
+    return id;
+  }
+
+  async get(id: string): Promise<Job | undefined> {
+    this.assertOpen('get');
+    expectString('id', id);
+    let raw: Record<string, string>;
+    try {
+      raw = await this.redis.hgetall(this.keys.job(id));
+    } catch (error) {
+      if (isWrongType(error)) throw new JobCorruptError(id, 'the key does not hold a hash');
+      throw error;
+    }
+    return Object.keys(raw).length === 0 ? undefined : decodeJob(id, raw);
+  }
+
+  async list(options: ListJobsOptions = {}): Promise<Job[]> {
+    this.assertOpen('list');
+    const { state, limit = 100 } = options;
+    expectCount('limit', limit, 1);
+    const states = state === undefined ? JOB_STATES : typeof state === 'string' ? [state] : state;
+    for (const s of states) {
+      if (!JOB_STATES.includes(s))
+        throw new InvalidJobOptionError('state', `one of ${JOB_STATES.join(', ')}`, s);
+    }
+    const indexes = this.redis.pipeline();
+    for (const s of states) indexes.zrevrange(this.keys.statePrefix + s, 0, limit - 1, 'WITHSCORES');
+    const entries: { id: string; n: number }[] = [];
+    for (const [error, reply] of (await indexes.exec()) ?? []) {
+      if (error) throw error;
+      const flat = reply as string[];
+      for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ id: flat[i]!, n: Number(flat[i + 1]) });
+    }
+    const ids = entries
+      .sort((a, b) => b.n - a.n)
+      .slice(0, limit)
+      .map((e) => e.id);
+    const reads = this.redis.pipeline();
+    for (const id of ids) reads.hgetall(this.keys.job(id));
+    const replies = (await reads.exec()) ?? [];
+    const jobs: Job[] = [];
+    ids.forEach((id, i) => {
+      const [error, raw] = replies[i] ?? [];
+      if (error || !raw || Object.keys(raw).length === 0) return; // not a hash, or gone since
+      try {
+        jobs.push(decodeJob(id, raw as Record<string, string>));
+      } catch (decodeError) {
+        if (!(decodeError instanceof JobCorruptError)) throw decodeError;
+      }
+    });
+    return jobs;
+  }
+
+  async claim(owner: string, leaseMs: number, options: ClaimOptions = {}): Promise<Claim | undefined> {
+    this.assertOpen('claim');
+    expectString('owner', owner);
+    expectCount('leaseMs', leaseMs, 1);
+    const { maxTakeovers = 20 } = options;
+    expectCount('maxTakeovers', maxTakeovers, 0);
+    const { keys } = this;
+    for (;;) {
+      const reply = (await runScript(
+        this.redis,
+        claimJob,
+        [keys.ready, keys.leases, keys.wake],
+        [keys.statePrefix, keys.jobPrefix, owner, Math.ceil(leaseMs), maxTakeovers, keys.done],
+      )) as [string, number, number, string[]] | null;
+      if (!reply) return undefined;
+      const [id, token, takeover, flat] = reply;
+      try {
+        return { job: decodeJob(id, pairs(flat)), token, takeover: takeover === 1 };
+      } catch (error) {
+        if (!(error instanceof JobCorruptError)) throw error;
+        // We hold this claim: fail the job for good with the reason, so no one gets it again, and go on.
+        await this.fail(id, token, error, { retry: false }).catch((failError: unknown) => {
+          if (!(failError instanceof LeaseLostError || failError instanceof JobCorruptError)) throw failError;
+        });
+      }
+    }
+  }
+
+  async waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    this.assertOpen('waitForWork');
+    expectCount('timeoutMs', timeoutMs, 0);
+    if (signal?.aborted) return false;
+    const next = Number(await runScript(this.redis, peekWork, [this.keys.ready, this.keys.leases], []));
+    if (next === 0) return true;
+    if (signal?.aborted || this.closed) return false;
+    // Block no longer than until the first lease expires (+ a little: claim reads the clock again).
+    const untilExpiry = next > 0 ? next + 5 : Number.POSITIVE_INFINITY;
+    const blockMs = Math.min(timeoutMs, untilExpiry);
+    if (blockMs <= 0) return false;
+    const woken = await this.listeners.block(blockMs, signal);
+    return woken || (blockMs === untilExpiry && !signal?.aborted && !this.closed);
+  }
+
+  async renew(id: string, owner: string, token: number, leaseMs: number): Promise<boolean> {
+    this.assertOpen('renew');
+    expectString('id', id);
+    expectString('owner', owner);
+    expectCount('token', token, 1);
+    expectCount('leaseMs', leaseMs, 1);
+    const reply = await runScript(
+      this.redis,
+      renewLease,
+      [this.keys.job(id), this.keys.leases],
+      [id, owner, token, Math.ceil(leaseMs)],
+    );
+    return reply === 1;
+  }
+
+  async complete(id: string, token: number, results: Record<string, unknown> = {}): Promise<void> {
+    this.assertOpen('complete');
+    expectString('id', id);
+    expectCount('token', token, 1);
+    const { keys } = this;
+    const reply = await runScript(
+      this.redis,
+      completeJob,
+      [keys.job(id), keys.leases],
+      [keys.statePrefix, id, token, stringify(results), keys.done],
+    );
+    fenced(id, token, reply);
+  }
+
+  async fail(
+    id: string,
+    token: number,
+    error: unknown,
+    options: FailOptions = {},
+  ): Promise<'UNCLAIMED' | 'FAILED'> {
+    this.assertOpen('fail');
+    expectString('id', id);
+    expectCount('token', token, 1);
+    const { retry = true, maxAttempts = 5 } = options;
+    expectCount('maxAttempts', maxAttempts, 1);
+    const record: FailureRecord = isFailureRecord(error) ? error : toFailureRecord(error);
+    const { keys } = this;
+    const reply = await runScript(
+      this.redis,
+      failJob,
+      [keys.job(id), keys.leases, keys.ready, keys.wake, keys.seq],
+      [keys.statePrefix, id, token, JSON.stringify(record), retry ? '1' : '0', maxAttempts, keys.done],
+    );
+    return fenced(id, token, reply)[1] as 'UNCLAIMED' | 'FAILED';
+  }
+
+  async release(id: string, token: number): Promise<void> {
+    this.assertOpen('release');
+    expectString('id', id);
+    expectCount('token', token, 1);
+    const { keys } = this;
+    const reply = await runScript(
+      this.redis,
+      releaseJob,
+      [keys.job(id), keys.leases, keys.ready, keys.wake],
+      [keys.statePrefix, id, token],
+    );
+    fenced(id, token, reply);
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    this.assertOpen('cancel');
+    expectString('id', id);
+    const { keys } = this;
+    const reply = await runScript(
+      this.redis,
+      cancelJob,
+      [keys.job(id), keys.leases, keys.ready],
+      [keys.statePrefix, id, keys.done],
+    );
+    return operatorReply(id, reply);
+  }
+
+  async retry(id: string): Promise<boolean> {
+    this.assertOpen('retry');
+    expectString('id', id);
+    const { keys } = this;
+    const reply = await runScript(
+      this.redis,
+      retryJob,
+      [keys.job(id), keys.ready, keys.wake, keys.seq],
+      [keys.statePrefix, id],
+    );
+    return operatorReply(id, reply);
+  }
+
+  async wait(id: string, options: WaitJobOptions = {}): Promise<Job> {
+    this.assertOpen('wait');
+    expectString('id', id);
+    const { timeoutMs, signal } = options;
+    if (timeoutMs !== undefined) expectCount('timeoutMs', timeoutMs, 0);
+    signal?.throwIfAborted();
+    return this.listeners.untilFinished(id, () => this.get(id), timeoutMs, signal);
+  }
+
+  async counts(): Promise<JobCounts> {
+    this.assertOpen('counts');
+    const replies = await this.redis
+      .multi(JOB_STATES.map((s) => ['zcard', this.keys.statePrefix + s]))
+      .exec();
+    const counts = {} as JobCounts;
+    JOB_STATES.forEach((s, i) => {
+      const [error, count] = replies?.[i] ?? [];
+      if (error) throw error;
+      counts[s] = Number(count ?? 0);
+    });
+    return counts;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    this.listeners.close();
+    if (this.ownsClient) {
+      if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+      else this.redis.disconnect();
+    }
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.closed) throw new JobBoardClosedError(operation);
+  }
+}
