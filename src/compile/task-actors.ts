@@ -63,6 +63,8 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
   return {
     execute: fromPromise<unknown, ExecuteInput>(async ({ input, signal }) => {
       await hooks.beforeEffect(input.runId);
+      // Cancelled (or stopped) while waiting for the write: the effect must not start at all.
+      signal.throwIfAborted();
       const task = taskOf(input.task);
       const result = await withTimeout(task.name, task.timeoutMs, signal, (s) => task.execute(input.args, context(input, s)));
       if (task.provides.length > 1 && (result === null || typeof result !== 'object')) {
@@ -79,6 +81,8 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
 
     revert: fromPromise<void, RevertInput>(async ({ input, signal }) => {
       await hooks.beforeEffect(input.runId);
+      // Cancelled (or stopped) while waiting for the write: the effect must not start at all.
+      signal.throwIfAborted();
       const task = taskOf(input.task);
       if (!task.revert) return;
       const flowFailures: Record<string, Error> = {};
