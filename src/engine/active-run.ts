@@ -112,7 +112,14 @@ export class ActiveRun {
     this.ending = true;
     // The end is reported only once it is durable (invariant 1).
     this.writer.barrier().then(
-      () => this.exit({ context }),
+      () => {
+        this.ending = false;
+        const now = this.context;
+        // A command sent meanwhile (RESUME or ROLLBACK of a rehydrated run whose stored status was an
+        // end) may have moved the run on: then wait for its next end rather than settling on this one.
+        if (now === context) this.exit({ context });
+        else this.onSnapshot(now);
+      },
       (error: Error) => this.exit({ error }),
     );
   }
