@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AnyActorRef, InspectionEvent } from 'xstate';
+import type { ActorRefLike, AnyActorRef, InspectionEvent } from 'xstate';
 import { createEngine, FlowFailedError, linear, type RunContext, task } from '../../src/index.js';
 
 /** The engine's `inspect` option is XState's inspection observer: what the Stately inspector consumes. */
@@ -16,7 +16,9 @@ describe('engine inspect option', () => {
       },
     }),
   ]);
-  const isRoot = (ref: AnyActorRef, rootId: string) => ref.sessionId === rootId;
+  const isRoot = (ref: ActorRefLike, rootId: string) => ref.sessionId === rootId;
+  // Inspection events type their refs as `ActorRefLike`; the engine's are full actor refs, with ids.
+  const idOf = (ref: ActorRefLike) => (ref as AnyActorRef).id;
 
   it('receives @xstate.snapshot and @xstate.event for the run actor and its task children', async () => {
     const events: InspectionEvent[] = [];
@@ -26,17 +28,17 @@ describe('engine inspect option', () => {
 
     const snapshots = events.filter((e) => e.type === '@xstate.snapshot');
     const root = snapshots.filter((e) => isRoot(e.actorRef, e.rootId));
-    const last = root.at(-1)!.snapshot as { context: RunContext };
+    const last = root.at(-1)!.snapshot as unknown as { context: RunContext };
     expect(last.context).toMatchObject({
       runId: 'run-1',
       status: 'SUCCESS',
       tasks: { a: { s: 'SUCCESS' }, b: { s: 'SUCCESS' } },
     });
     // Each task's execute is a child actor of the run, invoked by name, with its own snapshots.
-    const children = snapshots.filter((e) => !isRoot(e.actorRef, e.rootId)).map((e) => e.actorRef.id);
+    const children = snapshots.filter((e) => !isRoot(e.actorRef, e.rootId)).map((e) => idOf(e.actorRef));
     expect([...new Set(children)]).toEqual(['execute:a', 'execute:b']);
     expect(
-      snapshots.find((e) => e.actorRef.id === 'execute:a' && e.snapshot.status === 'done')?.snapshot,
+      snapshots.find((e) => idOf(e.actorRef) === 'execute:a' && e.snapshot.status === 'done')?.snapshot,
     ).toMatchObject({
       output: 1,
     });
@@ -46,7 +48,9 @@ describe('engine inspect option', () => {
       (e): e is Extract<InspectionEvent, { type: '@xstate.event' }> =>
         e.type === '@xstate.event' && e.event.type.startsWith('xstate.done.actor.'),
     );
-    expect(done.map((e) => [e.sourceRef?.id, e.event.type, isRoot(e.actorRef, e.rootId)])).toEqual([
+    expect(
+      done.map((e) => [e.sourceRef && idOf(e.sourceRef), e.event.type, isRoot(e.actorRef, e.rootId)]),
+    ).toEqual([
       ['execute:a', 'xstate.done.actor.execute:a', true],
       ['execute:b', 'xstate.done.actor.execute:b', true],
     ]);
@@ -59,7 +63,7 @@ describe('engine inspect option', () => {
     const engine = createEngine({
       inspect: {
         next: (e) => {
-          if (e.type === '@xstate.actor' && !isRoot(e.actorRef, e.rootId)) seen.push(e.actorRef.id);
+          if (e.type === '@xstate.actor' && !isRoot(e.actorRef, e.rootId)) seen.push(idOf(e.actorRef));
         },
       },
     });
