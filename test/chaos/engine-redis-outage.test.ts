@@ -1,0 +1,154 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createEngine, type Engine, redisStore, type Store, StoreUnavailableError } from '../../src/index.js';
+import {
+  countOf,
+  deferred,
+  type EffectLog,
+  memoryEffects,
+  PROVISION_RESULTS,
+  provisionFlow,
+  untilAborted,
+  waitFor,
+} from '../support/flows.js';
+import { testPrefix } from '../support/redis.js';
+import { dumpPrefix } from '../support/redis-dump.js';
+import { type OwnedRedis, startRedis } from '../support/redis-server.js';
+
+/**
+ * Invariant 6, Redis unavailable: engines stop starting tasks while it is down (invariant 1 holds),
+ * retry with backoff, and go on when it returns; past `unavailableDeadlineMs` the run stops with
+ * StoreUnavailableError and can be resumed later. Runs on a test-owned redis-server with AOF
+ * (`appendfsync always`), SIGKILLed and restarted under the engine.
+ */
+let server: OwnedRedis;
+let inspector: Redis;
+
+beforeAll(async () => {
+  server = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
+  inspector = new Redis(server.url, { maxRetriesPerRequest: null });
+  inspector.on('error', () => {});
+});
+
+afterAll(async () => {
+  inspector?.disconnect();
+  await server?.stop();
+});
+
+describe('the engine while its Redis is down', () => {
+  let prefix: string;
+  let log: EffectLog;
+  let engine: Engine;
+  let store: Store;
+  /** Saves the store was asked for, acknowledged or not. */
+  let saves: number;
+  let formatGate: ReturnType<typeof deferred>;
+  let formatStarted: ReturnType<typeof deferred>;
+
+  const open = (deadlineMs?: number) => {
+    const inner = redisStore({
+      redis: server.url,
+      prefix,
+      ...(deadlineMs === undefined ? {} : { unavailableDeadlineMs: deadlineMs }),
+    });
+    store = {
+      ...inner,
+      save: (write) => {
+        saves += 1;
+        return inner.save(write);
+      },
+    };
+    const flow = provisionFlow(log, {
+      async before(task, kind, ctx) {
+        if (task !== 'format' || kind !== 'execute') return;
+        formatStarted.resolve();
+        await Promise.race([formatGate.promise, untilAborted(ctx.signal)]);
+      },
+    });
+    engine = createEngine({
+      store,
+      flows: [flow],
+      ...(deadlineMs === undefined ? {} : { unavailableDeadlineMs: deadlineMs }),
+    });
+  };
+
+  /** Start a run and kill Redis while format runs (reserve and tag are stored SUCCESS). */
+  const startThenKill = async (runId: string) => {
+    const run = engine.start('provision', { name: 'web' }, { id: runId });
+    await formatStarted.promise;
+    await waitFor(
+      async () => (await inspector.hget(`{${prefix}:${runId}}:parts`, 't:tag'))?.startsWith('["SUCCESS"'),
+      5_000,
+      'tag to be stored SUCCESS',
+    );
+    await server.kill();
+    return run;
+  };
+
+  beforeEach(() => {
+    prefix = testPrefix('outage');
+    log = memoryEffects();
+    saves = 0;
+    formatGate = deferred();
+    formatStarted = deferred();
+  });
+
+  afterEach(async () => {
+    if (server.process.exitCode !== null || server.process.signalCode !== null) await server.start();
+    await engine.close();
+    await store.close();
+  });
+
+  it('starts no task while Redis is down, then finishes the run with nothing lost when it returns', async () => {
+    open();
+    const run = await startThenKill('outage-recovers');
+    const before = saves;
+    formatGate.resolve();
+    // format's completion makes attach due; its execute waits for a write Redis cannot take.
+    await waitFor(() => saves > before, 5_000, 'a save while Redis is down');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(countOf(await log.all()).attach).toBeUndefined();
+    expect(run.status).toBe('RUNNING');
+
+    await server.start();
+    expect(await run.result).toEqual(PROVISION_RESULTS);
+    expect(countOf(await log.all())).toEqual({ reserve: 1, format: 1, tag: 1, attach: 1, boot: 1 });
+
+    // What was acknowledged survives another SIGKILL (AOF, fsync always).
+    const stored = await dumpPrefix(inspector, prefix);
+    await server.kill();
+    await server.start();
+    expect(await dumpPrefix(inspector, prefix)).toEqual(stored);
+    const info = await engine.get('outage-recovers');
+    expect(info?.meta.status).toBe('SUCCESS');
+    expect(info?.results).toEqual(PROVISION_RESULTS);
+  });
+
+  it('rejects with StoreUnavailableError past unavailableDeadlineMs; engine.resume finishes the run later', async () => {
+    open(300);
+    const run = await startThenKill('outage-gives-up');
+    formatGate.resolve();
+    const began = Date.now();
+    const error = await run.result.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - began).toBeLessThan(5_000);
+    expect(countOf(await log.all()).attach).toBeUndefined();
+
+    await server.start();
+    // The write that gave up may still land: the store's client queued it while Redis was down and
+    // sends it on reconnecting (fenced, versioned, so it is simply the next version). Either way the
+    // store shows format RUNNING or SUCCESS, never attach started.
+    const stored = await store.load('outage-gives-up');
+    const formatState = JSON.parse(stored!.parts['t:format']!)[0] as string;
+    expect(['RUNNING', 'SUCCESS']).toContain(formatState);
+    const resumed = await engine.resume('outage-gives-up');
+    expect(await resumed.result).toEqual(PROVISION_RESULTS);
+    const effects = await log.all();
+    const formatRuns = formatState === 'RUNNING' ? 2 : 1;
+    expect(countOf(effects)).toEqual({ reserve: 1, format: formatRuns, tag: 1, attach: 1, boot: 1 });
+    expect(new Set(effects.filter((e) => e.task === 'format').map((e) => e.key))).toEqual(
+      new Set(['outage-gives-up:format']),
+    );
+    expect((await store.load('outage-gives-up'))?.meta.status).toBe('SUCCESS');
+  });
+});
