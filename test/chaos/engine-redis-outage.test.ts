@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createEngine, type Engine, redisStore, type Store, StoreUnavailableError } from '../../src/index.js';
 import {
   countOf,
+  type Deferred,
   deferred,
   type EffectLog,
   memoryEffects,
@@ -42,8 +43,8 @@ describe('the engine while its Redis is down', () => {
   let store: Store;
   /** Saves the store was asked for, acknowledged or not. */
   let saves: number;
-  let formatGate: ReturnType<typeof deferred>;
-  let formatStarted: ReturnType<typeof deferred>;
+  let formatGate: Deferred;
+  let formatStarted: Deferred;
 
   const open = (deadlineMs?: number) => {
     const inner = redisStore({

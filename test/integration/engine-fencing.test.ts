@@ -12,6 +12,7 @@ import {
 import {
   type Behaviour,
   countOf,
+  type Deferred,
   deferred,
   type EffectLog,
   PROVISION_RESULTS,
@@ -30,9 +31,9 @@ import { dumpPrefix } from '../support/redis-dump.js';
 interface Probe {
   /** Signals of executes that started and have not returned, by task. */
   signals: Map<string, AbortSignal>;
-  started: Map<string, ReturnType<typeof deferred>>;
+  started: Map<string, Deferred>;
   /** Gates a task's execute waits on (or on its signal); tasks without one run straight through. */
-  gates: Map<string, ReturnType<typeof deferred>>;
+  gates: Map<string, Deferred>;
 }
 
 function probe(gated: string[] = []): Probe & { behaviour: (label: string) => Behaviour } {

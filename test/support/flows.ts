@@ -172,7 +172,12 @@ export const PROVISION_RESULTS = {
 };
 
 /** A promise with its resolve exposed. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve(value: T): void } {
+export interface Deferred<T = void> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => {
     resolve = r;
