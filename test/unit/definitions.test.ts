@@ -1,0 +1,305 @@
+import { describe, expect, it } from 'vitest';
+import {
+  compile,
+  createEngine,
+  DependencyCycleError,
+  DuplicateNameError,
+  FlowDefinitionError,
+  graph,
+  linear,
+  MissingInputsError,
+  parallel,
+  retry,
+  type Task,
+  TaskweaveError,
+  task,
+} from '../../src/index.js';
+import { newEngine, thrownBy } from './engine-support.js';
+
+// Ports of TaskFlow's pattern and flattening checks (test_graph_flow.py, test_linear_flow.py,
+// test_unordered_flow.py, test_flow_dependencies.py, test_engines.py definition errors).
+
+const t = (
+  name: string,
+  options: { requires?: string[] | string; provides?: string[] | string; optional?: string } = {},
+): Task<any, any> => task({ name, ...options, execute: () => ({}) });
+
+/** The error `compile` throws for `flow` (a FlowDefinitionError, or the test fails). */
+function definitionError(build: () => unknown): FlowDefinitionError {
+  const error = thrownBy(() => {
+    const built = build();
+    if (built && typeof built === 'object' && 'kind' in built && built.kind !== 'task')
+      compile(built as never);
+  });
+  expect(error).toBeInstanceOf(FlowDefinitionError);
+  expect(error).toBeInstanceOf(TaskweaveError);
+  return error as FlowDefinitionError;
+}
+
+describe('duplicate names', () => {
+  it('two tasks with one name', () => {
+    const error = definitionError(() => linear('dup', [t('a'), t('a')]));
+    expect(error).toBeInstanceOf(DuplicateNameError);
+    expect((error as DuplicateNameError).duplicate).toBe('a');
+    expect(error.message).toMatch(/`a` twice/);
+  });
+
+  it('the same name in nested flows', () => {
+    const error = definitionError(() =>
+      linear('outer', [t('a'), graph('inner', [t('b'), parallel('deep', [t('a')])])]),
+    );
+    expect(error).toBeInstanceOf(DuplicateNameError);
+    expect((error as DuplicateNameError).duplicate).toBe('a');
+  });
+
+  it('a task named like a flow', () => {
+    const error = definitionError(() => linear('outer', [linear('x', [t('y')]), t('x')]));
+    expect(error).toBeInstanceOf(DuplicateNameError);
+  });
+
+  it('the same task object twice', () => {
+    const a = t('a');
+    expect(definitionError(() => linear('twice', [a, a]))).toBeInstanceOf(DuplicateNameError);
+  });
+});
+
+describe('dependency cycles', () => {
+  it('two tasks requiring each other, naming the cycle', () => {
+    const error = definitionError(() =>
+      graph('cyc', [t('a', { requires: 'y', provides: 'x' }), t('b', { requires: 'x', provides: 'y' })]),
+    );
+    expect(error).toBeInstanceOf(DependencyCycleError);
+    const cycle = (error as DependencyCycleError).cycle;
+    expect(cycle[0]).toBe(cycle.at(-1));
+    expect([...new Set(cycle)].sort()).toEqual(['a', 'b']);
+    expect(error.message).toMatch(/a → b → a|b → a → b/);
+  });
+
+  it('a longer cycle through links and data', () => {
+    const error = definitionError(() =>
+      graph('cyc3', [t('a', { provides: 'x' }), t('b', { requires: 'x' }), t('c'), t('d')], {
+        links: [
+          ['b', 'c'],
+          ['c', 'a'],
+        ],
+      }),
+    );
+    expect(error).toBeInstanceOf(DependencyCycleError);
+    expect([...new Set((error as DependencyCycleError).cycle)].sort()).toEqual(['a', 'b', 'c']);
+    expect((error as DependencyCycleError).cycle).not.toContain('d');
+  });
+
+  it('a task linked to itself', () => {
+    const error = definitionError(() => graph('self', [t('a')], { links: [['a', 'a']] }));
+    expect(error).toBeInstanceOf(DependencyCycleError);
+    expect((error as DependencyCycleError).cycle).toEqual(['a', 'a']);
+  });
+
+  it('a link against the order of a linear flow nested in a graph', () => {
+    const error = definitionError(() =>
+      graph('g', [linear('l', [t('a'), t('b')]), t('c')], {
+        links: [
+          ['l', 'c'],
+          ['c', 'l'],
+        ],
+      }),
+    );
+    expect(error).toBeInstanceOf(DependencyCycleError);
+  });
+
+  it('a task requiring what it provides itself is not a cycle: it reads the run input', async () => {
+    const flow = linear('self-provide', [
+      task({ name: 'inc', requires: 'n', provides: 'n', execute: ({ n }) => n + 1 }),
+    ]);
+    expect(await newEngine().run(flow, { n: 1 })).toEqual({ n: 2 });
+  });
+});
+
+describe('providers', () => {
+  it('two children of a graph providing one name', () => {
+    const error = definitionError(() =>
+      graph('amb', [t('a', { provides: 'x' }), t('b', { provides: 'x' }), t('c', { requires: 'x' })]),
+    );
+    expect(error.message).toMatch(/one provider of `x`.*`a` and `b`/);
+  });
+
+  it('two unordered providers before a consumer', () => {
+    const error = definitionError(() =>
+      linear('amb2', [
+        parallel('p', [t('a', { provides: 'x' }), t('b', { provides: 'x' })]),
+        t('c', { requires: 'x' }),
+      ]),
+    );
+    expect(error.message).toMatch(/one provider of `x` for task `c`/);
+  });
+
+  it('parallel siblings feeding each other', () => {
+    const error = definitionError(() =>
+      parallel('par', [t('a', { provides: 'x' }), t('b', { requires: 'x' })]),
+    );
+    expect(error.message).toMatch(/parallel `par` to be independent.*`b` requiring `x`.*`a` provides/);
+  });
+
+  it('parallel sub-flows feeding each other through nested tasks', () => {
+    const error = definitionError(() =>
+      parallel('par', [
+        linear('one', [t('a', { provides: 'x' })]),
+        linear('two', [t('b', { optional: 'x' })]),
+      ]),
+    );
+    expect(error.message).toMatch(/`two` requiring `x`/);
+  });
+
+  it('a missing required input of a retry.parameterized controller', () => {
+    const flow = linear('param', [t('a', { requires: 'host' })], {
+      retry: retry.parameterized({ requires: 'hosts', provides: 'host' }),
+    });
+    const error = thrownBy(() => newEngine().start(flow, {}));
+    expect(error).toBeInstanceOf(MissingInputsError);
+    expect((error as MissingInputsError).missing).toEqual([{ input: 'hosts', neededBy: 'param' }]);
+  });
+});
+
+describe('bad options, with messages saying what was expected and what was got', () => {
+  const cases: [string, () => unknown, RegExp][] = [
+    [
+      'task without a name',
+      () => task({ name: '', execute: () => 1 }),
+      /`name` to be a non-empty string, got `` \(string\)/,
+    ],
+    [
+      'task with a non-function execute',
+      () => task({ name: 'x', execute: 5 as never }),
+      /`execute` of task `x` to be a function, got `5` \(number\)/,
+    ],
+    [
+      'task with a non-function revert',
+      () => task({ name: 'x', execute: () => 1, revert: 'no' as never }),
+      /`revert` of task `x` to be a function/,
+    ],
+    [
+      'requires not names',
+      () => task({ name: 'x', requires: [1] as never, execute: () => 1 }),
+      /`requires` of task `x` to be a name or a list of non-empty names, got `\[1\]` \(array\)/,
+    ],
+    [
+      'provides not names',
+      () => task({ name: 'x', provides: [''] as never, execute: () => 1 }),
+      /`provides` of task `x`/,
+    ],
+    [
+      'requires and optional clash',
+      () => task({ name: 'x', requires: 'a', optional: 'a', execute: () => 1 }),
+      /`a` of task `x` in either requires or optional/,
+    ],
+    [
+      'retry.attempts 0',
+      () => task({ name: 'x', retry: { attempts: 0 }, execute: () => 1 }),
+      /`retry.attempts` of task `x` to be an integer from 1 and up, got `0` \(number\)/,
+    ],
+    [
+      'retry.attempts 1.5',
+      () => task({ name: 'x', retry: { attempts: 1.5 }, execute: () => 1 }),
+      /an integer from 1 and up, got `1.5`/,
+    ],
+    [
+      'negative backoff',
+      () => task({ name: 'x', retry: { attempts: 2, backoffMs: -1 }, execute: () => 1 }),
+      /`retry.backoffMs` of task `x` to be a number from 0 and up/,
+    ],
+    [
+      'timeoutMs 0',
+      () => task({ name: 'x', timeoutMs: 0, execute: () => 1 }),
+      /`timeoutMs` of task `x` to be a number from 1 and up, got `0`/,
+    ],
+    [
+      'timeoutMs NaN',
+      () => task({ name: 'x', timeoutMs: Number.NaN, execute: () => 1 }),
+      /`timeoutMs` of task `x`/,
+    ],
+    [
+      'rebind to an empty name',
+      () => task({ name: 'x', requires: 'a', rebind: { a: '' }, execute: () => 1 }),
+      /`rebind.a` of task `x`/,
+    ],
+    [
+      'inject not an object',
+      () => task({ name: 'x', inject: [] as never, execute: () => 1 }),
+      /`inject` of task `x` to be an object, got `\[\]` \(array\)/,
+    ],
+    ['flow without a name', () => linear('', [t('a')]), /to be a non-empty string/],
+    ['children not an array', () => linear('f', t('a') as never), /children of linear `f` to be an array/],
+    [
+      'a child that is not a task or flow',
+      () => graph('f', [{ kind: 'nope' } as never]),
+      /child 0 of graph `f` to be a task\(\) or a flow/,
+    ],
+    [
+      'links on a linear flow',
+      () => linear('f', [t('a')], { links: [['a', 'a']] }),
+      /`links` only on graph\(\), got them on linear `f`/,
+    ],
+    [
+      'a malformed link',
+      () => graph('f', [t('a')], { links: [['a'] as never] }),
+      /each link of graph `f` to be \[from, to\]/,
+    ],
+    [
+      'a decider that is not a function',
+      () => graph('f', [t('a'), t('b')], { links: [['a', 'b', 1 as never]] }),
+      /decider of link a → b to be a function/,
+    ],
+    [
+      'a link to an unknown child',
+      () => graph('f', [t('a')], { links: [['a', 'zz']] }),
+      /links of graph `f` to name its children \(`a`\), got `zz`/,
+    ],
+    ['an empty flow', () => linear('empty', []), /`empty` to contain at least one task/],
+    ['an empty version', () => linear('v', [t('a')], { version: '' }), /version/],
+    ['retry.times(0)', () => retry.times(0), /`n` of retry.times\(n\), `.* from 1 and up, got `0`/],
+    [
+      'retry.forEach([])',
+      () => retry.forEach([], { provides: 'v' }),
+      /`values` of retry.forEach to be a non-empty array, got `\[\]`/,
+    ],
+    ['retry.forEach without provides', () => retry.forEach([1], {} as never), /`provides` of retry.forEach/],
+    [
+      'retry.parameterized without requires',
+      () => retry.parameterized({} as never),
+      /`requires` of retry.parameterized/,
+    ],
+  ];
+  it.each(cases)('%s', (_what, build, message) => {
+    const error = definitionError(build);
+    expect(error.message).toMatch(message);
+  });
+
+  it('engine options and run inputs', () => {
+    expect(thrownBy(() => createEngine({ concurrency: -1 })).message).toMatch(
+      /`concurrency` to be an integer from 0 and up, got `-1` \(number\)/,
+    );
+    const flow = linear('ok', [t('a')]);
+    expect(thrownBy(() => newEngine().start(flow, [] as never)).message).toMatch(
+      /run inputs to be an object, got `\[\]`/,
+    );
+    expect(thrownBy(() => newEngine().start(flow, {}, { concurrency: 0.5 })).message).toMatch(
+      /`concurrency`/,
+    );
+  });
+
+  it('surface when a flow is registered, before anything runs', () => {
+    const bad = linear('bad', [t('a'), t('a')]);
+    expect(() => createEngine({ flows: [bad] })).toThrow(DuplicateNameError);
+    expect(() => newEngine().start(bad)).toThrow(DuplicateNameError);
+  });
+
+  it('refuse two different flows under one name on an engine', () => {
+    const engine = newEngine({ flows: [linear('same', [t('a')])] });
+    expect(() => engine.register(linear('same', [t('a'), t('b')]))).toThrow(/one flow named `same`/);
+    engine.register(linear('same', [t('a')])); // the same structure is fine
+  });
+
+  it('unknown flow names are refused by start', () => {
+    expect(() => newEngine().start('nowhere')).toThrow(/registered with this engine, got `nowhere`/);
+  });
+});
