@@ -57,6 +57,12 @@ export interface Engine {
   revert(id: string): Promise<void>;
   /** A stored run's state, per-task records, results and failures. */
   get(id: string): Promise<RunInfo | undefined>;
+  /**
+   * Stop one run active here at once, without closing the engine: running tasks' signals abort,
+   * nothing more is written, and its `result` rejects with `reason` (default `EngineClosedError`).
+   * The run stays stored and resumable. False when no run with that id is active here.
+   */
+  abort(id: string, reason?: Error): boolean;
   /** Register flows so runs of them can be started by name and resumed. */
   register(...flows: Flow[]): void;
   readonly store: Store;
@@ -275,6 +281,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
     run: (flow, inputs, startOptions) => start(flow, inputs, startOptions).result as never,
     resume,
     revert,
+    abort(id, reason) {
+      const activeRun = active.get(id);
+      if (!activeRun) return false;
+      activeRun.abort(reason ?? new EngineClosedError(id));
+      return true;
+    },
     async get(id) {
       const stored = await store.load(id);
       if (!stored) return undefined;
