@@ -70,6 +70,8 @@ export interface Behaviour {
   label?: string;
   /** These tasks' execute throws. */
   fail?: readonly string[];
+  /** These tasks' revert throws. */
+  failRevert?: readonly string[];
   /** This task's execute (or revert) records itself, calls `onHang`, then waits until its signal aborts. */
   hangExecute?: string;
   hangRevert?: string;
@@ -118,6 +120,7 @@ function effectful<R>(
     },
     async revert(args: Record<string, any>, ctx) {
       await step('revert', args, ctx);
+      if (behaviour.failRevert?.includes(name)) throw new Error(`${name} would not revert`);
     },
   });
 }
