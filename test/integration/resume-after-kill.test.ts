@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, FlowFailedError, redisStore, type Store } from '../../src/index.js';
+import { type Child, startChild } from '../support/child.js';
 import {
   chainFlow,
   countOf,
@@ -12,55 +10,13 @@ import {
   provisionFlow,
   redisEffects,
 } from '../support/flows.js';
-import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
+import { cleanPrefix, newRedis, testPrefix } from '../support/redis.js';
 
 /**
  * A process running a flow is SIGKILLed inside a task; another engine resumes the run from Redis.
  * DESIGN.md "Resume": SUCCESS tasks are not re-run, RUNNING ones re-run with the same idempotency key,
  * a run that was reverting keeps reverting.
  */
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHILD = fileURLToPath(new URL('../support/run-child.ts', import.meta.url));
-
-interface Child {
-  process: ChildProcess;
-  /** Resolves with the `HANGING <kind> <task>` line; rejects if the child exits first. */
-  hanging: Promise<string>;
-  kill(): Promise<void>;
-}
-
-function startChild(prefix: string, runId: string, scenario: 'execute' | 'revert'): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, REDIS_URL, prefix, runId, scenario], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const hanging = new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      if (line.startsWith('HANGING')) resolve(line);
-      else reject(new Error(`child said: ${line}`));
-    });
-    void exited.then(() =>
-      reject(new Error(`child exited (${child.exitCode ?? child.signalCode}) before hanging: ${stderr}`)),
-    );
-  });
-  return {
-    process: child,
-    hanging,
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    },
-  };
-}
-
 describe('resume after the running process was SIGKILLed', () => {
   let redis: Redis;
   let prefix: string;
@@ -89,7 +45,7 @@ describe('resume after the running process was SIGKILLed', () => {
   it('re-runs only the in-flight task, with the same idempotency key, and finishes the run', async () => {
     const runId = 'killed-while-executing';
     child = startChild(prefix, runId, 'execute');
-    expect(await child.hanging).toBe('HANGING execute attach');
+    expect(await child.waitForLine((line) => line.startsWith('HANGING'))).toBe('HANGING execute attach');
     // Invariant 1 seen from outside: the hanging task was stored RUNNING before its execute began.
     const before = await loadRun(store, runId);
     expect(before.meta.status).toBe('RUNNING');
@@ -119,7 +75,7 @@ describe('resume after the running process was SIGKILLed', () => {
   it('keeps reverting a run killed while reverting: the remaining tasks, in reverse order', async () => {
     const runId = 'killed-while-reverting';
     child = startChild(prefix, runId, 'revert');
-    expect(await child.hanging).toBe('HANGING revert b');
+    expect(await child.waitForLine((line) => line.startsWith('HANGING'))).toBe('HANGING revert b');
     expect((await store.load(runId))?.meta.status).toBe('REVERTING');
     await child.kill();
 

@@ -2,32 +2,44 @@
  * A child process for the process-kill tests: it starts a run on Redis and hangs inside one task's
  * execute (or revert), then prints `HANGING <kind> <task>` so the parent knows when to SIGKILL it.
  *
- *   node --import tsx test/support/run-child.ts <redisUrl> <prefix> <runId> <execute|revert>
+ *   node --import tsx test/support/run-child.ts <redisUrl> <prefix> <runId> <execute|revert|events>
  *
  * `execute`: a `provision` run; attach's execute hangs (reserve, format and tag have finished).
  * `revert`:  a `chain` run; d fails, the run reverts d and c, then b's revert hangs.
+ * `events`:  a `provision` run whose tasks take a few ms each; prints `TASK <task> <state>` on every
+ *            task event (as the machine changes, before the change is stored) and `SETTLED`.
  */
 import { Redis } from 'ioredis';
 import { createEngine, redisStore } from '../../src/index.js';
 import { type Behaviour, chainFlow, provisionFlow, redisEffects } from './flows.js';
 
 const [url, prefix, runId, scenario] = process.argv.slice(2);
-if (!url || !prefix || !runId || (scenario !== 'execute' && scenario !== 'revert')) {
-  process.stderr.write('usage: run-child.ts <redisUrl> <prefix> <runId> <execute|revert>\n');
+if (!url || !prefix || !runId || !['execute', 'revert', 'events'].includes(scenario!)) {
+  process.stderr.write('usage: run-child.ts <redisUrl> <prefix> <runId> <execute|revert|events>\n');
   process.exit(2);
 }
 
 const redis = new Redis(url);
 const onHang: Behaviour['onHang'] = (task, kind) => process.stdout.write(`HANGING ${kind} ${task}\n`);
 const log = redisEffects(redis, prefix);
+const pause = () => new Promise<void>((resolve) => setTimeout(resolve, 5));
 const flow =
   scenario === 'execute'
     ? provisionFlow(log, { label: 'child', hangExecute: 'attach', onHang })
-    : chainFlow(log, { label: 'child', fail: ['d'], hangRevert: 'b', onHang });
+    : scenario === 'revert'
+      ? chainFlow(log, { label: 'child', fail: ['d'], hangRevert: 'b', onHang })
+      : provisionFlow(log, { label: 'child', before: pause });
 const engine = createEngine({ store: redisStore({ redis: url, prefix }), flows: [flow] });
-const inputs = scenario === 'execute' ? { name: 'web' } : { seed: 's' };
+const inputs = flow.name === 'provision' ? { name: 'web' } : { seed: 's' };
 const run = engine.start(flow.name, inputs, { id: runId });
-run.result.then(
-  () => process.stdout.write('UNEXPECTED success\n'),
-  (error: Error) => process.stdout.write(`UNEXPECTED ${error.name}: ${error.message}\n`),
-);
+if (scenario === 'events') {
+  run.on('task', (e) => process.stdout.write(`TASK ${e.task} ${e.state}\n`));
+  run.result.then(
+    () => process.stdout.write('SETTLED\n'),
+    () => process.stdout.write('SETTLED\n'),
+  );
+} else
+  run.result.then(
+    () => process.stdout.write('UNEXPECTED success\n'),
+    (error: Error) => process.stdout.write(`UNEXPECTED ${error.name}: ${error.message}\n`),
+  );

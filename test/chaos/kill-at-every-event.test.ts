@@ -1,0 +1,76 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, redisStore, type Store } from '../../src/index.js';
+import { type Child, startChild } from '../support/child.js';
+import { countOf, PROVISION_RESULTS, provisionFlow, redisEffects } from '../support/flows.js';
+import { cleanPrefix, newRedis, testPrefix } from '../support/redis.js';
+
+/**
+ * SIGKILL the process running a `provision` run right after its k-th task event, for every k: the event
+ * fires as the machine changes, before the change is stored, so each kill lands somewhere between a
+ * transition, its write and the effects it allows. Then another engine resumes the run. Whatever the
+ * moment, the run must finish with the right results, and what the store showed at the kill bounds
+ * what ran: a task stored PENDING never ran in the killed process (invariant 1), a task stored SUCCESS
+ * is never run again, a task stored RUNNING runs again at most once, with the same idempotency key.
+ */
+const EVENTS = 10; // 5 tasks × (RUNNING, SUCCESS)
+
+describe('SIGKILL after each task event, then resume', () => {
+  let redis: Redis;
+  let prefix: string;
+  let store: Store;
+  const children: Child[] = [];
+
+  beforeAll(() => {
+    redis = newRedis();
+    prefix = testPrefix('killk');
+    store = redisStore({ redis, prefix });
+  });
+
+  afterAll(async () => {
+    for (const child of children) await child.kill();
+    await store.close();
+    await cleanPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it.each(Array.from({ length: EVENTS }, (_, i) => i + 1))('killed after event %i', async (k) => {
+    const runId = `kill-after-${k}`;
+    const child = startChild(prefix, runId, 'events');
+    children.push(child);
+    let seen = 0;
+    await child.waitForLine((line) => line.startsWith('TASK') && ++seen === k);
+    await child.kill();
+
+    const atKill = (await store.load(runId))!;
+    const storedState = (task: string) =>
+      (JSON.parse(atKill.parts[`t:${task}`] ?? '["PENDING"]') as [string])[0];
+    const log = redisEffects(redis, prefix);
+    const ran = (await log.all()).filter((e) => e.key.startsWith(`${runId}:`));
+    const childRuns = countOf(ran);
+
+    const engine = createEngine({ store, flows: [provisionFlow(log, { label: 'resumer' })] });
+    try {
+      const run = await engine.resume(runId);
+      expect(await run.result).toEqual(PROVISION_RESULTS);
+    } finally {
+      await engine.close();
+    }
+    expect((await store.load(runId))?.meta.status).toBe('SUCCESS');
+
+    const effects = (await log.all()).filter((e) => e.key.startsWith(`${runId}:`));
+    const total = countOf(effects);
+    for (const task of ['reserve', 'format', 'tag', 'attach', 'boot']) {
+      const state = storedState(task);
+      const context = `${task} stored ${state} at the kill; child ran it ${childRuns[task] ?? 0}×, in all ${total[task] ?? 0}×`;
+      if (state === 'PENDING') expect(childRuns[task] ?? 0, context).toBe(0);
+      if (state === 'SUCCESS') expect(total[task], context).toBe(1);
+      if (state === 'RUNNING') expect(total[task] ?? 0, context).toBeLessThanOrEqual(2);
+      expect(total[task] ?? 0, context).toBeGreaterThanOrEqual(1);
+      expect(new Set(effects.filter((e) => e.task === task).map((e) => e.key)), context).toEqual(
+        new Set([`${runId}:${task}`]),
+      );
+    }
+    expect(countOf(effects, 'revert')).toEqual({});
+  });
+});
