@@ -1,0 +1,308 @@
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createEngine, type Engine, type Flow, redisStore, type Store } from '../../src/index.js';
+import { type Conductor, type ConductorOptions, createConductor } from '../../src/jobs/conductor.js';
+import type { ConductorEvents } from '../../src/jobs/conductor-events.js';
+import type { JobBoard } from '../../src/jobs/job-board.js';
+import { redisJobBoard } from '../../src/jobs/redis-job-board.js';
+import { stepsFlow } from '../support/conductor-flow.js';
+import {
+  countOf,
+  deferred,
+  type EffectLog,
+  memoryEffects,
+  redisEffects,
+  untilAborted,
+  waitFor,
+} from '../support/flows.js';
+import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
+import { type OwnedRedis, startRedis } from '../support/redis-server.js';
+
+/**
+ * Conductors (API.md "Jobs and conductors (HA)"): each test's conductors are separate "processes" —
+ * each with its own engine, store and board connections — sharing one board and run store in Redis.
+ */
+interface Node {
+  conductor: Conductor;
+  engine: Engine;
+  store: Store;
+  board: JobBoard;
+  events: { name: keyof ConductorEvents; id?: string; detail: unknown }[];
+}
+
+const ALL_EVENTS: (keyof ConductorEvents)[] = [
+  'claimed',
+  'takeover',
+  'renewed',
+  'lost',
+  'completed',
+  'failed',
+  'released',
+  'cancelled',
+  'backoff',
+];
+
+function openNode(url: string, prefix: string, flow: Flow, options: Partial<ConductorOptions> = {}): Node {
+  const store = redisStore({ redis: url, prefix });
+  const engine = createEngine({ store, flows: [flow] });
+  const board = redisJobBoard({ redis: url, prefix });
+  const conductor = createConductor({ board, engine, leaseMs: 1_000, ...options });
+  const events: Node['events'] = [];
+  for (const name of ALL_EVENTS) {
+    conductor.on(name, (detail: any) => events.push({ name, id: detail?.id, detail }));
+  }
+  return { conductor, engine, store, board, events };
+}
+
+async function closeNode(node: Node): Promise<void> {
+  await node.conductor.stop();
+  await node.engine.close();
+  await node.store.close();
+  await node.board.close();
+}
+
+const idsOf = (node: Node, name: keyof ConductorEvents) =>
+  node.events.filter((e) => e.name === name).map((e) => e.id);
+
+describe('conductors on a shared Redis board', () => {
+  let redis: Redis;
+  let prefix: string;
+  let nodes: Node[];
+  let board: JobBoard;
+
+  beforeEach(() => {
+    redis = newRedis();
+    prefix = testPrefix('conductor');
+    nodes = [];
+    board = redisJobBoard({ redis: REDIS_URL, prefix });
+  });
+
+  afterEach(async () => {
+    await Promise.all(nodes.map(closeNode));
+    await board.close();
+    await cleanPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  const open = (flow: Flow, options: Partial<ConductorOptions> = {}) => {
+    const node = openNode(REDIS_URL, prefix, flow, options);
+    nodes.push(node);
+    return node;
+  };
+
+  it('two conductors complete every one of N posted jobs exactly once', async () => {
+    const log = redisEffects(redis, prefix);
+    const a = open(stepsFlow(log, { label: 'a', stepMs: 5 }), { concurrency: 3 });
+    const b = open(stepsFlow(log, { label: 'b', stepMs: 5 }), { concurrency: 3 });
+    const ids = Array.from({ length: 24 }, (_, i) => `job-${i}`);
+    await a.conductor.start();
+    await b.conductor.start();
+    for (const id of ids) await board.post({ flow: 'steps', id, inputs: { seed: id } });
+
+    const jobs = await Promise.all(ids.map((id) => board.wait(id, { timeoutMs: 20_000 })));
+    for (const job of jobs) {
+      expect(job).toMatchObject({
+        state: 'COMPLETE',
+        attempts: 0,
+        takeovers: 0,
+        results: { out: `${job.id}....` },
+      });
+    }
+    const completed = [...idsOf(a, 'completed'), ...idsOf(b, 'completed')].sort();
+    expect(completed).toEqual([...ids].sort());
+    expect(idsOf(a, 'completed').length).toBeGreaterThan(0);
+    expect(idsOf(b, 'completed').length).toBeGreaterThan(0);
+    // Nothing re-ran: each task of each job executed once.
+    const effects = await log.all();
+    expect(effects.length).toBe(24 * 4);
+    expect(new Set(effects.map((e) => e.key)).size).toBe(24 * 4);
+    expect(await board.counts()).toMatchObject({ COMPLETE: 24, CLAIMED: 0, UNCLAIMED: 0 });
+    expect(a.conductor.stats()).toMatchObject({
+      completed: idsOf(a, 'completed').length,
+      lost: 0,
+      failed: 0,
+    });
+  });
+
+  it('a conductor stopped without drain releases its job; another resumes it from the snapshot', async () => {
+    const log = redisEffects(redis, prefix);
+    const hanging = deferred();
+    const a = open(
+      stepsFlow(log, {
+        label: 'a',
+        stepMs: 0,
+        gate: async (task, ctx) => {
+          if (task !== 's2') return;
+          hanging.resolve();
+          await untilAborted(ctx.signal);
+        },
+      }),
+    );
+    await a.conductor.start();
+    await board.post({ flow: 'steps', id: 'handover', inputs: { seed: 'x' } });
+    await hanging.promise;
+    await a.conductor.stop(); // no drain: abort the run (stored), release the claim
+    expect(idsOf(a, 'released')).toEqual(['handover']);
+    expect((await board.get('handover'))?.state).toBe('UNCLAIMED');
+
+    const b = open(stepsFlow(log, { label: 'b', stepMs: 0 }));
+    await b.conductor.start();
+    const job = await board.wait('handover', { timeoutMs: 10_000 });
+    expect(job).toMatchObject({
+      state: 'COMPLETE',
+      results: { out: 'x....' },
+      attempts: 0,
+      owner: b.conductor.id,
+    });
+    const effects = await log.all();
+    // s0 and s1 finished under a and were not re-run; s2 was running and ran again, same key.
+    expect(countOf(effects)).toEqual({ s0: 1, s1: 1, s2: 2, s3: 1 });
+    expect(effects.filter((e) => e.label === 'b').map((e) => e.task)).toEqual(['s2', 's3']);
+    expect(new Set(effects.filter((e) => e.task === 's2').map((e) => e.key))).toEqual(
+      new Set(['handover:s2']),
+    );
+    expect(idsOf(b, 'completed')).toEqual(['handover']);
+  });
+
+  it('a conductor whose heartbeat comes too late stops the run itself, then picks the job up again', async () => {
+    const log = redisEffects(redis, prefix);
+    const hanging = deferred();
+    let held = true;
+    const a = open(
+      stepsFlow(log, {
+        stepMs: 0,
+        gate: async (task, ctx) => {
+          if (task !== 's1' || !held) return;
+          held = false;
+          hanging.resolve();
+          await untilAborted(ctx.signal);
+        },
+      }),
+      { leaseMs: 300 },
+    );
+    await a.conductor.start();
+    await board.post({ flow: 'steps', id: 'starved', inputs: { seed: 'y' } });
+    await hanging.promise;
+    // Starve the event loop past the lease: the next heartbeat must notice and not renew.
+    const until = performance.now() + 450;
+    while (performance.now() < until) {
+      /* busy */
+    }
+    const job = await board.wait('starved', { timeoutMs: 10_000 });
+    expect(job).toMatchObject({ state: 'COMPLETE', results: { out: 'y....' }, attempts: 0 });
+    const lost = a.events.find((e) => e.name === 'lost');
+    expect(lost?.detail).toMatchObject({ id: 'starved', reason: 'overdue' });
+    expect((lost?.detail as { error?: Error } | undefined)?.error?.name).toBe('LeaseOverdueError');
+    expect(idsOf(a, 'completed')).toEqual(['starved']);
+    expect(countOf(await log.all())).toEqual({ s0: 1, s1: 2, s2: 1, s3: 1 });
+  });
+
+  it('a job whose runs keep failing is FAILED with the reason after maxAttempts', async () => {
+    const log = redisEffects(redis, prefix);
+    const a = open(stepsFlow(log, { stepMs: 0, fail: ['s2'] }), { maxAttempts: 3 });
+    await a.conductor.start();
+    await board.post({ flow: 'steps', id: 'doomed', inputs: { seed: 'z' } });
+    const job = await board.wait('doomed', { timeoutMs: 10_000 });
+    expect(job.state).toBe('FAILED');
+    expect(job.attempts).toBe(3);
+    expect(job.error).toMatchObject({ name: 'FlowFailedError' });
+    expect(job.error?.message).toContain('s2 broke');
+    expect(
+      a.events.filter((e) => e.name === 'failed').map((e) => (e.detail as { state: string }).state),
+    ).toEqual(['UNCLAIMED', 'UNCLAIMED', 'FAILED']);
+    // Each attempt ran from scratch (the reverted run was replaced), and reverted what it ran.
+    const effects = await log.all();
+    expect(countOf(effects)).toEqual({ s0: 3, s1: 3, s2: 3 });
+    expect(countOf(effects, 'revert')).toEqual({ s0: 3, s1: 3, s2: 3 });
+  });
+
+  it('an unknown flow fails the job at once, without retries', async () => {
+    const a = open(stepsFlow(memoryEffects()));
+    await a.conductor.start();
+    await board.post({ flow: 'no-such-flow', id: 'stranger' });
+    const job = await board.wait('stranger', { timeoutMs: 10_000 });
+    expect(job).toMatchObject({ state: 'FAILED', attempts: 1, error: { name: 'UnknownFlowError' } });
+  });
+
+  it('cancelling a running job reverts its run and leaves the job CANCELLED', async () => {
+    const log = redisEffects(redis, prefix);
+    const hanging = deferred();
+    const a = open(
+      stepsFlow(log, {
+        stepMs: 0,
+        gate: async (task, ctx) => {
+          if (task !== 's2') return;
+          hanging.resolve();
+          await untilAborted(ctx.signal);
+        },
+      }),
+      { leaseMs: 600 },
+    );
+    await a.conductor.start();
+    await board.post({ flow: 'steps', id: 'unwanted', inputs: { seed: 'c' } });
+    await hanging.promise;
+    expect(await board.cancel('unwanted')).toBe(true);
+    await waitFor(() => idsOf(a, 'cancelled').length > 0, 5_000, 'the conductor to see the cancel');
+    const stored = await a.store.load('unwanted');
+    expect(stored?.meta.status).toBe('REVERTED');
+    const effects = await log.all();
+    expect(countOf(effects, 'revert')).toMatchObject({ s0: 1, s1: 1 });
+    expect((await board.get('unwanted'))?.state).toBe('CANCELLED');
+    expect(a.conductor.stats()).toMatchObject({ cancelled: 1, completed: 0, failed: 0, running: 0 });
+  });
+
+  it('stop({ drain: true }) lets running jobs finish and completes them', async () => {
+    const log = redisEffects(redis, prefix);
+    const a = open(stepsFlow(log, { stepMs: 30 }), { concurrency: 2 });
+    await a.conductor.start();
+    await board.post({ flow: 'steps', id: 'd1', inputs: { seed: 'd' } });
+    await board.post({ flow: 'steps', id: 'd2', inputs: { seed: 'd' } });
+    await waitFor(() => a.conductor.stats().running === 2, 5_000, 'both jobs to be claimed');
+    await board.post({ flow: 'steps', id: 'd3', inputs: { seed: 'd' } });
+    await a.conductor.stop({ drain: true });
+    expect(idsOf(a, 'completed').sort()).toEqual(['d1', 'd2']);
+    expect((await board.get('d3'))?.state).toBe('UNCLAIMED');
+  });
+});
+
+describe('a conductor whose Redis goes away mid-run', () => {
+  let server: OwnedRedis | undefined;
+
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+
+  it('recovers without losing or duplicating jobs (redis-server killed, restarted with AOF)', async () => {
+    server = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
+    const prefix = testPrefix('conductor-outage');
+    const log = memoryEffects(); // Redis is the thing that goes away
+    const node = openNode(server.url, prefix, stepsFlow(log, { stepMs: 60 }), {
+      concurrency: 4,
+      leaseMs: 800,
+    });
+    const poster = redisJobBoard({ redis: server.url, prefix });
+    try {
+      const ids = Array.from({ length: 12 }, (_, i) => `o-${i}`);
+      for (const id of ids) await poster.post({ flow: 'steps', id, inputs: { seed: id } });
+      await node.conductor.start();
+      await waitFor(() => idsOf(node, 'completed').length >= 2, 10_000, 'two jobs to complete');
+      await server.kill();
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // longer than the lease
+      await server.start();
+
+      const jobs = await Promise.all(ids.map((id) => poster.wait(id, { timeoutMs: 20_000 })));
+      for (const job of jobs) {
+        expect(job).toMatchObject({ state: 'COMPLETE', attempts: 0, results: { out: `${job.id}....` } });
+      }
+      expect(idsOf(node, 'completed').sort()).toEqual([...ids].sort());
+      // No task ran under two keys, and every task of every job ran.
+      const effects = await log.all();
+      expect(new Set(effects.map((e) => e.key)).size).toBe(12 * 4);
+      expect(node.conductor.stats().lost).toBeGreaterThan(0); // in-flight runs were stopped, then resumed
+    } finally {
+      await closeNode(node);
+      await poster.close();
+    }
+  });
+});
