@@ -2,9 +2,10 @@ import { enqueueActions, setup } from 'xstate';
 import type { Flow } from '../flow/types.js';
 import { toFailureRecord, type FailureRecord } from '../store/failure-record.js';
 import { NotSerializableError } from '../errors.js';
-import { decodeValue } from '../store/codec.js';
+import { encodeValue } from '../store/codec.js';
 import { buildFlowGraph, type FlowGraph } from './flow-graph.js';
 import { structuralHash } from './hash.js';
+import { computeLanes, idleId, laneName, runningId } from './lanes.js';
 import { initialContext, type RunContext, type RunInput } from './run-context.js';
 import { createScheduler, type Scheduler, type Step } from './scheduler.js';
 import { createTaskActors, type ExecuteInput, type RevertInput, type TaskHooks } from './task-actors.js';
@@ -18,7 +19,7 @@ export interface TaskStateEvent {
   attempt: number;
 }
 
-type TaskEventKind = 'done' | 'retry' | 'failed' | 'slept' | 'aborted' | 'reverted' | 'revertFailed';
+type TaskEventKind = 'done' | 'retry' | 'failed' | 'slept' | 'reverted' | 'revertFailed';
 type RunEventKind = 'start' | 'suspend' | 'resume' | 'cancel' | 'rollback';
 
 export interface CompiledFlow {
@@ -27,7 +28,9 @@ export interface CompiledFlow {
   /** Structural hash: stored with each run, checked on resume. */
   hash: string;
   scheduler: Scheduler;
-  /** The XState v5 machine that runs the flow: one region per task, actors invoked by name. */
+  /** Tasks grouped into lanes (dependency chains): one machine region each. */
+  lanes: readonly (readonly string[])[];
+  /** The XState v5 machine that runs the flow: one region per lane, each task a state invoking its actors by name. */
   machine: ReturnType<typeof buildMachine>;
 }
 
@@ -46,7 +49,8 @@ export function compile(flow: Flow): CompiledFlow {
   if (!compiled) {
     const graph = buildFlowGraph(flow);
     const scheduler = createScheduler(graph);
-    compiled = { flow, graph, hash: structuralHash(graph), scheduler, machine: buildMachine(graph, scheduler) };
+    const lanes = computeLanes(graph);
+    compiled = { flow, graph, hash: structuralHash(graph), scheduler, machine: buildMachine(graph, lanes, scheduler), lanes };
     cache.set(flow, compiled);
   }
   return compiled;
@@ -57,7 +61,7 @@ export function machineWithHooks(compiled: CompiledFlow, hooks: TaskHooks) {
   return compiled.machine.provide({ actors: createTaskActors(compiled.graph, hooks) });
 }
 
-function buildMachine(graph: FlowGraph, scheduler: Scheduler) {
+function buildMachine(graph: FlowGraph, lanes: readonly (readonly string[])[], scheduler: Scheduler) {
   const taskNames = graph.tasks.map((t) => t.name);
   const scopeNames = [...graph.scopes.keys()];
 
@@ -67,7 +71,8 @@ function buildMachine(graph: FlowGraph, scheduler: Scheduler) {
     enqueue: { assign: (c: RunContext) => void; raise: (e: { type: string }) => void; emit: (e: TaskStateEvent) => void },
   ) => {
     enqueue.assign(draft);
-    for (const type of step.raise) enqueue.raise({ type });
+    // One WAKE moves every lane that has something to start, revert or abort, in one microstep.
+    if (step.raise.length > 0) enqueue.raise({ type: 'WAKE' });
     for (const change of step.changed) enqueue.emit({ type: 'task', ...change });
   };
 
@@ -85,6 +90,19 @@ function buildMachine(graph: FlowGraph, scheduler: Scheduler) {
     },
     actors: createTaskActors(graph),
     guards: {
+      recordIs: ({ context }, params: { task: string; state: TaskState }) => context.tasks[params.task]!.s === params.state,
+      recordIsNot: ({ context }, params: { task: string; state: TaskState }) => context.tasks[params.task]!.s !== params.state,
+      /**
+       * The lane's next task can start in the same microstep as this one's completion: it waits for
+       * nothing else (no other unfinished dependency, no decider, no concurrency limit to respect).
+       * Saves a raised START per chained task; the scheduler reaches the same decision (and raises nothing).
+       */
+      canStartNext: ({ context }, params: { task: string; next: string }) => {
+        if (context.phase !== 'run' || context.suspended || context.concurrency !== 0) return false;
+        if (context.tasks[params.next]!.s !== 'PENDING') return false;
+        const next = graph.byName.get(params.next)!;
+        return next.deciders.length === 0 && next.deps.every((d) => d === params.task || context.tasks[d]!.s === 'SUCCESS');
+      },
       /** Attempts are left and the error is one a new attempt can fix. */
       canRetry: ({ context, event }, params: { task: string }) => {
         const rec = context.tasks[params.task]!;
@@ -99,7 +117,7 @@ function buildMachine(graph: FlowGraph, scheduler: Scheduler) {
     },
     actions: {
       /** A task's actor finished or its state was forced: update the context and schedule what follows. */
-      onTask: enqueueActions(({ context, event, enqueue }, params: { task: string; kind: TaskEventKind }) => {
+      onTask: enqueueActions(({ context, event, enqueue }, params: { task: string; kind: TaskEventKind; next?: string }) => {
         const draft: RunContext = { ...context };
         const step: Step = { raise: [], changed: [] };
         const { task } = params;
@@ -107,6 +125,7 @@ function buildMachine(graph: FlowGraph, scheduler: Scheduler) {
         const node = graph.byName.get(task)!;
         switch (params.kind) {
           case 'done':
+            if (params.next) step.direct = params.next;
             rec.r = event.output;
             delete rec.f;
             scheduler.setState(draft, task, 'SUCCESS', step);
@@ -131,9 +150,6 @@ function buildMachine(graph: FlowGraph, scheduler: Scheduler) {
             scheduler.schedule(draft, [task], step);
             break;
           }
-          case 'aborted':
-            // The scheduler already recorded FAILURE when it raised ABORT; nothing more to do.
-            return;
           case 'reverted':
             scheduler.setState(draft, task, 'REVERTED', step);
             scheduler.schedule(draft, node.deps, step);
@@ -193,17 +209,48 @@ function buildMachine(graph: FlowGraph, scheduler: Scheduler) {
       CANCEL: { actions: { type: 'onRun', params: { kind: 'cancel' } } },
       ROLLBACK: { actions: { type: 'onRun', params: { kind: 'rollback' } } },
     },
-    states: Object.fromEntries(graph.tasks.map((node) => [node.name, taskRegion(node.name, scheduler)])),
+    states: Object.fromEntries(lanes.map((lane, i) => [laneName(i), laneRegion(lane, i, scheduler)])),
   });
 }
 
-function taskRegion(task: string, scheduler: Scheduler) {
-  const on = (kind: TaskEventKind) => ({ type: 'onTask' as const, params: { task, kind } });
+function laneRegion(lane: readonly string[], index: number, scheduler: Scheduler) {
+  const idle = `#${idleId(index)}`;
+  // On WAKE an idle lane enters the state its tasks' records call for (at most one task per lane is busy).
+  const wake = lane.flatMap((task) => [
+    { guard: { type: 'recordIs' as const, params: { task, state: 'RUNNING' as const } }, target: `${task}.RUNNING` },
+    { guard: { type: 'recordIs' as const, params: { task, state: 'REVERTING' as const } }, target: `${task}.REVERTING` },
+  ]);
   return {
-    initial: 'PENDING',
+    initial: 'idle',
     states: {
-      PENDING: { on: { [`START.${task}`]: 'RUNNING', [`IGNORE.${task}`]: 'IGNORED' } },
+      idle: { id: idleId(index), on: { WAKE: wake } },
+      ...Object.fromEntries(lane.map((task, i) => [task, taskStates(task, lane[i + 1], idle, scheduler)])),
+    },
+  };
+}
+
+/** A task's busy states; its other states (PENDING, SUCCESS, ...) are its lane being elsewhere. */
+function taskStates(task: string, next: string | undefined, idle: string, scheduler: Scheduler) {
+  const on = (kind: TaskEventKind) => ({ type: 'onTask' as const, params: { task, kind } });
+  const done = next
+    ? [
+        {
+          guard: { type: 'canStartNext' as const, params: { task, next } },
+          target: `#${runningId(next)}`,
+          actions: { type: 'onTask' as const, params: { task, kind: 'done' as const, next } },
+        },
+        { target: idle, actions: on('done') },
+      ]
+    : { target: idle, actions: on('done') };
+  const leave = (state: 'RUNNING' | 'RETRYING') => [
+    { guard: { type: 'recordIs' as const, params: { task, state: 'REVERTING' as const } }, target: 'REVERTING' },
+    { guard: { type: 'recordIsNot' as const, params: { task, state } }, target: idle },
+  ];
+  return {
+    initial: 'RUNNING',
+    states: {
       RUNNING: {
+        id: runningId(task),
         invoke: {
           id: `execute:${task}`,
           src: 'execute' as const,
@@ -212,15 +259,17 @@ function taskRegion(task: string, scheduler: Scheduler) {
             task,
             attempt: context.tasks[task]!.a,
             idempotencyKey: scheduler.key(context, task),
-            args: scheduler.args(context, task),
+            args: encodeValue(scheduler.args(context, task)) as Record<string, unknown>,
           }),
-          onDone: { target: 'SUCCESS', actions: on('done') },
+          onDone: done,
           onError: [
             { guard: { type: 'canRetry' as const, params: { task } }, target: 'RETRYING', actions: on('retry') },
-            { target: 'FAILURE', actions: on('failed') },
+            { target: idle, actions: on('failed') },
           ],
         },
-        on: { [`ABORT.${task}`]: { target: 'FAILURE', actions: on('aborted') } },
+        // Aborted (the scheduler recorded FAILURE, maybe REVERTING already): leaving the state stops the
+        // actor and aborts its signal.
+        on: { WAKE: leave('RUNNING') },
       },
       RETRYING: {
         invoke: {
@@ -229,10 +278,8 @@ function taskRegion(task: string, scheduler: Scheduler) {
           input: ({ context }: { context: RunContext }) => ({ until: context.tasks[task]!.at ?? 0 }),
           onDone: { target: 'RUNNING', actions: on('slept') },
         },
-        on: { [`ABORT.${task}`]: { target: 'FAILURE', actions: on('aborted') } },
+        on: { WAKE: leave('RETRYING') },
       },
-      SUCCESS: { on: { [`REVERT.${task}`]: 'REVERTING', [`RESET.${task}`]: 'PENDING' } },
-      FAILURE: { on: { [`REVERT.${task}`]: 'REVERTING', [`RESET.${task}`]: 'PENDING' } },
       REVERTING: {
         invoke: {
           id: `revert:${task}`,
@@ -246,21 +293,17 @@ function taskRegion(task: string, scheduler: Scheduler) {
               task,
               attempt: rec.a,
               idempotencyKey: scheduler.key(context, task),
-              args: scheduler.args(context, task),
-              result: decodeResult(rec.r),
+              args: encodeValue(scheduler.args(context, task)) as Record<string, unknown>,
+              result: rec.r,
               error: rec.f,
               flowFailures,
             };
           },
-          onDone: { target: 'REVERTED', actions: on('reverted') },
-          onError: { target: 'REVERT_FAILURE', actions: on('revertFailed') },
+          onDone: { target: idle, actions: on('reverted') },
+          onError: { target: idle, actions: on('revertFailed') },
         },
       },
-      REVERTED: { on: { [`RESET.${task}`]: 'PENDING' } },
-      REVERT_FAILURE: {},
-      IGNORED: { on: { [`RESET.${task}`]: 'PENDING' } },
     },
   };
 }
 
-const decodeResult = (value: unknown) => (value === undefined ? undefined : decodeValue(value));

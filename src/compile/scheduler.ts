@@ -16,6 +16,8 @@ export interface Step {
   raise: string[];
   /** Task state changes, in order (for events and incremental persistence). */
   changed: { task: string; state: TaskState; attempt: number }[];
+  /** A task the machine starts by itself in this microstep (its lane goes straight on): no START to raise. */
+  direct?: string;
 }
 
 export type Draft = RunContext;
@@ -160,7 +162,7 @@ export function createScheduler(graph: FlowGraph): Scheduler {
     delete rec.f;
     delete rec.r;
     setState(ctx, task, 'RUNNING', step);
-    step.raise.push(`START.${task}`);
+    if (step.direct !== task) step.raise.push(`START.${task}`);
   };
 
   const revert = (ctx: Draft, task: string, step: Step) => {
@@ -197,7 +199,6 @@ export function createScheduler(graph: FlowGraph): Scheduler {
         }
       } else if (r === 'ignore') {
         setState(ctx, t, 'IGNORED', step);
-        step.raise.push(`IGNORE.${t}`);
         work.push(...graph.byName.get(t)!.dependents);
       }
     }
@@ -240,7 +241,6 @@ export function createScheduler(graph: FlowGraph): Scheduler {
       if (rec.s === 'PENDING') continue;
       setState(ctx, t, 'PENDING', step);
       ctx.tasks[t] = { s: 'PENDING', a: 0 };
-      step.raise.push(`RESET.${t}`);
     }
     // Scopes nested in the retried one start afresh, as TaskFlow clears a reverted retry's history.
     const scopes = { ...ctx.scopes, [scope]: (ctx.scopes[scope] ?? 0) + 1 };

@@ -1,7 +1,7 @@
 import { fromPromise } from 'xstate';
 import { NotSerializableError, TaskTimeoutError } from '../errors.js';
 import type { Task } from '../flow/types.js';
-import { encodeValue } from '../store/codec.js';
+import { decodeValue, encodeValue } from '../store/codec.js';
 import { type FailureRecord, fromFailureRecord } from '../store/failure-record.js';
 import type { FlowGraph } from './flow-graph.js';
 
@@ -66,7 +66,7 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
       // Cancelled (or stopped) while waiting for the write: the effect must not start at all.
       signal.throwIfAborted();
       const task = taskOf(input.task);
-      const result = await withTimeout(task.name, task.timeoutMs, signal, (s) => task.execute(input.args, context(input, s)));
+      const result = await withTimeout(task.name, task.timeoutMs, signal, (s) => task.execute(decodeValue(input.args) as Record<string, unknown>, context(input, s)));
       if (task.provides.length > 1 && (result === null || typeof result !== 'object')) {
         throw new NotSerializableError('$', `${result === null ? 'null' : typeof result} where an object with ${task.provides.map((p) => `\`${p}\``).join(', ')} was needed`, task.name);
       }
@@ -88,8 +88,8 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
       const flowFailures: Record<string, Error> = {};
       for (const [name, record] of Object.entries(input.flowFailures)) flowFailures[name] = fromFailureRecord(record);
       const args = {
-        ...input.args,
-        result: input.result,
+        ...(decodeValue(input.args) as Record<string, unknown>),
+        result: input.result === undefined ? undefined : decodeValue(input.result),
         flowFailures,
         ...(input.error ? { error: fromFailureRecord(input.error) } : {}),
       };

@@ -83,10 +83,11 @@ export class ActiveRun {
     return this.actor.getSnapshot().context as RunContext;
   }
 
-  start(rehydrated: boolean): void {
+  /** Start the actor; a rehydrated one is then told what to do first (its entry actions do not re-run). */
+  start(first?: 'RESUME' | 'ROLLBACK'): void {
     this.actor.start();
     this.writer.touch();
-    if (rehydrated) this.actor.send({ type: 'RESUME' });
+    if (first) this.actor.send({ type: first });
   }
 
   send(type: 'SUSPEND' | 'CANCEL' | 'ROLLBACK'): void {

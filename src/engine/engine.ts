@@ -16,7 +16,7 @@ import {
 } from '../errors.js';
 import { describe, expectNumber } from '../flow/options.js';
 import type { Flow } from '../flow/types.js';
-import { encodeValue, parse, stringify } from '../store/codec.js';
+import { encodeValue } from '../store/codec.js';
 import { memoryStore } from '../store/memory-store.js';
 import type { RunMeta, Store, StoredRun } from '../store/store.js';
 import { ActiveRun, settle } from './active-run.js';
@@ -138,7 +138,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     compiled: CompiledFlow,
     run: FlowRun<any>,
     claim: { meta: RunMeta; token: number; seq: number; snapshot: unknown; input: RunInput },
-    after?: (activeRun: ActiveRun) => void,
+    /** What a rehydrated run does first: continue, or (engine.revert) roll back without starting anything. */
+    first: 'RESUME' | 'ROLLBACK' = 'RESUME',
   ) => {
     const activeRun = new ActiveRun({
       compiled,
@@ -165,8 +166,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         await activeRun.exitedPromise();
       },
     });
-    activeRun.start(claim.snapshot !== undefined);
-    after?.(activeRun);
+    activeRun.start(claim.snapshot !== undefined ? first : undefined);
     return activeRun;
   };
 
@@ -191,7 +191,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const meta: RunMeta = { id, flow: flow.name, version: flow.version, hash: compiled.hash, status: 'PENDING', createdAt: now, updatedAt: now, owner: engineId };
     const input: RunInput = { runId: id, inputs: encoded, concurrency: runConcurrency };
     store
-      .create(meta, { [INPUTS_PART]: stringify(encoded), concurrency: String(runConcurrency) })
+      .create(meta, { [INPUTS_PART]: JSON.stringify(encoded), concurrency: String(runConcurrency) })
       .then((created) => {
         if (!created) return run.finish({ error: new RunExistsError(id) });
         if (closed) return run.finish({ error: new EngineClosedError(id) });
@@ -207,14 +207,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (!stored) throw new RunNotFoundError(id);
     const compiled = compile(flowByName(stored.meta.flow));
     if (compiled.hash !== stored.meta.hash) throw new FlowVersionMismatchError(id, stored.meta.flow, stored.meta.hash, compiled.hash);
-    joinSnapshot(id, compiled.graph, stored.parts); // corrupt data is refused before claiming
+    joinSnapshot(id, compiled, stored.parts); // corrupt data is refused before claiming
     const claimed = await store.claim(id, engineId);
     if (!claimed) throw new RunNotFoundError(id);
     return { compiled, claimed: claimed as { token: number; run: StoredRun } };
   };
 
-  const rehydrate = (compiled: CompiledFlow, run: FlowRun<any>, token: number, stored: StoredRun, after?: (a: ActiveRun) => void) => {
-    const snapshot = joinSnapshot(stored.meta.id, compiled.graph, stored.parts);
+  const rehydrate = (compiled: CompiledFlow, run: FlowRun<any>, token: number, stored: StoredRun, first?: 'RESUME' | 'ROLLBACK') => {
+    const snapshot = joinSnapshot(stored.meta.id, compiled, stored.parts);
     const inputs = (snapshot?.context.inputs ?? decodeInputs(stored)) as Record<string, unknown>;
     const runConcurrency = Number(stored.parts.concurrency ?? 0) || 0;
     const flow = compiled.flow;
@@ -227,7 +227,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       compiled,
       run,
       { meta, token, seq: stored.seq, snapshot, input: { runId: stored.meta.id, inputs, concurrency: runConcurrency } },
-      after,
+      first,
     );
   };
 
@@ -237,7 +237,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (existing && active.has(id)) return existing as FlowRun<R>;
     const { compiled, claimed } = await takeOver(id);
     const run = new FlowRun<R>(id);
-    const snapshot = joinSnapshot(id, compiled.graph, claimed.run.parts);
+    const snapshot = joinSnapshot(id, compiled, claimed.run.parts);
     const status = claimed.run.meta.status;
     if (snapshot && (status === 'SUCCESS' || status === 'REVERTED' || status === 'FAILURE')) {
       run.setStatus(status);
@@ -258,7 +258,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
     const { compiled, claimed } = await takeOver(id);
     const run = new FlowRun(id);
-    rehydrate(compiled, run, claimed.token, claimed.run, (activeRun) => activeRun.send('ROLLBACK'));
+    rehydrate(compiled, run, claimed.token, claimed.run, 'ROLLBACK');
     await run.result.catch(() => {});
     if (run.status === 'FAILURE') await run.result;
     if (run.status !== 'REVERTED') await run.result;
@@ -303,7 +303,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
 }
 
 function decodeInputs(stored: StoredRun): unknown {
-  return parse(stored.parts[INPUTS_PART] ?? '{}');
+  return JSON.parse(stored.parts[INPUTS_PART] ?? "{}");
 }
 
 export type { RunContext };

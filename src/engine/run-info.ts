@@ -2,7 +2,7 @@ import type { CompiledFlow } from '../compile/compile.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
 import type { TaskState } from '../compile/task-states.js';
 import { SnapshotCorruptError } from '../errors.js';
-import { decodeValue, parse } from '../store/codec.js';
+import { decodeValue } from '../store/codec.js';
 import { fromFailureRecord } from '../store/failure-record.js';
 import type { RunMeta, StoredRun } from '../store/store.js';
 import { CORE_PART } from './snapshot-parts.js';
@@ -28,7 +28,7 @@ export function readRun(stored: StoredRun, compiled: CompiledFlow | undefined): 
   const tasks: RunInfo['tasks'] = {};
   for (const [part, text] of Object.entries(stored.parts)) {
     if (!part.startsWith('t:')) continue;
-    const [, record] = safeParse(id, text) as [unknown, TaskRecord];
+    const record = safeParse(id, text) as TaskRecord;
     tasks[part.slice(2)] = {
       state: record.s,
       attempt: record.a,
@@ -60,7 +60,7 @@ export function readRun(stored: StoredRun, compiled: CompiledFlow | undefined): 
 
 function safeParse(runId: string, text: string): unknown {
   try {
-    return parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new SnapshotCorruptError(runId, `a part is not taskweave data (${(error as Error).message})`);
   }

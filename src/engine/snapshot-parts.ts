@@ -1,14 +1,15 @@
-import type { FlowGraph } from '../compile/flow-graph.js';
+import type { CompiledFlow } from '../compile/compile.js';
+import { laneName } from '../compile/lanes.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
 import { TASK_STATES } from '../compile/task-states.js';
 import { SnapshotCorruptError } from '../errors.js';
-import { parse, stringify } from '../store/codec.js';
+
 import { RUN_STATUSES } from '../store/store.js';
 
 /**
  * A persisted snapshot split into named parts, so a write carries only what changed:
- * `core` (the snapshot without per-task data and inputs), `inputs` (written once) and one
- * `t:<task>` part per task (its region's state and its record). Joining validates everything,
+ * `core` (the snapshot without per-task records and inputs: lane states, children, run fields),
+ * `inputs` (written once) and one `t:<task>` part per task (its record). Joining validates everything,
  * so corrupt or foreign data surfaces as `SnapshotCorruptError` for that run only.
  */
 export const INPUTS_PART = 'inputs';
@@ -17,84 +18,84 @@ export const taskPart = (task: string) => `t:${task}`;
 
 type Persisted = { value: Record<string, unknown>; context: RunContext; [key: string]: unknown };
 
-export function splitSnapshot(
-  snapshot: unknown,
-  tasks: Iterable<string>,
-  withInputs: boolean,
-): Record<string, string> {
+export function splitSnapshot(snapshot: unknown, tasks: Iterable<string>, withInputs: boolean): Record<string, string> {
   const s = snapshot as Persisted;
   const { tasks: records, inputs, ...contextRest } = s.context;
-  const { value, context: _context, ...rest } = s;
-  const parts: Record<string, string> = { [CORE_PART]: stringify({ ...rest, context: contextRest }) };
-  if (withInputs) parts[INPUTS_PART] = stringify(inputs);
-  for (const task of tasks) parts[taskPart(task)] = stringify([value[task], records[task]]);
+  // Values in the context and in task actors' inputs are already encoded by the codec: plain JSON here.
+  const parts: Record<string, string> = { [CORE_PART]: JSON.stringify({ ...s, context: contextRest }) };
+  if (withInputs) parts[INPUTS_PART] = JSON.stringify(inputs);
+  for (const task of tasks) parts[taskPart(task)] = JSON.stringify(records[task]);
   return parts;
 }
 
 export function joinSnapshot(
   runId: string,
-  graph: FlowGraph,
+  compiled: Pick<CompiledFlow, 'graph' | 'lanes'>,
   parts: Record<string, string>,
 ): Persisted | undefined {
   const read = (name: string): unknown => {
     const text = parts[name];
     if (text === undefined) throw new SnapshotCorruptError(runId, `part \`${name}\` is missing`);
     try {
-      return parse(text);
+      return JSON.parse(text);
     } catch (error) {
-      throw new SnapshotCorruptError(
-        runId,
-        `part \`${name}\` is not taskweave data (${(error as Error).message})`,
-      );
+      throw new SnapshotCorruptError(runId, `part \`${name}\` is not taskweave data (${(error as Error).message})`);
     }
   };
   const inputs = read(INPUTS_PART);
-  if (inputs === null || typeof inputs !== 'object')
-    throw new SnapshotCorruptError(runId, 'inputs are not an object');
+  if (inputs === null || typeof inputs !== 'object') throw new SnapshotCorruptError(runId, 'inputs are not an object');
   if (parts[CORE_PART] === undefined) return undefined; // created, never started: start afresh from the inputs
   const core = read(CORE_PART) as Partial<Persisted> & { context?: Partial<RunContext> };
   const context = core?.context;
-  if (
-    !context ||
-    typeof context !== 'object' ||
-    context.runId !== runId ||
-    !RUN_STATUSES.includes(context.status!)
-  ) {
+  if (!context || typeof context !== 'object' || context.runId !== runId || !RUN_STATUSES.includes(context.status!)) {
     throw new SnapshotCorruptError(runId, 'core part has no run context for this run');
   }
   // A stored run's actor is always active (its machine has no final state); XState would rehydrate an
   // `error` or `done` snapshot as a stopped actor, and the run would never settle.
   if (core.status !== 'active') {
-    throw new SnapshotCorruptError(
-      runId,
-      `core part has snapshot status \`${String(core.status)}\`, not an active run`,
-    );
+    throw new SnapshotCorruptError(runId, `core part has snapshot status \`${String(core.status)}\`, not an active run`);
   }
-  const value: Record<string, unknown> = {};
   const tasks: Record<string, TaskRecord> = {};
-  for (const node of graph.tasks) {
-    const entry = read(taskPart(node.name));
-    if (!Array.isArray(entry) || entry.length !== 2)
-      throw new SnapshotCorruptError(runId, `task part of \`${node.name}\` has the wrong shape`);
-    const [state, record] = entry as [unknown, TaskRecord];
-    if (!TASK_STATES.includes(state as never) || !record || !TASK_STATES.includes(record.s)) {
-      throw new SnapshotCorruptError(
-        runId,
-        `task \`${node.name}\` has an unknown state \`${String(state)}\``,
-      );
+  for (const node of compiled.graph.tasks) {
+    const record = read(taskPart(node.name)) as TaskRecord | null;
+    if (!record || typeof record !== 'object' || !TASK_STATES.includes(record.s) || typeof record.a !== 'number') {
+      throw new SnapshotCorruptError(runId, `task \`${node.name}\` has no valid record`);
     }
-    value[node.name] = state;
     tasks[node.name] = record;
   }
-  checkChildren(runId, core.children, value);
-  return {
-    ...core,
-    value,
-    context: { ...(context as RunContext), inputs: inputs as Record<string, unknown>, tasks },
-  } as Persisted;
+  checkLanes(runId, compiled.lanes, core.value, tasks);
+  checkChildren(runId, core.children, tasks);
+  return { ...core, context: { ...(context as RunContext), inputs: inputs as Record<string, unknown>, tasks } } as Persisted;
 }
 
-/** The actor each busy task state invokes (see `taskRegion` in compile.ts): id `<prefix>:<task>`, source. */
+const BUSY = new Set(['RUNNING', 'RETRYING', 'REVERTING']);
+
+/** Each lane's state must name the one busy task of that lane, or be idle when none is busy. */
+function checkLanes(
+  runId: string,
+  lanes: readonly (readonly string[])[],
+  value: unknown,
+  tasks: Record<string, TaskRecord>,
+): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new SnapshotCorruptError(runId, 'core part has no machine state value');
+  }
+  const regions = value as Record<string, unknown>;
+  if (Object.keys(regions).length !== lanes.length) {
+    throw new SnapshotCorruptError(runId, `core part has ${Object.keys(regions).length} lanes, the flow has ${lanes.length}`);
+  }
+  lanes.forEach((lane, i) => {
+    const state = regions[laneName(i)];
+    const busy = lane.filter((t) => BUSY.has(tasks[t]!.s));
+    const expected = busy.length === 0 ? 'idle' : JSON.stringify({ [busy[0]!]: tasks[busy[0]!]!.s });
+    const got = typeof state === 'string' ? state : JSON.stringify(state);
+    if (busy.length > 1 || got !== expected) {
+      throw new SnapshotCorruptError(runId, `lane ${i} is in state ${got} but its tasks' records say ${expected}`);
+    }
+  });
+}
+
+/** The actor each busy task state invokes (see `taskStates` in compile.ts): id `<prefix>:<task>`, source. */
 const INVOKED: Readonly<Record<string, readonly [prefix: string, src: string]>> = {
   RUNNING: ['execute', 'execute'],
   RETRYING: ['sleep', 'sleepUntil'],
@@ -105,23 +106,18 @@ const INVOKED: Readonly<Record<string, readonly [prefix: string, src: string]>> 
  * The children XState rehydrates must be exactly the actors the busy tasks invoke: an unknown one would
  * be looked up by a source name that is not ours, and a missing one would leave its task busy forever.
  */
-function checkChildren(runId: string, children: unknown, value: Record<string, unknown>): void {
+function checkChildren(runId: string, children: unknown, tasks: Record<string, TaskRecord>): void {
   if (children === null || typeof children !== 'object' || Array.isArray(children)) {
     throw new SnapshotCorruptError(runId, 'core part has no record of child actors');
   }
   const expected = new Map<string, string>();
-  for (const [task, state] of Object.entries(value)) {
-    const invoked = INVOKED[state as string];
+  for (const [task, record] of Object.entries(tasks)) {
+    const invoked = INVOKED[record.s];
     if (invoked) expected.set(`${invoked[0]}:${task}`, invoked[1]);
   }
-  for (const [id, child] of Object.entries(
-    children as Record<string, { src?: unknown; snapshot?: unknown }>,
-  )) {
+  for (const [id, child] of Object.entries(children as Record<string, { src?: unknown; snapshot?: unknown }>)) {
     if (expected.get(id) !== child?.src || child.snapshot === null || typeof child.snapshot !== 'object') {
-      throw new SnapshotCorruptError(
-        runId,
-        `core part holds a child actor \`${id}\` that no task state invokes`,
-      );
+      throw new SnapshotCorruptError(runId, `core part holds a child actor \`${id}\` that no task state invokes`);
     }
     expected.delete(id);
   }

@@ -19,6 +19,10 @@ export function task<A extends Args = Args, R = unknown>(options: TaskOptions<A,
     throw new FlowDefinitionError(`Expected task options to be an object, got ${describe(options)}`);
   }
   const name = expectName('name', options.name);
+  if (/[.#]/.test(name)) {
+    // Task names become XState state keys, where `.` and `#` address other states.
+    throw new FlowDefinitionError(`Expected a task name without \`.\` or \`#\`, got \`${name}\``);
+  }
   if (typeof options.execute !== 'function') {
     throw new FlowDefinitionError(`Expected \`execute\` of task \`${name}\` to be a function, got ${describe(options.execute)}`);
   }

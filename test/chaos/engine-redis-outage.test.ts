@@ -69,7 +69,7 @@ describe('the engine while its Redis is down', () => {
     const run = engine.start('provision', { name: 'web' }, { id: runId });
     await formatStarted.promise;
     await waitFor(
-      async () => (await inspector.hget(`{${prefix}:${runId}}:parts`, 't:tag'))?.startsWith('["SUCCESS"'),
+      async () => (await inspector.hget(`{${prefix}:${runId}}:parts`, 't:tag'))?.startsWith('{"s":"SUCCESS"'),
       5_000,
       'tag to be stored SUCCESS',
     );
@@ -132,7 +132,7 @@ describe('the engine while its Redis is down', () => {
     // sends it on reconnecting (fenced, versioned, so it is simply the next version). Either way the
     // store shows format RUNNING or SUCCESS, never attach started.
     const stored = await store.load('outage-gives-up');
-    const formatState = JSON.parse(stored!.parts['t:format']!)[0] as string;
+    const formatState = (JSON.parse(stored!.parts['t:format']!) as { s: string }).s;
     expect(['RUNNING', 'SUCCESS']).toContain(formatState);
     const resumed = await engine.resume('outage-gives-up');
     expect(await resumed.result).toEqual(PROVISION_RESULTS);

@@ -44,7 +44,7 @@ describe('SIGKILL after each task event, then resume', () => {
 
     const atKill = (await store.load(runId))!;
     const storedState = (task: string) =>
-      (JSON.parse(atKill.parts[`t:${task}`] ?? '["PENDING"]') as [string])[0];
+      (JSON.parse(atKill.parts[`t:${task}`] ?? '{"s":"PENDING"}') as { s: string }).s;
     const log = redisEffects(redis, prefix);
     const ran = (await log.all()).filter((e) => e.key.startsWith(`${runId}:`));
     const childRuns = countOf(ran);

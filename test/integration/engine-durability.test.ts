@@ -57,8 +57,8 @@ function partOf(
 ): { state: string; record: TaskRecord } | undefined {
   const text = parts[`t:${task}`];
   if (text === undefined) return undefined;
-  const [state, record] = parse(text) as [string, TaskRecord];
-  return { state, record };
+  const record = JSON.parse(text) as TaskRecord;
+  return { state: record.s, record };
 }
 
 interface Check {
@@ -88,7 +88,7 @@ describe('durable before effect (invariant 1)', () => {
         const check: Check = { effect, ackedState: own?.state, redisState: undefined, inputsStored: {} };
         checks.push(check);
         const raw = await redis.hget(`{${prefix}:${runId()}}:parts`, `t:${effect.task}`);
-        check.redisState = raw === null ? undefined : (parse(raw) as [string])[0];
+        check.redisState = raw === null ? undefined : (JSON.parse(raw) as TaskRecord).s;
       },
       async all() {
         return [...seen];

@@ -113,6 +113,5 @@ async function loadRun(store: Store, runId: string) {
 
 /** A task's state as its stored part `t:<task>` shows it. */
 function taskState(parts: Record<string, string>, task: string): string {
-  const [state] = JSON.parse(parts[`t:${task}`] ?? 'null') as [string, unknown];
-  return state;
+  return (JSON.parse(parts[`t:${task}`] ?? 'null') as { s: string }).s;
 }
