@@ -20,6 +20,7 @@ export type {
 
 export { compile, type CompiledFlow, type TaskStateEvent } from './compile/compile.js';
 export { toMermaid } from './compile/mermaid.js';
+export { toDot } from './compile/dot.js';
 export { TASK_STATES, TASK_TRANSITIONS, type TaskState, type TaskTransition } from './compile/task-states.js';
 export type { RunContext, RunInput, TaskRecord } from './compile/run-context.js';
 
@@ -41,6 +42,38 @@ export {
   type PurgeOptions,
 } from './store/store.js';
 export { encodeValue, decodeValue } from './store/codec.js';
+
+export { redisJobBoard, type RedisJobBoardOptions } from './jobs/redis-job-board.js';
+export {
+  JOB_STATES,
+  FINAL_JOB_STATES,
+  JOB_TRANSITIONS,
+  JobCorruptError,
+  JobNotFoundError,
+  JobWaitTimeoutError,
+  JobBoardClosedError,
+  InvalidJobOptionError,
+  type JobBoard,
+  type Job,
+  type JobState,
+  type PostJob,
+  type ListJobsOptions,
+  type ClaimOptions,
+  type Claim,
+  type FailOptions,
+  type WaitJobOptions,
+  type JobCounts,
+} from './jobs/job-board.js';
+export {
+  createConductor,
+  type Conductor,
+  type StopOptions,
+  type ConductorEvents,
+  type ConductorStats,
+  type ConductorOptions,
+  type OrphanPolicy,
+} from './jobs/conductor.js';
+export { ConductorStoppedError, LeaseOverdueError, OrphanRevertedError } from './jobs/conductor-errors.js';
 export type { FailureRecord } from './store/failure-record.js';
 
 export {
