@@ -141,14 +141,27 @@ describe.skipIf(!hasRedisServer)('conductors under SIGKILL', () => {
     expect(jobs.every((j) => j.attempts === 0)).toBe(true);
 
     // 2. Completed exactly once from the board's point of view, by the holder of the current token.
+    //    A conductor killed between its complete and printing it leaves no event: then the job's
+    //    owner must be a killed conductor whose last claim of the job holds the job's token.
     const completed = events.filter((e) => e.ev === 'completed');
-    expect(completed.map((e) => e.id).sort()).toEqual(ids);
+    expect(completed.length).toBe(new Set(completed.map((e) => e.id)).size);
+    let completedSilently = 0;
     for (const job of jobs) {
-      const done = completed.find((e) => e.id === job.id)!;
-      expect({ id: job.id, token: done.token, owner: done.label }).toEqual({
-        id: job.id,
-        token: job.token,
+      const done = completed.find((e) => e.id === job.id);
+      if (done) {
+        expect({ id: job.id, token: done.token, owner: done.label }).toEqual({
+          id: job.id,
+          token: job.token,
+          owner: job.owner,
+        });
+        continue;
+      }
+      completedSilently += 1;
+      const lastClaim = events.filter((e) => e.ev === 'claimed' && e.id === job.id).at(-1);
+      expect(kills.some((k) => k.label === job.owner)).toBe(true);
+      expect({ owner: lastClaim?.label, token: lastClaim?.token }).toEqual({
         owner: job.owner,
+        token: job.token,
       });
     }
 
@@ -194,6 +207,7 @@ describe.skipIf(!hasRedisServer)('conductors under SIGKILL', () => {
       takeoverClaims: takeovers,
       takeoverSamples: latencies.length,
       heldJobsFinishedBeforeKill: finishedByVictim,
+      completedBySilentlyKilled: completedSilently,
       latencyMs: {
         min: latencies[0],
         p50: pct(latencies, 0.5),
