@@ -128,6 +128,9 @@ export function redisStore(options: RedisStoreOptions): Store {
       const meta = { ...write.meta, id: write.runId };
       switch (reply[0]) {
         case 'OK':
+          // Most writes leave the status as it was: the index entry (scored by the time the run entered
+          // its status) is already right, and the save costs one round trip.
+          if (String(reply[1]) === meta.status) return;
           return index.update(meta, { status: String(reply[1]), updatedAt: Number(reply[2]) });
         case 'REPLAY':
           return index.update(meta);
