@@ -93,16 +93,12 @@ function buildMachine(graph: FlowGraph, lanes: readonly (readonly string[])[], s
       recordIs: ({ context }, params: { task: string; state: TaskState }) => context.tasks[params.task]!.s === params.state,
       recordIsNot: ({ context }, params: { task: string; state: TaskState }) => context.tasks[params.task]!.s !== params.state,
       /**
-       * The lane's next task can start in the same microstep as this one's completion: it waits for
-       * nothing else (no other unfinished dependency, no decider, no concurrency limit to respect).
-       * Saves a raised START per chained task; the scheduler reaches the same decision (and raises nothing).
+       * The task starts in the same microstep as its dependency's completion, by its lane's own
+       * transition: it waits for nothing else (no other dependency, decider or concurrency limit).
+       * Saves a WAKE microstep per started task; the scheduler reaches the same decision.
        */
-      canStartNext: ({ context }, params: { task: string; next: string }) => {
-        if (context.phase !== 'run' || context.suspended || context.concurrency !== 0) return false;
-        if (context.tasks[params.next]!.s !== 'PENDING') return false;
-        const next = graph.byName.get(params.next)!;
-        return next.deciders.length === 0 && next.deps.every((d) => d === params.task || context.tasks[d]!.s === 'SUCCESS');
-      },
+      canStartAfter: ({ context }, params: { dep: string; task: string }) =>
+        scheduler.startsWith(context, params.dep, params.task),
       /** Attempts are left and the error is one a new attempt can fix. */
       canRetry: ({ context, event }, params: { task: string }) => {
         const rec = context.tasks[params.task]!;
@@ -117,7 +113,7 @@ function buildMachine(graph: FlowGraph, lanes: readonly (readonly string[])[], s
     },
     actions: {
       /** A task's actor finished or its state was forced: update the context and schedule what follows. */
-      onTask: enqueueActions(({ context, event, enqueue }, params: { task: string; kind: TaskEventKind; next?: string }) => {
+      onTask: enqueueActions(({ context, event, enqueue }, params: { task: string; kind: TaskEventKind }) => {
         const draft: RunContext = { ...context };
         const step: Step = { raise: [], changed: [] };
         const { task } = params;
@@ -125,7 +121,9 @@ function buildMachine(graph: FlowGraph, lanes: readonly (readonly string[])[], s
         const node = graph.byName.get(task)!;
         switch (params.kind) {
           case 'done':
-            if (params.next) step.direct = params.next;
+            if (draft.phase === 'run') {
+              step.direct = new Set(node.dependents.filter((t) => scheduler.startsWith(context, task, t)));
+            }
             rec.r = event.output;
             delete rec.f;
             scheduler.setState(draft, task, 'SUCCESS', step);
@@ -209,21 +207,33 @@ function buildMachine(graph: FlowGraph, lanes: readonly (readonly string[])[], s
       CANCEL: { actions: { type: 'onRun', params: { kind: 'cancel' } } },
       ROLLBACK: { actions: { type: 'onRun', params: { kind: 'rollback' } } },
     },
-    states: Object.fromEntries(lanes.map((lane, i) => [laneName(i), laneRegion(lane, i, scheduler)])),
+    states: Object.fromEntries(lanes.map((lane, i) => [laneName(i), laneRegion(graph, lane, i, scheduler)])),
   });
 }
 
-function laneRegion(lane: readonly string[], index: number, scheduler: Scheduler) {
+function laneRegion(graph: FlowGraph, lane: readonly string[], index: number, scheduler: Scheduler) {
   const idle = `#${idleId(index)}`;
   // On WAKE an idle lane enters the state its tasks' records call for (at most one task per lane is busy).
   const wake = lane.flatMap((task) => [
     { guard: { type: 'recordIs' as const, params: { task, state: 'RUNNING' as const } }, target: `${task}.RUNNING` },
     { guard: { type: 'recordIs' as const, params: { task, state: 'REVERTING' as const } }, target: `${task}.REVERTING` },
   ]);
+  // An idle lane also listens for the completion of its tasks' dependencies in other lanes, so a task
+  // whose last dependency just finished starts in that same microstep.
+  const listeners: Record<string, { guard: { type: 'canStartAfter'; params: { dep: string; task: string } }; target: string }[]> = {};
+  lane.forEach((task, i) => {
+    for (const dep of graph.byName.get(task)!.deps) {
+      if (dep === lane[i - 1]) continue; // the lane's own RUNNING → next transition covers it
+      (listeners[`xstate.done.actor.execute:${dep}`] ??= []).push({
+        guard: { type: 'canStartAfter', params: { dep, task } },
+        target: `${task}.RUNNING`,
+      });
+    }
+  });
   return {
     initial: 'idle',
     states: {
-      idle: { id: idleId(index), on: { WAKE: wake } },
+      idle: { id: idleId(index), on: { WAKE: wake, ...listeners } },
       ...Object.fromEntries(lane.map((task, i) => [task, taskStates(task, lane[i + 1], idle, scheduler)])),
     },
   };
@@ -235,9 +245,9 @@ function taskStates(task: string, next: string | undefined, idle: string, schedu
   const done = next
     ? [
         {
-          guard: { type: 'canStartNext' as const, params: { task, next } },
+          guard: { type: 'canStartAfter' as const, params: { dep: task, task: next } },
           target: `#${runningId(next)}`,
-          actions: { type: 'onTask' as const, params: { task, kind: 'done' as const, next } },
+          actions: on('done'),
         },
         { target: idle, actions: on('done') },
       ]

@@ -16,8 +16,8 @@ export interface Step {
   raise: string[];
   /** Task state changes, in order (for events and incremental persistence). */
   changed: { task: string; state: TaskState; attempt: number }[];
-  /** A task the machine starts by itself in this microstep (its lane goes straight on): no START to raise. */
-  direct?: string;
+  /** Tasks the machine starts by itself in this microstep (their lanes listen for the completion): no WAKE needed. */
+  direct?: ReadonlySet<string>;
 }
 
 export type Draft = RunContext;
@@ -32,6 +32,11 @@ export interface Scheduler {
   /** An operator's rollback: revert everything that ran, whatever the run's state. */
   rollback(ctx: Draft, step: Step): void;
   setState(ctx: Draft, task: string, state: TaskState, step: Step): void;
+  /**
+   * Whether `task` starts in the very microstep in which `dep` completes, by its lane's own transition
+   * (the machine's `canStartAfter` guard): it waits for nothing else. Read on the context before the event.
+   */
+  startsWith(ctx: RunContext, dep: string, task: string): boolean;
   value(ctx: RunContext, source: ArgSource): unknown;
   /** Decoded arguments for a task's execute. */
   args(ctx: RunContext, task: string): Record<string, unknown>;
@@ -162,7 +167,7 @@ export function createScheduler(graph: FlowGraph): Scheduler {
     delete rec.f;
     delete rec.r;
     setState(ctx, task, 'RUNNING', step);
-    if (step.direct !== task) step.raise.push(`START.${task}`);
+    if (!step.direct?.has(task)) step.raise.push(`START.${task}`);
   };
 
   const revert = (ctx: Draft, task: string, step: Step) => {
@@ -329,5 +334,12 @@ export function createScheduler(graph: FlowGraph): Scheduler {
     else schedule(ctx, 'all', step);
   };
 
-  return { schedule, onFailure, cancel, rollback, setState, value, args, key };
+  const startsWith = (ctx: RunContext, dep: string, task: string): boolean => {
+    if (ctx.phase !== 'run' || ctx.suspended || ctx.concurrency !== 0) return false;
+    if (ctx.tasks[task]!.s !== 'PENDING') return false;
+    const node = graph.byName.get(task)!;
+    return node.deciders.length === 0 && node.deps.every((d) => d === dep || ctx.tasks[d]!.s === 'SUCCESS');
+  };
+
+  return { schedule, onFailure, cancel, rollback, setState, startsWith, value, args, key };
 }
