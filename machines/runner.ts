@@ -14,7 +14,8 @@ import {
 /**
  * The code behind an action: start the work, resolve with its result (kept in `context.outputs`), or
  * throw (kept in `context.error` as a plain record). `signal` aborts when the resource moves on without
- * waiting (e.g. DELETE while BUILDING) or the runner stops. Runs at least once per `input.key`.
+ * waiting (e.g. DELETE while BUILDING; `signal.reason` is an `AbortError`) or the runner stops (the
+ * reason is a `LifecycleStoppedError`: leave the work for the next runner). Runs at least once per `input.key`.
  */
 export type LifecycleAction = (input: ActionInput, signal: AbortSignal) => Promise<unknown>;
 
@@ -80,7 +81,11 @@ export async function runLifecycle(
         await Promise.resolve();
         await durable();
         signal.throwIfAborted();
-        return action(input, signal);
+        // XState aborts without a reason; say why: the runner stopping (its LifecycleStoppedError: the
+        // work is left to a runner that restores the resource) or the resource moving on (an AbortError).
+        const controller = new AbortController();
+        signal.addEventListener('abort', () => controller.abort(stopped), { once: true });
+        return action(input, controller.signal);
       }),
     ]),
   );
