@@ -40,3 +40,19 @@ export class LifecycleStoppedError extends TaskweaveError {
     );
   }
 }
+
+/**
+ * Another runner advanced the resource since this one loaded or last saved it: this runner's save is
+ * refused (it stops; the store keeps the other runner's snapshot), so one resource has one writer.
+ */
+export class LifecycleConflictError extends TaskweaveError {
+  constructor(
+    readonly resourceId: string,
+    readonly expected: number,
+    readonly current: number,
+  ) {
+    super(
+      `Resource \`${resourceId}\` was saved by another runner (stored version ${current}, this runner had ${expected}); this runner stops and leaves it to that one.`,
+    );
+  }
+}

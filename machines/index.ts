@@ -1,5 +1,11 @@
 export { lifecycleToDot, lifecycleToMermaid } from './diagram.js';
-export { LifecycleDefinitionError, LifecycleEventError, LifecycleStoppedError } from './errors.js';
+export {
+  LifecycleConflictError,
+  LifecycleDefinitionError,
+  LifecycleEventError,
+  LifecycleStoppedError,
+} from './errors.js';
+export { type FlowActionsOptions, flowActions } from './flow-actions.js';
 export {
   type ActionFailure,
   type ActionInput,
@@ -12,6 +18,12 @@ export {
   stateMeta,
   stateName,
 } from './lifecycle.js';
+export {
+  LIFECYCLE_KIND,
+  type RedisLifecycleStore,
+  type RedisLifecycleStoreOptions,
+  redisLifecycleStore,
+} from './redis-lifecycle-store.js';
 export {
   allowedEvents,
   type LifecycleAction,

@@ -1,0 +1,122 @@
+import { FlowDefinitionError, RunExistsError } from '../src/errors.js';
+import type { Engine, Flow, FlowRun } from '../src/index.js';
+import { LifecycleStoppedError } from './errors.js';
+import type { ActionInput } from './lifecycle.js';
+import type { LifecycleAction } from './runner.js';
+
+export interface FlowActionsOptions {
+  /**
+   * The run's inputs for one action. Flows that need an earlier action's results read them from
+   * `input.context.outputs` (e.g. a delete flow from `outputs.create`).
+   * @default the event's fields without `type` and `state` (`{ type: 'CREATE', network: 'net-1' }` → `{ network: 'net-1' }`)
+   */
+  inputs?: (input: ActionInput) => Record<string, unknown>;
+}
+
+/**
+ * Lifecycle actions that each run a flow on `engine`. The run's id is the action's `input.key`, which a
+ * restored resource replays unchanged, so an action re-run after a restart resumes the run it started
+ * (finished tasks are not run again; a finished run gives its stored outcome) instead of starting a
+ * second one. The action resolves with the run's results (kept in `context.outputs[action]`); a failed
+ * run (everything reverted: `FlowFailedError`) makes it throw, so the table's error transition is taken.
+ *
+ * When the resource moves on while the run is going (DELETE while BUILDING) the run is cancelled:
+ * running tasks abort and what ran is reverted, and the resource's next action of this binding waits
+ * for that revert to end. When the runner stops, the run is left to the engine (`engine.close()` leaves
+ * it stored) for the next runner to resume.
+ *
+ * @example
+ * const engine = createEngine({ store: redisStore({ redis, prefix }) });
+ * const actions = {
+ *   ...noopActions, // the table's other actions
+ *   ...flowActions(engine, { create: serverBoot, delete: 'server-delete' }, {
+ *     inputs: ({ event, context }) => ({ ...context.outputs.create as object, network: event.network }),
+ *   }),
+ * };
+ * const run = await runLifecycle(serverMachine, { resourceId: 'srv-1', actions, store });
+ */
+export function flowActions(
+  engine: Engine,
+  flows: Readonly<Record<string, Flow | string>>,
+  options: FlowActionsOptions = {},
+): Record<string, LifecycleAction> {
+  if (flows === null || typeof flows !== 'object') {
+    throw new FlowDefinitionError(
+      `Expected an object of action name → flow or flow name, got ${String(flows)}`,
+    );
+  }
+  const inputsOf = options.inputs ?? eventFields;
+  if (typeof inputsOf !== 'function') {
+    throw new FlowDefinitionError(`Expected \`inputs\` to be a function, got ${typeof inputsOf}`);
+  }
+  for (const [action, flow] of Object.entries(flows)) {
+    if (typeof flow === 'string') continue; // registered on the engine already, checked when it runs
+    if (flow === null || typeof flow !== 'object') {
+      throw new FlowDefinitionError(
+        `Expected a flow or a flow name for action \`${action}\`, got ${String(flow)}`,
+      );
+    }
+    // Registered now, so a resource restored before this process started any run can resume by name.
+    engine.register(flow);
+  }
+  /** Per resource: the revert of a cancelled run, which the resource's next action waits for. */
+  const cancelling = new Map<string, Promise<void>>();
+
+  const bind =
+    (flow: Flow | string): LifecycleAction =>
+    async (input, signal) => {
+      await cancelling.get(input.resourceId);
+      signal.throwIfAborted();
+      // Bad inputs throw here (MissingInputsError, NotSerializableError): the action fails, nothing ran.
+      const started = engine.start(flow, inputsOf(input), { id: input.key });
+      try {
+        return await follow(started, input, signal);
+      } catch (error) {
+        // A replayed action: its run is stored already. Take it over and continue it.
+        if (!(error instanceof RunExistsError)) throw error;
+      }
+      signal.throwIfAborted();
+      return follow(await engine.resume(input.key), input, signal);
+    };
+
+  /** The run's outcome; on abort, cancel it (the resource moved on) or leave it (the runner stopped). */
+  const follow = (run: FlowRun, input: ActionInput, signal: AbortSignal) =>
+    new Promise<unknown>((resolve, reject) => {
+      const abort = () => {
+        if (!(signal.reason instanceof LifecycleStoppedError)) {
+          const reverted = cancel(run).finally(() => {
+            if (cancelling.get(input.resourceId) === reverted) cancelling.delete(input.resourceId);
+          });
+          cancelling.set(input.resourceId, reverted);
+        }
+        reject(signal.reason);
+      };
+      if (signal.aborted) return abort();
+      signal.addEventListener('abort', abort, { once: true });
+      run.result.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+    });
+
+  return Object.fromEntries(Object.entries(flows).map(([action, flow]) => [action, bind(flow)]));
+}
+
+/** Cancel a run; resolves once it has ended (reverted). */
+function cancel(run: FlowRun): Promise<void> {
+  void run.cancel();
+  // Still being created (cancel does nothing yet): cancel it as soon as it shows any state.
+  if (run.status === 'PENDING') {
+    const again = () => {
+      run.off('flow', again);
+      void run.cancel();
+    };
+    run.on('flow', again);
+  }
+  return run.result.then(
+    () => {},
+    () => {},
+  );
+}
+
+function eventFields(input: ActionInput): Record<string, unknown> {
+  const { type: _type, state: _state, ...fields } = input.event;
+  return fields;
+}

@@ -1,0 +1,145 @@
+import type { Cluster, Redis } from 'ioredis';
+import { SnapshotCorruptError } from '../src/errors.js';
+import { parse, stringify } from '../src/store/codec.js';
+import { isRedisClient, openRedis, type RedisClient } from '../src/store/redis-connection.js';
+import { LifecycleConflictError } from './errors.js';
+import { saveLifecycle } from './lua/saveLifecycle-1.lua.js';
+import type { LifecycleStore } from './runner.js';
+
+export interface RedisLifecycleStoreOptions {
+  /**
+   * A `redis://` or `rediss://` URL, for which the store opens its own client and closes it in
+   * `close()`, or an ioredis `Redis` or `Cluster` client, which is left open.
+   */
+  redis: string | Redis | Cluster;
+  /**
+   * Key prefix: a resource's snapshot is the hash `{<prefix>:<resourceId>}:lifecycle`. It may be the
+   * prefix of a `redisStore()`: run keys end differently.
+   * @default 'tw'
+   */
+  prefix?: string;
+  /** How long a command may wait for an unavailable Redis before it rejects with `StoreUnavailableError`. @default 30_000 */
+  unavailableDeadlineMs?: number;
+}
+
+export interface RedisLifecycleStore extends LifecycleStore {
+  /** Close the client if the store opened it (from a URL). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Marks a hash as a taskweave lifecycle snapshot, version 1 of the layout. Anything else is foreign data. */
+export const LIFECYCLE_KIND = 'tw:lifecycle:1';
+
+const commandName = `taskweave_${saveLifecycle.name}`;
+
+/**
+ * A `LifecycleStore` in Redis or Redis Cluster. Each resource is one hash under its own hash tag
+ * (`kind`, `v`, `snapshot` in the codec's JSON). Saves are compare-and-set on `v` (one Lua script):
+ * the store remembers the version it loaded or last saved per resource, and a save over a version some
+ * other runner wrote since is refused with `LifecycleConflictError`, which stops that runner; so two
+ * processes never both advance one resource. A key holding anything else gives `SnapshotCorruptError`
+ * for that resource only.
+ *
+ * @example
+ * const store = redisLifecycleStore({ redis: 'redis://127.0.0.1:6379', prefix: 'prod' });
+ * const run = await runLifecycle(serverMachine, { resourceId: 'srv-1', actions, store });
+ * // later
+ * await run.stop();
+ * await store.close();
+ */
+export function redisLifecycleStore(options: RedisLifecycleStoreOptions): RedisLifecycleStore {
+  const { redis, prefix, unavailableDeadlineMs } = validate(options);
+  const connection = openRedis(redis, unavailableDeadlineMs);
+  connection.client.defineCommand(commandName, {
+    numberOfKeys: saveLifecycle.numberOfKeys,
+    lua: saveLifecycle.lua,
+  });
+  /** Per resource: the version this store last loaded or wrote, which its next save must still find. */
+  const versions = new Map<string, number>();
+  const keyOf = (resourceId: string) => `{${prefix}:${resourceId}}:lifecycle`;
+
+  return {
+    async load(resourceId) {
+      checkResourceId(resourceId);
+      const [kind, v, text] = await connection.call('load lifecycle', resourceId, (client) =>
+        client.hmget(keyOf(resourceId), 'kind', 'v', 'snapshot'),
+      );
+      if (kind === null && v === null && text === null) {
+        versions.set(resourceId, 0);
+        return undefined;
+      }
+      if (kind !== LIFECYCLE_KIND) throw new SnapshotCorruptError(resourceId, `kind marker is \`${kind}\``);
+      const version = Number(v);
+      if (!Number.isSafeInteger(version) || version < 1) {
+        throw new SnapshotCorruptError(resourceId, `version is \`${v}\``);
+      }
+      if (text === null || text === undefined)
+        throw new SnapshotCorruptError(resourceId, 'it has no snapshot');
+      let snapshot: unknown;
+      try {
+        snapshot = parse(text);
+      } catch (error) {
+        throw new SnapshotCorruptError(
+          resourceId,
+          `the snapshot is not the codec's JSON (${(error as Error).message})`,
+        );
+      }
+      versions.set(resourceId, version);
+      return snapshot;
+    },
+
+    async save(resourceId, snapshot) {
+      checkResourceId(resourceId);
+      const expected = versions.get(resourceId) ?? 0;
+      const text = stringify(snapshot);
+      const reply = (await connection.call('save lifecycle', resourceId, (client) =>
+        script(client)(keyOf(resourceId), LIFECYCLE_KIND, String(expected), text),
+      )) as [string, string];
+      if (reply[0] === 'CORRUPT') throw new SnapshotCorruptError(resourceId, reply[1]);
+      if (reply[0] === 'CONFLICT') throw new LifecycleConflictError(resourceId, expected, Number(reply[1]));
+      versions.set(resourceId, Number(reply[1]));
+    },
+
+    close: () => connection.close(),
+  };
+}
+
+function script(client: RedisClient): (...args: string[]) => Promise<unknown> {
+  const command = (client as unknown as Record<string, (...args: string[]) => Promise<unknown>>)[commandName];
+  return command!.bind(client);
+}
+
+function validate(options: RedisLifecycleStoreOptions): Required<RedisLifecycleStoreOptions> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected \`options\` to be an object, got \`${options}\` (${typeof options})`);
+  }
+  const { redis, prefix = 'tw', unavailableDeadlineMs = 30_000 } = options;
+  if (typeof redis === 'string' ? !/^rediss?:\/\/./.test(redis) : !isRedisClient(redis)) {
+    throw new TypeError(
+      `Expected \`redis\` to be a redis:// or rediss:// URL or an ioredis Redis or Cluster client, got \`${String(redis)}\` (${typeof redis})`,
+    );
+  }
+  if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
+    throw new TypeError(
+      `Expected \`prefix\` to be a non-empty string without { or }, got \`${String(prefix)}\` (${typeof prefix})`,
+    );
+  }
+  if (
+    typeof unavailableDeadlineMs !== 'number' ||
+    !Number.isFinite(unavailableDeadlineMs) ||
+    unavailableDeadlineMs < 1
+  ) {
+    throw new TypeError(
+      `Expected \`unavailableDeadlineMs\` to be a number from 1 and up, got \`${unavailableDeadlineMs}\` (${typeof unavailableDeadlineMs})`,
+    );
+  }
+  return { redis, prefix, unavailableDeadlineMs };
+}
+
+function checkResourceId(resourceId: unknown): void {
+  if (typeof resourceId !== 'string' || resourceId.length === 0) {
+    throw new TypeError(
+      `Expected \`resourceId\` to be a non-empty string, got \`${String(resourceId)}\` (${typeof resourceId})`,
+    );
+  }
+}
