@@ -4,6 +4,7 @@
  *
  *   npx tsx examples/decider.ts
  */
+import { pathToFileURL } from 'node:url';
 import { createEngine, graph, task } from '../src/index.js';
 
 interface Hardware {
@@ -59,5 +60,9 @@ async function provision(host: string): Promise<void> {
   await engine.close();
 }
 
-await provision('gpu-7');
-await provision('web-3');
+async function main(): Promise<void> {
+  await provision('gpu-7');
+  await provision('web-3');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -4,6 +4,7 @@
  *
  *   npx tsx examples/graph-wiring.ts
  */
+import { pathToFileURL } from 'node:url';
 import { compile, createEngine, graph, task, toMermaid } from '../src/index.js';
 
 const order: string[] = [];
@@ -64,4 +65,4 @@ async function main(): Promise<void> {
   await engine.close();
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -11,7 +11,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { createEngine, type Flow, linear, redisStore, task } from '../src/index.js';
 import { createConductor } from '../src/jobs/conductor.js';
@@ -23,7 +23,7 @@ const STEP_MS = 400;
 const STEPS = ['allocate-ip', 'create-volume', 'create-port', 'boot-vm', 'announce'];
 
 /** The flow both conductors know: five steps, each "creating" a resource once per idempotency key. */
-function bootFlow(redis: Redis, prefix: string, conductor: string): Flow {
+export function bootFlow(redis: Redis, prefix: string, conductor: string): Flow {
   return linear(
     'ha-boot',
     STEPS.map((name, i) =>
@@ -166,5 +166,7 @@ async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-if (process.argv[2] === 'conductor') void conductorProcess(process.argv[3]!, process.argv[4]!);
-else await main();
+// Imported (for its flow's diagram), it runs nothing.
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain && process.argv[2] === 'conductor') void conductorProcess(process.argv[3]!, process.argv[4]!);
+else if (isMain) await main();

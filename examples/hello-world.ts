@@ -3,6 +3,7 @@
  *
  *   npx tsx examples/hello-world.ts
  */
+import { pathToFileURL } from 'node:url';
 import { createEngine, linear, task } from '../src/index.js';
 
 const greet = task({
@@ -31,4 +32,4 @@ async function main(): Promise<void> {
   await engine.close();
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

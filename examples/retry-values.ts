@@ -4,6 +4,7 @@
  *
  *   npx tsx examples/retry-values.ts
  */
+import { pathToFileURL } from 'node:url';
 import { createEngine, linear, retry, task } from '../src/index.js';
 
 const FULL = new Set(['host-a', 'host-b']);
@@ -64,4 +65,4 @@ async function main(): Promise<void> {
   await engine.close();
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

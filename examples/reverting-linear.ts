@@ -4,6 +4,7 @@
  *
  *   npx tsx examples/reverting-linear.ts
  */
+import { pathToFileURL } from 'node:url';
 import { createEngine, FlowFailedError, linear, task } from '../src/index.js';
 
 const log: string[] = [];
@@ -43,4 +44,4 @@ async function main(): Promise<void> {
   await engine.close();
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
