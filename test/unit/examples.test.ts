@@ -24,6 +24,7 @@ const cases: { golden: string; file: string; args?: string[] }[] = [
   { golden: 'retry-values', file: 'retry-values.ts' },
   { golden: 'decider', file: 'decider.ts' },
   { golden: 'demo', file: 'demo.ts' },
+  { golden: 'server-lifecycle', file: 'server-lifecycle.ts' },
 ];
 
 describe.concurrent('examples match their golden output', () => {
