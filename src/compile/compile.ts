@@ -5,7 +5,7 @@ import { NotSerializableError } from '../errors.js';
 import { encodeValue } from '../store/codec.js';
 import { buildFlowGraph, type FlowGraph } from './flow-graph.js';
 import { structuralHash } from './hash.js';
-import { computeLanes, idleId, laneName, runningId } from './lanes.js';
+import { computeLanes, directStarts, idleId, laneName, MAX_LANES_PER_EVENT, runningId } from './lanes.js';
 import { initialContext, type RunContext, type RunInput } from './run-context.js';
 import { createScheduler, type Scheduler, type Step } from './scheduler.js';
 import { createTaskActors, type ExecuteInput, type RevertInput, type TaskHooks } from './task-actors.js';
@@ -48,8 +48,8 @@ export function compile(flow: Flow): CompiledFlow {
   let compiled = cache.get(flow);
   if (!compiled) {
     const graph = buildFlowGraph(flow);
-    const scheduler = createScheduler(graph);
     const lanes = computeLanes(graph);
+    const scheduler = createScheduler(graph, directStarts(graph, lanes));
     compiled = { flow, graph, hash: structuralHash(graph), scheduler, machine: buildMachine(graph, lanes, scheduler), lanes };
     cache.set(flow, compiled);
   }
@@ -71,8 +71,10 @@ function buildMachine(graph: FlowGraph, lanes: readonly (readonly string[])[], s
     enqueue: { assign: (c: RunContext) => void; raise: (e: { type: string }) => void; emit: (e: TaskStateEvent) => void },
   ) => {
     enqueue.assign(draft);
-    // One WAKE moves every lane that has something to start, revert or abort, in one microstep.
-    if (step.raise.length > 0) enqueue.raise({ type: 'WAKE' });
+    // A few lanes to move: one WAKE moves them all in one microstep. Many: one event each, since XState
+    // resolves the transitions of one event pairwise.
+    if (step.raise.length > MAX_LANES_PER_EVENT) for (const type of step.raise) enqueue.raise({ type });
+    else if (step.raise.length > 0) enqueue.raise({ type: 'WAKE' });
     for (const change of step.changed) enqueue.emit({ type: 'task', ...change });
   };
 
@@ -223,15 +225,22 @@ function laneRegion(graph: FlowGraph, lane: readonly string[], index: number, sc
   const listeners: Record<string, { guard: { type: 'canStartAfter'; params: { dep: string; task: string } }; target: string }[]> = {};
   lane.forEach((task, i) => {
     for (const dep of graph.byName.get(task)!.deps) {
-      if (dep === lane[i - 1]) continue; // the lane's own RUNNING → next transition covers it
+      // The lane's own RUNNING → next transition covers its predecessor; wide fan-outs go by events.
+      if (dep === lane[i - 1] || !scheduler.listensFor(dep, task)) continue;
       (listeners[`xstate.done.actor.execute:${dep}`] ??= []).push({
         guard: { type: 'canStartAfter', params: { dep, task } },
         target: `${task}.RUNNING`,
       });
     }
   });
+  const on: Record<string, string> = {};
+  for (const task of lane) {
+    on[`START.${task}`] = `.${task}.RUNNING`;
+    on[`REVERT.${task}`] = `.${task}.REVERTING`;
+  }
   return {
     initial: 'idle',
+    on,
     states: {
       idle: { id: idleId(index), on: { WAKE: wake, ...listeners } },
       ...Object.fromEntries(lane.map((task, i) => [task, taskStates(task, lane[i + 1], idle, scheduler)])),
@@ -279,7 +288,7 @@ function taskStates(task: string, next: string | undefined, idle: string, schedu
         },
         // Aborted (the scheduler recorded FAILURE, maybe REVERTING already): leaving the state stops the
         // actor and aborts its signal.
-        on: { WAKE: leave('RUNNING') },
+        on: { WAKE: leave('RUNNING'), [`ABORT.${task}`]: leave('RUNNING') },
       },
       RETRYING: {
         invoke: {
@@ -288,7 +297,7 @@ function taskStates(task: string, next: string | undefined, idle: string, schedu
           input: ({ context }: { context: RunContext }) => ({ until: context.tasks[task]!.at ?? 0 }),
           onDone: { target: 'RUNNING', actions: on('slept') },
         },
-        on: { WAKE: leave('RETRYING') },
+        on: { WAKE: leave('RETRYING'), [`ABORT.${task}`]: leave('RETRYING') },
       },
       REVERTING: {
         invoke: {

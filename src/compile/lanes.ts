@@ -28,3 +28,29 @@ export function computeLanes(graph: FlowGraph): string[][] {
 export const laneName = (index: number) => `lane${index}`;
 export const idleId = (index: number) => `lane${index}-idle`;
 export const runningId = (task: string) => `run:${task}`;
+
+/**
+ * XState resolves the transitions one event enables pairwise (quadratic, each with an exit-set walk):
+ * one event must not move many lanes. Past this many, lanes move by per-task events, one microstep each.
+ */
+export const MAX_LANES_PER_EVENT = 8;
+
+/**
+ * Pairs (dependency → task) where the task's lane listens for the dependency's completion and starts
+ * in that microstep: a lane's successor always; a task in another lane when the dependency does not
+ * fan out to more than MAX_LANES_PER_EVENT lanes.
+ */
+export function directStarts(graph: FlowGraph, lanes: readonly (readonly string[])[]): ReadonlySet<string> {
+  const pairs = new Set<string>();
+  const successor = new Map<string, string>();
+  for (const lane of lanes) lane.forEach((task, i) => i > 0 && successor.set(lane[i - 1]!, task));
+  for (const node of graph.tasks) {
+    const next = successor.get(node.name);
+    if (next !== undefined) pairs.add(pairKey(node.name, next));
+    const others = node.dependents.filter((d) => d !== next);
+    if (others.length <= MAX_LANES_PER_EVENT) for (const d of others) pairs.add(pairKey(node.name, d));
+  }
+  return pairs;
+}
+
+export const pairKey = (dep: string, task: string) => `${dep}\u0000${task}`;

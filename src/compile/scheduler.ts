@@ -2,6 +2,7 @@ import { CancelledError } from '../errors.js';
 import { decodeValue } from '../store/codec.js';
 import { toFailureRecord } from '../store/failure-record.js';
 import type { ArgSource, FlowGraph } from './flow-graph.js';
+import { pairKey } from './lanes.js';
 import type { RunContext } from './run-context.js';
 import { BUSY_STATES, REVERTIBLE_STATES, type TaskState, UNDONE_STATES } from './task-states.js';
 
@@ -37,6 +38,8 @@ export interface Scheduler {
    * (the machine's `canStartAfter` guard): it waits for nothing else. Read on the context before the event.
    */
   startsWith(ctx: RunContext, dep: string, task: string): boolean;
+  /** Whether the machine has a transition starting `task` on `dep`'s completion. */
+  listensFor(dep: string, task: string): boolean;
   value(ctx: RunContext, source: ArgSource): unknown;
   /** Decoded arguments for a task's execute. */
   args(ctx: RunContext, task: string): Record<string, unknown>;
@@ -44,7 +47,8 @@ export interface Scheduler {
   key(ctx: RunContext, task: string): string;
 }
 
-export function createScheduler(graph: FlowGraph): Scheduler {
+/** `direct`: pairs (dependency → task, see lanes.ts) whose start the machine makes by itself. */
+export function createScheduler(graph: FlowGraph, direct: ReadonlySet<string> = new Set()): Scheduler {
   const all = graph.tasks.map((t) => t.name);
   const total = all.length;
   const retrySets = new Map<string, ReadonlySet<string>>();
@@ -335,11 +339,14 @@ export function createScheduler(graph: FlowGraph): Scheduler {
   };
 
   const startsWith = (ctx: RunContext, dep: string, task: string): boolean => {
+    if (!direct.has(pairKey(dep, task))) return false;
     if (ctx.phase !== 'run' || ctx.suspended || ctx.concurrency !== 0) return false;
     if (ctx.tasks[task]!.s !== 'PENDING') return false;
     const node = graph.byName.get(task)!;
     return node.deciders.length === 0 && node.deps.every((d) => d === dep || ctx.tasks[d]!.s === 'SUCCESS');
   };
 
-  return { schedule, onFailure, cancel, rollback, setState, startsWith, value, args, key };
+  const listensFor = (dep: string, task: string) => direct.has(pairKey(dep, task));
+
+  return { schedule, onFailure, cancel, rollback, setState, startsWith, listensFor, value, args, key };
 }
