@@ -156,6 +156,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     });
     active.set(run.id, activeRun);
     runs.set(run.id, run);
+    activeRun.start(claim.snapshot !== undefined ? first : undefined);
     run.attach({
       suspend: async () => {
         activeRun.send('SUSPEND');
@@ -166,7 +167,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
         await activeRun.exitedPromise();
       },
     });
-    activeRun.start(claim.snapshot !== undefined ? first : undefined);
     return activeRun;
   };
 

@@ -54,6 +54,7 @@ export class FlowRun<R = Record<string, unknown>> {
   private settle!: { resolve: (value: R) => void; reject: (error: Error) => void };
   private settled = false;
   private controls: RunControls | undefined;
+  private readonly pending: (() => void)[] = [];
 
   constructor(readonly id: string) {
     this.result = new Promise<R>((resolve, reject) => {
@@ -80,18 +81,29 @@ export class FlowRun<R = Record<string, unknown>> {
   /** Let running tasks finish, store the run and stop: status SUSPENDED; `result` rejects with RunSuspendedError. */
   async suspend(): Promise<void> {
     if (this.settled) return;
-    await this.controls?.suspend();
+    if (this.controls) return this.controls.suspend();
+    return this.whenAttached('suspend');
   }
 
   /** Abort running tasks and revert what ran; `result` rejects with CancelledError. Resolves when reverted. */
   async cancel(): Promise<void> {
     if (this.settled) return;
-    await this.controls?.cancel();
+    if (this.controls) return this.controls.cancel();
+    return this.whenAttached('cancel');
+  }
+
+  /** A command given before the run started here (its store write in flight) is carried out once it has. */
+  private whenAttached(command: 'suspend' | 'cancel'): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push(() => this.controls![command]().then(resolve, reject));
+      this.result.then(() => resolve(), () => resolve());
+    });
   }
 
   /** @internal */
   attach(controls: RunControls): void {
     this.controls = controls;
+    for (const command of this.pending.splice(0)) command();
   }
 
   /** @internal */

@@ -55,7 +55,7 @@ export interface TaskOptions<A extends Args = Args, R = unknown> {
   revert?(args: A & RevertExtras<Awaited<R>>, ctx: TaskContext): unknown;
 }
 
-export interface Task<A extends Args = Args, R = unknown> {
+export interface Task<A extends Args = Args, R = any> {
   readonly kind: 'task';
   readonly name: string;
   readonly requires: readonly string[];

@@ -80,6 +80,8 @@ class RedisJobBoard implements JobBoard {
     const { redis, prefix = 'tw' } = options ?? ({} as RedisJobBoardOptions);
     if (typeof redis === 'string') {
       this.redis = new Redis(redis);
+      // Errors of a client we opened surface through the commands; without a listener ioredis logs each one.
+      this.redis.on('error', () => {});
       this.ownsClient = true;
     } else if (redis !== null && typeof redis === 'object' && typeof redis.duplicate === 'function') {
       this.redis = redis;
