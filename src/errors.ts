@@ -197,20 +197,26 @@ export interface TaskFailure {
 /** `engine.start` with an id that a stored run already has. */
 export class RunExistsError extends TaskweaveError {
   constructor(readonly runId: string) {
-    super(`Expected a new run id, got \`${runId}\` which is already stored. Use engine.resume('${runId}') to continue it, or another id.`);
+    super(
+      `Expected a new run id, got \`${runId}\` which is already stored. Use engine.resume('${runId}') to continue it, or another id.`,
+    );
   }
 }
 
 /** `engine.resume` / `engine.revert` of an id the store does not hold. */
 export class RunNotFoundError extends TaskweaveError {
   constructor(readonly runId: string) {
-    super(`Expected a stored run \`${runId}\`, got none. It may have been deleted by retention, or started on another store or prefix.`);
+    super(
+      `Expected a stored run \`${runId}\`, got none. It may have been deleted by retention, or started on another store or prefix.`,
+    );
   }
 }
 
 /** The engine was closed while the run was active; it stays stored and can be resumed. */
 export class EngineClosedError extends TaskweaveError {
   constructor(readonly runId: string) {
-    super(`The engine was closed while run \`${runId}\` was active; it is stored and can be resumed with engine.resume('${runId}').`);
+    super(
+      `The engine was closed while run \`${runId}\` was active; it is stored and can be resumed with engine.resume('${runId}').`,
+    );
   }
 }

@@ -1,8 +1,8 @@
 import { enqueueActions, setup } from 'xstate';
-import type { Flow } from '../flow/types.js';
-import { toFailureRecord, type FailureRecord } from '../store/failure-record.js';
 import { NotSerializableError } from '../errors.js';
+import type { Flow } from '../flow/types.js';
 import { encodeValue } from '../store/codec.js';
+import { type FailureRecord, toFailureRecord } from '../store/failure-record.js';
 import { buildFlowGraph, type FlowGraph } from './flow-graph.js';
 import { structuralHash } from './hash.js';
 import { computeLanes, directStarts, idleId, laneName, MAX_LANES_PER_EVENT, runningId } from './lanes.js';
@@ -50,7 +50,14 @@ export function compile(flow: Flow): CompiledFlow {
     const graph = buildFlowGraph(flow);
     const lanes = computeLanes(graph);
     const scheduler = createScheduler(graph, directStarts(graph, lanes));
-    compiled = { flow, graph, hash: structuralHash(graph), scheduler, machine: buildMachine(graph, lanes, scheduler), lanes };
+    compiled = {
+      flow,
+      graph,
+      hash: structuralHash(graph),
+      scheduler,
+      machine: buildMachine(graph, lanes, scheduler),
+      lanes,
+    };
     cache.set(flow, compiled);
   }
   return compiled;
@@ -68,7 +75,11 @@ function buildMachine(graph: FlowGraph, lanes: readonly (readonly string[])[], s
   const flush = (
     draft: RunContext,
     step: Step,
-    enqueue: { assign: (c: RunContext) => void; raise: (e: { type: string }) => void; emit: (e: TaskStateEvent) => void },
+    enqueue: {
+      assign: (c: RunContext) => void;
+      raise: (e: { type: string }) => void;
+      emit: (e: TaskStateEvent) => void;
+    },
   ) => {
     enqueue.assign(draft);
     // A few lanes to move: one WAKE moves them all in one microstep. Many: one event each, since XState
@@ -92,8 +103,10 @@ function buildMachine(graph: FlowGraph, lanes: readonly (readonly string[])[], s
     },
     actors: createTaskActors(graph),
     guards: {
-      recordIs: ({ context }, params: { task: string; state: TaskState }) => context.tasks[params.task]!.s === params.state,
-      recordIsNot: ({ context }, params: { task: string; state: TaskState }) => context.tasks[params.task]!.s !== params.state,
+      recordIs: ({ context }, params: { task: string; state: TaskState }) =>
+        context.tasks[params.task]!.s === params.state,
+      recordIsNot: ({ context }, params: { task: string; state: TaskState }) =>
+        context.tasks[params.task]!.s !== params.state,
       /**
        * The task starts in the same microstep as its dependency's completion, by its lane's own
        * transition: it waits for nothing else (no other dependency, decider or concurrency limit).
@@ -169,7 +182,8 @@ function buildMachine(graph: FlowGraph, lanes: readonly (readonly string[])[], s
       onRun: enqueueActions(({ context, enqueue }, params: { kind: RunEventKind }) => {
         const draft: RunContext = { ...context };
         const step: Step = { raise: [], changed: [] };
-        const finished = draft.status === 'SUCCESS' || draft.status === 'REVERTED' || draft.status === 'FAILURE';
+        const finished =
+          draft.status === 'SUCCESS' || draft.status === 'REVERTED' || draft.status === 'FAILURE';
         switch (params.kind) {
           case 'start':
             scheduler.schedule(draft, 'all', step);
@@ -217,20 +231,30 @@ function laneRegion(graph: FlowGraph, lane: readonly string[], index: number, sc
   const idle = `#${idleId(index)}`;
   // On WAKE an idle lane enters the state its tasks' records call for (at most one task per lane is busy).
   const wake = lane.flatMap((task) => [
-    { guard: { type: 'recordIs' as const, params: { task, state: 'RUNNING' as const } }, target: `${task}.RUNNING` },
-    { guard: { type: 'recordIs' as const, params: { task, state: 'REVERTING' as const } }, target: `${task}.REVERTING` },
+    {
+      guard: { type: 'recordIs' as const, params: { task, state: 'RUNNING' as const } },
+      target: `${task}.RUNNING`,
+    },
+    {
+      guard: { type: 'recordIs' as const, params: { task, state: 'REVERTING' as const } },
+      target: `${task}.REVERTING`,
+    },
   ]);
   // An idle lane also listens for the completion of its tasks' dependencies in other lanes, so a task
   // whose last dependency just finished starts in that same microstep.
-  const listeners: Record<string, { guard: { type: 'canStartAfter'; params: { dep: string; task: string } }; target: string }[]> = {};
+  const listeners: Record<
+    string,
+    { guard: { type: 'canStartAfter'; params: { dep: string; task: string } }; target: string }[]
+  > = {};
   lane.forEach((task, i) => {
     for (const dep of graph.byName.get(task)!.deps) {
       // The lane's own RUNNING → next transition covers its predecessor; wide fan-outs go by events.
       if (dep === lane[i - 1] || !scheduler.listensFor(dep, task)) continue;
-      (listeners[`xstate.done.actor.execute:${dep}`] ??= []).push({
-        guard: { type: 'canStartAfter', params: { dep, task } },
-        target: `${task}.RUNNING`,
-      });
+      const event = `xstate.done.actor.execute:${dep}`;
+      listeners[event] = [
+        ...(listeners[event] ?? []),
+        { guard: { type: 'canStartAfter', params: { dep, task } }, target: `${task}.RUNNING` },
+      ];
     }
   });
   const on: Record<string, string> = {};
@@ -262,7 +286,10 @@ function taskStates(task: string, next: string | undefined, idle: string, schedu
       ]
     : { target: idle, actions: on('done') };
   const leave = (state: 'RUNNING' | 'RETRYING') => [
-    { guard: { type: 'recordIs' as const, params: { task, state: 'REVERTING' as const } }, target: 'REVERTING' },
+    {
+      guard: { type: 'recordIs' as const, params: { task, state: 'REVERTING' as const } },
+      target: 'REVERTING',
+    },
     { guard: { type: 'recordIsNot' as const, params: { task, state } }, target: idle },
   ];
   return {
@@ -282,7 +309,11 @@ function taskStates(task: string, next: string | undefined, idle: string, schedu
           }),
           onDone: done,
           onError: [
-            { guard: { type: 'canRetry' as const, params: { task } }, target: 'RETRYING', actions: on('retry') },
+            {
+              guard: { type: 'canRetry' as const, params: { task } },
+              target: 'RETRYING',
+              actions: on('retry'),
+            },
             { target: idle, actions: on('failed') },
           ],
         },
@@ -325,4 +356,3 @@ function taskStates(task: string, next: string | undefined, idle: string, schedu
     },
   };
 }
-

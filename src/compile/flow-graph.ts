@@ -1,8 +1,4 @@
-import {
-  DependencyCycleError,
-  DuplicateNameError,
-  FlowDefinitionError,
-} from '../errors.js';
+import { DependencyCycleError, DuplicateNameError, FlowDefinitionError } from '../errors.js';
 import type { Decider, Flow, Node, RetryController, Task } from '../flow/types.js';
 
 /**
@@ -71,8 +67,8 @@ export function buildFlowGraph(flow: Flow): FlowGraph {
 
   const addEdge = (from: string, to: string) => {
     if (from === to) throw new DependencyCycleError([from, to], flow.name);
-    let set = edges.get(from);
-    if (!set) edges.set(from, (set = new Set()));
+    const set = edges.get(from) ?? new Set<string>();
+    edges.set(from, set);
     set.add(to);
   };
   const claimName = (name: string) => {
@@ -93,7 +89,8 @@ export function buildFlowGraph(flow: Flow): FlowGraph {
     }
     return { starts: tasks.filter((t) => !hasIn.has(t)), ends: tasks.filter((t) => !hasOut.has(t)) };
   };
-  const storeNames = (t: Task<any, any>) => [...t.requires, ...t.optional].filter((a) => !(a in t.inject)).map((a) => t.rebind[a] ?? a);
+  const storeNames = (t: Task<any, any>) =>
+    [...t.requires, ...t.optional].filter((a) => !(a in t.inject)).map((a) => t.rebind[a] ?? a);
 
   const build = (node: Node): Built => {
     claimName(node.name);
@@ -182,7 +179,10 @@ export function buildFlowGraph(flow: Flow): FlowGraph {
 
   const root = build(flow);
   if (root.tasks.length === 0) {
-    throw new FlowDefinitionError(`Expected flow \`${flow.name}\` to contain at least one task, got none`, flow.name);
+    throw new FlowDefinitionError(
+      `Expected flow \`${flow.name}\` to contain at least one task, got none`,
+      flow.name,
+    );
   }
 
   // Topological order (Kahn), stable by definition order; leftovers mean a cycle.
@@ -200,7 +200,8 @@ export function buildFlowGraph(flow: Flow): FlowGraph {
       if (left === 0) ready.push(to);
     }
   }
-  if (order.length < definitionOrder.length) throw new DependencyCycleError(findCycle(definitionOrder, edges, new Set(order)), flow.name);
+  if (order.length < definitionOrder.length)
+    throw new DependencyCycleError(findCycle(definitionOrder, edges, new Set(order)), flow.name);
 
   const preds = new Map<string, string[]>(order.map((t) => [t, []]));
   for (const [from, tos] of edges) for (const to of tos) preds.get(to)!.push(from);
@@ -217,12 +218,21 @@ export function buildFlowGraph(flow: Flow): FlowGraph {
     }
   }
   const scopeProvides = new Map<string, string | undefined>(
-    scopeDefs.map((s) => [s.name, s.controller.provides ?? (s.controller.kind === 'parameterized' ? s.name : undefined)]),
+    scopeDefs.map((s) => [
+      s.name,
+      s.controller.provides ?? (s.controller.kind === 'parameterized' ? s.name : undefined),
+    ]),
   );
 
-  const resolve = (storeName: string, forTask: string, exclude?: ReadonlySet<string>): ArgSource | undefined => {
+  const resolve = (
+    storeName: string,
+    forTask: string,
+    exclude?: ReadonlySet<string>,
+  ): ArgSource | undefined => {
     const ancestors = ancestorsOf(forTask);
-    const candidates = (providers.get(storeName) ?? []).filter((p) => ancestors.has(p.task) && !exclude?.has(p.task));
+    const candidates = (providers.get(storeName) ?? []).filter(
+      (p) => ancestors.has(p.task) && !exclude?.has(p.task),
+    );
     if (candidates.length > 0) {
       // The nearest provider wins: the one every other candidate precedes.
       const nearest = candidates.reduce((a, b) => (position.get(a.task)! > position.get(b.task)! ? a : b));
@@ -278,25 +288,37 @@ export function buildFlowGraph(flow: Flow): FlowGraph {
     let values: ArgSource | undefined;
     if (s.controller.requires !== undefined) {
       const first = s.tasks.slice().sort((a, b) => position.get(a)! - position.get(b)!)[0]!;
-      values = resolve(s.controller.requires, first, new Set(s.tasks)) ?? { kind: 'input', name: s.controller.requires };
+      values = resolve(s.controller.requires, first, new Set(s.tasks)) ?? {
+        kind: 'input',
+        name: s.controller.requires,
+      };
       if (values.kind === 'input') {
         const list = requiredInputs.get(s.controller.requires) ?? [];
         list.push(s.name);
         requiredInputs.set(s.controller.requires, list);
       }
     }
-    scopes.set(s.name, { name: s.name, controller: s.controller, tasks: new Set(s.tasks), values, provides: scopeProvides.get(s.name) });
+    scopes.set(s.name, {
+      name: s.name,
+      controller: s.controller,
+      tasks: new Set(s.tasks),
+      values,
+      provides: scopeProvides.get(s.name),
+    });
   }
 
   const outputs = new Map<string, ArgSource>();
   for (const t of order) {
     const def = taskDefs.get(t)!;
-    for (const p of def.provides) outputs.set(p, { kind: 'task', task: t, key: def.provides.length > 1 ? p : undefined });
+    for (const p of def.provides)
+      outputs.set(p, { kind: 'task', task: t, key: def.provides.length > 1 ? p : undefined });
   }
 
   const edgeList: [string, string][] = [];
   for (const [from, tos] of edges) for (const to of tos) edgeList.push([from, to]);
-  edgeList.sort((a, b) => position.get(a[0])! - position.get(b[0])! || position.get(a[1])! - position.get(b[1])!);
+  edgeList.sort(
+    (a, b) => position.get(a[0])! - position.get(b[0])! || position.get(a[1])! - position.get(b[1])!,
+  );
 
   return {
     flow,

@@ -9,10 +9,19 @@ import type { FlowGraph } from './flow-graph.js';
 export function structuralHash(graph: FlowGraph): string {
   const shape = {
     flow: graph.name,
-    tasks: graph.tasks.map((t) => [t.name, t.task.requires, t.task.optional, t.task.provides, Object.entries(t.args).map(([arg, source]) => [arg, source.kind === 'inject' ? 'inject' : source]), t.deciders.map((d) => d.from)]),
+    tasks: graph.tasks.map((t) => [
+      t.name,
+      t.task.requires,
+      t.task.optional,
+      t.task.provides,
+      Object.entries(t.args).map(([arg, source]) => [arg, source.kind === 'inject' ? 'inject' : source]),
+      t.deciders.map((d) => d.from),
+    ]),
     edges: graph.edges,
     scopes: [...graph.scopes.values()].map((s) => [s.name, s.controller.describe, [...s.tasks]]),
   };
-  const text = JSON.stringify(shape, (_key, value) => (typeof value === 'function' ? 'fn' : value === undefined ? null : value));
+  const text = JSON.stringify(shape, (_key, value) =>
+    typeof value === 'function' ? 'fn' : value === undefined ? null : value,
+  );
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }

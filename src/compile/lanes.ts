@@ -43,7 +43,7 @@ export const MAX_LANES_PER_EVENT = 8;
 export function directStarts(graph: FlowGraph, lanes: readonly (readonly string[])[]): ReadonlySet<string> {
   const pairs = new Set<string>();
   const successor = new Map<string, string>();
-  for (const lane of lanes) lane.forEach((task, i) => i > 0 && successor.set(lane[i - 1]!, task));
+  for (const lane of lanes) for (let i = 1; i < lane.length; i++) successor.set(lane[i - 1]!, lane[i]!);
   for (const node of graph.tasks) {
     const next = successor.get(node.name);
     if (next !== undefined) pairs.add(pairKey(node.name, next));

@@ -12,8 +12,8 @@ export function toMermaid(flow: Flow): string {
   const { graph } = compile(flow);
   const ids = new Map<string, string>();
   const id = (name: string) => {
-    let known = ids.get(name);
-    if (!known) ids.set(name, (known = `n${ids.size}`));
+    const known = ids.get(name) ?? `n${ids.size}`;
+    ids.set(name, known);
     return known;
   };
   const label = (text: string) => text.replace(/"/g, '#quot;');

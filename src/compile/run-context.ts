@@ -1,5 +1,5 @@
-import type { RunStatus } from '../store/store.js';
 import type { FailureRecord } from '../store/failure-record.js';
+import type { RunStatus } from '../store/store.js';
 import type { TaskState } from './task-states.js';
 
 /**
@@ -57,7 +57,11 @@ export interface RunInput {
   concurrency?: number;
 }
 
-export function initialContext(taskNames: readonly string[], scopeNames: readonly string[], input: RunInput): RunContext {
+export function initialContext(
+  taskNames: readonly string[],
+  scopeNames: readonly string[],
+  input: RunInput,
+): RunContext {
   const tasks: Record<string, TaskRecord> = {};
   for (const name of taskNames) tasks[name] = { s: 'PENDING', a: 0 };
   const scopes: Record<string, number> = {};

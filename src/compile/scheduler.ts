@@ -66,7 +66,8 @@ export function createScheduler(graph: FlowGraph, direct: ReadonlySet<string> = 
           }
         }
       }
-      retrySets.set(scope, (set = found));
+      retrySets.set(scope, found);
+      set = found;
     }
     return set;
   };
@@ -104,7 +105,9 @@ export function createScheduler(graph: FlowGraph, direct: ReadonlySet<string> = 
         return decodeValue(ctx.inputs[source.name]);
       case 'task': {
         const result = decodeValue(ctx.tasks[source.task]?.r);
-        return source.key === undefined ? result : (result as Record<string, unknown> | undefined)?.[source.key];
+        return source.key === undefined
+          ? result
+          : (result as Record<string, unknown> | undefined)?.[source.key];
       }
       case 'scope': {
         const scope = graph.scopes.get(source.scope)!;
@@ -129,7 +132,9 @@ export function createScheduler(graph: FlowGraph, direct: ReadonlySet<string> = 
   const key = (ctx: RunContext, task: string): string => {
     const node = graph.byName.get(task)!;
     const iterations = node.scopes.map((s) => ctx.scopes[s] ?? 0);
-    return iterations.some((i) => i > 0) ? `${ctx.runId}:${task}#${iterations.join('.')}` : `${ctx.runId}:${task}`;
+    return iterations.some((i) => i > 0)
+      ? `${ctx.runId}:${task}#${iterations.join('.')}`
+      : `${ctx.runId}:${task}`;
   };
 
   type Readiness = 'wait' | 'ready' | 'ignore';
@@ -144,7 +149,8 @@ export function createScheduler(graph: FlowGraph, direct: ReadonlySet<string> = 
     if (ignoredDeps > 0) {
       if (ignoredDeps === node.deps.length) return 'ignore';
       for (const [arg, source] of Object.entries(node.args)) {
-        if (source.kind === 'task' && !node.optional.has(arg) && ctx.tasks[source.task]!.s === 'IGNORED') return 'ignore';
+        if (source.kind === 'task' && !node.optional.has(arg) && ctx.tasks[source.task]!.s === 'IGNORED')
+          return 'ignore';
       }
     }
     for (const { from, decider } of node.deciders) {
@@ -294,7 +300,9 @@ export function createScheduler(graph: FlowGraph, direct: ReadonlySet<string> = 
 
   const resolve = (ctx: Draft, task: string): string | 'REVERT_ALL' => {
     for (const scope of graph.byName.get(task)!.scopes) {
-      const decision = graph.scopes.get(scope)!.controller.decide(ctx.scopes[scope] ?? 0, scopeValues(ctx, scope));
+      const decision = graph.scopes
+        .get(scope)!
+        .controller.decide(ctx.scopes[scope] ?? 0, scopeValues(ctx, scope));
       if (decision === 'RETRY') return scope;
       if (decision === 'REVERT_ALL') return 'REVERT_ALL';
       // REVERT: fail outwards; an outer controller may still retry or revert all.
@@ -310,7 +318,10 @@ export function createScheduler(graph: FlowGraph, direct: ReadonlySet<string> = 
       enterRevert(ctx, step);
       return;
     }
-    if (ctx.phase === 'retry' && !graph.scopes.get(resolution)!.tasks.has([...graph.scopes.get(ctx.retryScope!)!.tasks][0]!)) {
+    if (
+      ctx.phase === 'retry' &&
+      !graph.scopes.get(resolution)!.tasks.has([...graph.scopes.get(ctx.retryScope!)!.tasks][0]!)
+    ) {
       // A failure outside the scope being retried that would retry a scope not containing it: revert all.
       enterRevert(ctx, step);
       return;

@@ -57,7 +57,8 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
     attempt: input.attempt,
     signal,
     idempotencyKey: input.idempotencyKey,
-    progress: (fraction: number, details?: unknown) => hooks.progress(input.runId, input.task, fraction, details),
+    progress: (fraction: number, details?: unknown) =>
+      hooks.progress(input.runId, input.task, fraction, details),
   });
 
   return {
@@ -66,14 +67,25 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
       // Cancelled (or stopped) while waiting for the write: the effect must not start at all.
       signal.throwIfAborted();
       const task = taskOf(input.task);
-      const result = await withTimeout(task.name, task.timeoutMs, signal, (s) => task.execute(decodeValue(input.args) as Record<string, unknown>, context(input, s)));
+      const result = await withTimeout(task.name, task.timeoutMs, signal, (s) =>
+        task.execute(decodeValue(input.args) as Record<string, unknown>, context(input, s)),
+      );
       if (task.provides.length > 1 && (result === null || typeof result !== 'object')) {
-        throw new NotSerializableError('$', `${result === null ? 'null' : typeof result} where an object with ${task.provides.map((p) => `\`${p}\``).join(', ')} was needed`, task.name);
+        throw new NotSerializableError(
+          '$',
+          `${result === null ? 'null' : typeof result} where an object with ${task.provides.map((p) => `\`${p}\``).join(', ')} was needed`,
+          task.name,
+        );
       }
       // Each name of a multi-provides must be a key of the result, or dependents would read undefined.
-      const absent = task.provides.length > 1 ? task.provides.find((p) => !(p in (result as object))) : undefined;
+      const absent =
+        task.provides.length > 1 ? task.provides.find((p) => !(p in (result as object))) : undefined;
       if (absent !== undefined) {
-        throw new NotSerializableError(`$.${absent}`, `no key \`${absent}\` (named in provides) in the result`, task.name);
+        throw new NotSerializableError(
+          `$.${absent}`,
+          `no key \`${absent}\` (named in provides) in the result`,
+          task.name,
+        );
       }
       // Encoding checks serialisability and freezes the value as it was when the task finished.
       return encodeValue(result, '$', task.name);
@@ -86,14 +98,17 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
       const task = taskOf(input.task);
       if (!task.revert) return;
       const flowFailures: Record<string, Error> = {};
-      for (const [name, record] of Object.entries(input.flowFailures)) flowFailures[name] = fromFailureRecord(record);
+      for (const [name, record] of Object.entries(input.flowFailures))
+        flowFailures[name] = fromFailureRecord(record);
       const args = {
         ...(decodeValue(input.args) as Record<string, unknown>),
         result: input.result === undefined ? undefined : decodeValue(input.result),
         flowFailures,
         ...(input.error ? { error: fromFailureRecord(input.error) } : {}),
       };
-      await withTimeout(task.name, task.timeoutMs, signal, (s) => task.revert!(args as any, context(input, s)));
+      await withTimeout(task.name, task.timeoutMs, signal, (s) =>
+        task.revert!(args as any, context(input, s)),
+      );
     }),
 
     sleepUntil: fromPromise<void, SleepInput>(

@@ -34,21 +34,51 @@ export interface TaskTransition {
 }
 
 export const TASK_TRANSITIONS: readonly TaskTransition[] = [
-  { from: 'PENDING', to: 'RUNNING', on: 'START', why: 'every dependency succeeded and a concurrency slot is free' },
+  {
+    from: 'PENDING',
+    to: 'RUNNING',
+    on: 'START',
+    why: 'every dependency succeeded and a concurrency slot is free',
+  },
   { from: 'PENDING', to: 'IGNORED', on: 'IGNORE', why: 'a decider said no, or what it needs was ignored' },
   { from: 'RUNNING', to: 'SUCCESS', on: 'done', why: 'execute resolved and its result was stored' },
-  { from: 'RUNNING', to: 'RETRYING', on: 'error-retry', why: 'execute threw and attempts are left: wait for the backoff' },
+  {
+    from: 'RUNNING',
+    to: 'RETRYING',
+    on: 'error-retry',
+    why: 'execute threw and attempts are left: wait for the backoff',
+  },
   { from: 'RUNNING', to: 'FAILURE', on: 'error', why: 'execute threw (or timed out) with no attempts left' },
   { from: 'RUNNING', to: 'FAILURE', on: 'ABORT', why: 'the run was cancelled: the signal is aborted' },
   { from: 'RETRYING', to: 'RUNNING', on: 'slept', why: 'the backoff deadline passed: next attempt' },
-  { from: 'RETRYING', to: 'FAILURE', on: 'ABORT', why: 'the run is reverting or cancelled: no further attempts' },
-  { from: 'SUCCESS', to: 'REVERTING', on: 'REVERT', why: 'the run (or a retry scope) is reverting and every dependent is undone' },
+  {
+    from: 'RETRYING',
+    to: 'FAILURE',
+    on: 'ABORT',
+    why: 'the run is reverting or cancelled: no further attempts',
+  },
+  {
+    from: 'SUCCESS',
+    to: 'REVERTING',
+    on: 'REVERT',
+    why: 'the run (or a retry scope) is reverting and every dependent is undone',
+  },
   { from: 'FAILURE', to: 'REVERTING', on: 'REVERT', why: 'a failed task is reverted too, with its error' },
   { from: 'REVERTING', to: 'REVERTED', on: 'done', why: 'revert resolved' },
-  { from: 'REVERTING', to: 'REVERT_FAILURE', on: 'error', why: 'revert threw: its dependencies are left as they are' },
+  {
+    from: 'REVERTING',
+    to: 'REVERT_FAILURE',
+    on: 'error',
+    why: 'revert threw: its dependencies are left as they are',
+  },
   { from: 'REVERTED', to: 'PENDING', on: 'RESET', why: 'a retry controller runs its scope again' },
   { from: 'IGNORED', to: 'PENDING', on: 'RESET', why: 'a retry controller runs its scope again' },
-  { from: 'SUCCESS', to: 'PENDING', on: 'RESET', why: 'a retry scope with nothing to revert for this task runs again' },
+  {
+    from: 'SUCCESS',
+    to: 'PENDING',
+    on: 'RESET',
+    why: 'a retry scope with nothing to revert for this task runs again',
+  },
 ];
 
 /** States that hold a concurrency slot. */

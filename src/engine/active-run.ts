@@ -1,7 +1,13 @@
 import { type Actor, type AnyStateMachine, createActor, type InspectionEvent, type Observer } from 'xstate';
 import type { CompiledFlow } from '../compile/compile.js';
 import type { RunContext, RunInput } from '../compile/run-context.js';
-import { CancelledError, FlowFailedError, RevertFailedError, RunSuspendedError, type TaskFailure } from '../errors.js';
+import {
+  CancelledError,
+  FlowFailedError,
+  RevertFailedError,
+  RunSuspendedError,
+  type TaskFailure,
+} from '../errors.js';
 import { decodeValue } from '../store/codec.js';
 import { fromFailureRecord } from '../store/failure-record.js';
 import type { RunMeta, RunStatus, Store } from '../store/store.js';
@@ -55,24 +61,33 @@ export class ActiveRun {
       unavailableDeadlineMs: options.unavailableDeadlineMs,
       snapshot: (dirty) => {
         const persisted = persistedSnapshot(this.actor.getSnapshot());
-        const parts = splitSnapshot(persisted, firstWrite ? allTasks : dirty, firstWrite && options.seq === 0);
+        const parts = splitSnapshot(
+          persisted,
+          firstWrite ? allTasks : dirty,
+          firstWrite && options.seq === 0,
+        );
         firstWrite = false;
         return { parts, status: (persisted.context as RunContext).status };
       },
       onFatal: (error) => this.exit({ error }),
     });
-    this.actor.on('task', (event: { task: string; state: RunContext['tasks'][string]['s']; attempt: number }) => {
-      this.writer.touch([event.task]);
-      if (!run.hasListeners('task')) return;
-      const rec = (this.actor.getSnapshot().context as RunContext).tasks[event.task]!;
-      run.emitTask({
-        task: event.task,
-        state: event.state,
-        attempt: event.attempt,
-        ...(event.state === 'SUCCESS' ? { result: decodeValue(rec.r) } : {}),
-        ...(rec.f && ['FAILURE', 'RETRYING', 'REVERT_FAILURE'].includes(event.state) ? { error: fromFailureRecord(rec.f) } : {}),
-      });
-    });
+    this.actor.on(
+      'task',
+      (event: { task: string; state: RunContext['tasks'][string]['s']; attempt: number }) => {
+        this.writer.touch([event.task]);
+        if (!run.hasListeners('task')) return;
+        const rec = (this.actor.getSnapshot().context as RunContext).tasks[event.task]!;
+        run.emitTask({
+          task: event.task,
+          state: event.state,
+          attempt: event.attempt,
+          ...(event.state === 'SUCCESS' ? { result: decodeValue(rec.r) } : {}),
+          ...(rec.f && ['FAILURE', 'RETRYING', 'REVERT_FAILURE'].includes(event.state)
+            ? { error: fromFailureRecord(rec.f) }
+            : {}),
+        });
+      },
+    );
     this.actor.subscribe({
       next: (snapshot) => this.onSnapshot(snapshot.context as RunContext),
       error: (error) => this.exit({ error: error as Error }),
@@ -138,7 +153,10 @@ export class ActiveRun {
 }
 
 /** How a run's end settles `run.result`. */
-export function settle(compiled: CompiledFlow, context: RunContext): { value: Record<string, unknown> } | { error: Error } {
+export function settle(
+  compiled: CompiledFlow,
+  context: RunContext,
+): { value: Record<string, unknown> } | { error: Error } {
   const failures = (list: RunContext['failures']): TaskFailure[] =>
     list.map(({ task, failure }) => ({ task, error: fromFailureRecord(failure) }));
   switch (context.status) {
@@ -154,7 +172,13 @@ export function settle(compiled: CompiledFlow, context: RunContext): { value: Re
     case 'SUSPENDED':
       return { error: new RunSuspendedError(context.runId) };
     case 'FAILURE':
-      return { error: new RevertFailedError(context.runId, failures(context.revertFailures), failures(context.failures)) };
+      return {
+        error: new RevertFailedError(
+          context.runId,
+          failures(context.revertFailures),
+          failures(context.failures),
+        ),
+      };
     default:
       if (context.cancelled) return { error: new CancelledError(context.runId) };
       return { error: new FlowFailedError(context.runId, failures(context.failures)) };

@@ -21,8 +21,8 @@ import { memoryStore } from '../store/memory-store.js';
 import type { RunMeta, Store, StoredRun } from '../store/store.js';
 import { ActiveRun, settle } from './active-run.js';
 import { FlowRun } from './flow-run.js';
+import { type RunInfo, readRun } from './run-info.js';
 import { INPUTS_PART, joinSnapshot } from './snapshot-parts.js';
-import { readRun, type RunInfo } from './run-info.js';
 
 export interface EngineOptions {
   /** Where runs are stored. @default memoryStore() */
@@ -48,9 +48,17 @@ export interface StartOptions {
 
 export interface Engine {
   /** Start a run and wait for its results. */
-  run<R = Record<string, unknown>>(flow: Flow | string, inputs?: Record<string, unknown>, options?: StartOptions): Promise<R>;
+  run<R = Record<string, unknown>>(
+    flow: Flow | string,
+    inputs?: Record<string, unknown>,
+    options?: StartOptions,
+  ): Promise<R>;
   /** Start a run; returns at once. Bad inputs throw here (MissingInputsError, NotSerializableError). */
-  start<R = Record<string, unknown>>(flow: Flow | string, inputs?: Record<string, unknown>, options?: StartOptions): FlowRun<R>;
+  start<R = Record<string, unknown>>(
+    flow: Flow | string,
+    inputs?: Record<string, unknown>,
+    options?: StartOptions,
+  ): FlowRun<R>;
   /** Take a stored run over (new fencing token) and continue it. A finished run gives its stored outcome. */
   resume<R = Record<string, unknown>>(id: string): Promise<FlowRun<R>>;
   /** Take a stored run over and revert everything that ran. Rejects with RevertFailedError if a revert throws. */
@@ -83,7 +91,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
     throw new FlowDefinitionError(`Expected engine options to be an object, got ${describe(options)}`);
   }
   const concurrency = expectNumber('concurrency', options.concurrency ?? 0, 0, true);
-  const unavailableDeadlineMs = expectNumber('unavailableDeadlineMs', options.unavailableDeadlineMs ?? 30_000, 0);
+  const unavailableDeadlineMs = expectNumber(
+    'unavailableDeadlineMs',
+    options.unavailableDeadlineMs ?? 30_000,
+    0,
+  );
   const ownStore = options.store === undefined;
   const store = options.store ?? memoryStore();
   const engineId = options.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -106,11 +118,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const register = (...list: Flow[]) => {
     for (const flow of list) {
       if (!flow || typeof flow !== 'object' || !['linear', 'parallel', 'graph'].includes(flow.kind)) {
-        throw new FlowDefinitionError(`Expected a flow made by linear(), parallel() or graph(), got ${describe(flow)}`);
+        throw new FlowDefinitionError(
+          `Expected a flow made by linear(), parallel() or graph(), got ${describe(flow)}`,
+        );
       }
       const known = flows.get(flow.name);
       if (known && known !== flow && compile(known).hash !== compile(flow).hash) {
-        throw new FlowDefinitionError(`Expected one flow named \`${flow.name}\` per engine, got two with different structures`);
+        throw new FlowDefinitionError(
+          `Expected one flow named \`${flow.name}\` per engine, got two with different structures`,
+        );
       }
       compile(flow); // validate now: definition errors surface at registration
       flows.set(flow.name, flow);
@@ -119,8 +135,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   register(...(options.flows ?? []));
 
   const machineFor = (compiled: CompiledFlow) => {
-    let machine = machines.get(compiled.flow);
-    if (!machine) machines.set(compiled.flow, (machine = machineWithHooks(compiled, hooks)));
+    const machine = machines.get(compiled.flow) ?? machineWithHooks(compiled, hooks);
+    machines.set(compiled.flow, machine);
     return machine;
   };
 
@@ -131,7 +147,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   const assertOpen = () => {
-    if (closed) throw new TaskweaveError('Expected an open engine, got one that was closed. Create a new engine.');
+    if (closed)
+      throw new TaskweaveError('Expected an open engine, got one that was closed. Create a new engine.');
   };
 
   const drive = (
@@ -170,7 +187,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return activeRun;
   };
 
-  const start = <R>(flowOrName: Flow | string, inputs: Record<string, unknown> = {}, startOptions: StartOptions = {}): FlowRun<R> => {
+  const start = <R>(
+    flowOrName: Flow | string,
+    inputs: Record<string, unknown> = {},
+    startOptions: StartOptions = {},
+  ): FlowRun<R> => {
     assertOpen();
     const flow = typeof flowOrName === 'string' ? flowByName(flowOrName) : flowOrName;
     if (typeof flowOrName !== 'string') register(flow);
@@ -188,7 +209,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const id = startOptions.id ?? randomUUID();
     const run = new FlowRun<R>(id);
     const now = Date.now();
-    const meta: RunMeta = { id, flow: flow.name, version: flow.version, hash: compiled.hash, status: 'PENDING', createdAt: now, updatedAt: now, owner: engineId };
+    const meta: RunMeta = {
+      id,
+      flow: flow.name,
+      version: flow.version,
+      hash: compiled.hash,
+      status: 'PENDING',
+      createdAt: now,
+      updatedAt: now,
+      owner: engineId,
+    };
     const input: RunInput = { runId: id, inputs: encoded, concurrency: runConcurrency };
     store
       .create(meta, { [INPUTS_PART]: JSON.stringify(encoded), concurrency: String(runConcurrency) })
@@ -206,19 +236,27 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const stored = await store.load(id);
     if (!stored) throw new RunNotFoundError(id);
     const compiled = compile(flowByName(stored.meta.flow));
-    if (compiled.hash !== stored.meta.hash) throw new FlowVersionMismatchError(id, stored.meta.flow, stored.meta.hash, compiled.hash);
+    if (compiled.hash !== stored.meta.hash)
+      throw new FlowVersionMismatchError(id, stored.meta.flow, stored.meta.hash, compiled.hash);
     joinSnapshot(id, compiled, stored.parts); // corrupt data is refused before claiming
     const claimed = await store.claim(id, engineId);
     if (!claimed) throw new RunNotFoundError(id);
     return { compiled, claimed: claimed as { token: number; run: StoredRun } };
   };
 
-  const rehydrate = (compiled: CompiledFlow, run: FlowRun<any>, token: number, stored: StoredRun, first?: 'RESUME' | 'ROLLBACK') => {
+  const rehydrate = (
+    compiled: CompiledFlow,
+    run: FlowRun<any>,
+    token: number,
+    stored: StoredRun,
+    first?: 'RESUME' | 'ROLLBACK',
+  ) => {
     const snapshot = joinSnapshot(stored.meta.id, compiled, stored.parts);
     const inputs = (snapshot?.context.inputs ?? decodeInputs(stored)) as Record<string, unknown>;
     const runConcurrency = Number(stored.parts.concurrency ?? 0) || 0;
     const flow = compiled.flow;
-    const versionChanged = stored.meta.version !== flow.version ? { from: stored.meta.version, to: flow.version } : undefined;
+    const versionChanged =
+      stored.meta.version !== flow.version ? { from: stored.meta.version, to: flow.version } : undefined;
     const meta: RunMeta = { ...stored.meta, version: flow.version, owner: engineId };
     // Reported on a later turn: `resume()` hands the run to its caller only after this one, and an event
     // emitted now would reach no listener.
@@ -226,7 +264,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
     drive(
       compiled,
       run,
-      { meta, token, seq: stored.seq, snapshot, input: { runId: stored.meta.id, inputs, concurrency: runConcurrency } },
+      {
+        meta,
+        token,
+        seq: stored.seq,
+        snapshot,
+        input: { runId: stored.meta.id, inputs, concurrency: runConcurrency },
+      },
       first,
     );
   };
@@ -303,7 +347,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
 }
 
 function decodeInputs(stored: StoredRun): unknown {
-  return JSON.parse(stored.parts[INPUTS_PART] ?? "{}");
+  return JSON.parse(stored.parts[INPUTS_PART] ?? '{}');
 }
 
 export type { RunContext };

@@ -96,7 +96,10 @@ export class FlowRun<R = Record<string, unknown>> {
   private whenAttached(command: 'suspend' | 'cancel'): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.pending.push(() => this.controls![command]().then(resolve, reject));
-      this.result.then(() => resolve(), () => resolve());
+      this.result.then(
+        () => resolve(),
+        () => resolve(),
+      );
     });
   }
 

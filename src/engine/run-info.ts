@@ -42,7 +42,8 @@ export function readRun(stored: StoredRun, compiled: CompiledFlow | undefined): 
       if (source.kind !== 'task') continue;
       const task = tasks[source.task];
       if (task?.state !== 'SUCCESS') continue;
-      results[name] = source.key === undefined ? task.result : (task.result as Record<string, unknown>)?.[source.key];
+      results[name] =
+        source.key === undefined ? task.result : (task.result as Record<string, unknown>)?.[source.key];
     }
   }
   const failures = (list: RunContext['failures'] | undefined) =>

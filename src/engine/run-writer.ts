@@ -79,11 +79,19 @@ export class RunWriter {
         this.dirty = new Set();
         const { parts, status } = this.options.snapshot(dirty);
         this.meta = { ...this.meta, status, updatedAt: Date.now() };
-        const write: RunWrite = { runId: this.options.runId, token: this.options.token, seq: this.seq + 1, meta: this.meta, set: parts };
+        const write: RunWrite = {
+          runId: this.options.runId,
+          token: this.options.token,
+          seq: this.seq + 1,
+          meta: this.meta,
+          set: parts,
+        };
         await this.save(write);
         this.seq = write.seq;
         this.acked = target;
-        this.waiters = this.waiters.filter((w) => (w.target <= target ? (w.resolve(), false) : true));
+        const due = this.waiters.filter((w) => w.target <= target);
+        this.waiters = this.waiters.filter((w) => w.target > target);
+        for (const w of due) w.resolve();
       }
     } catch (error) {
       this.kill(error as Error);

@@ -18,7 +18,11 @@ export const taskPart = (task: string) => `t:${task}`;
 
 type Persisted = { value: Record<string, unknown>; context: RunContext; [key: string]: unknown };
 
-export function splitSnapshot(snapshot: unknown, tasks: Iterable<string>, withInputs: boolean): Record<string, string> {
+export function splitSnapshot(
+  snapshot: unknown,
+  tasks: Iterable<string>,
+  withInputs: boolean,
+): Record<string, string> {
   const s = snapshot as Persisted;
   const { tasks: records, inputs, ...contextRest } = s.context;
   // Values in the context and in task actors' inputs are already encoded by the codec: plain JSON here.
@@ -39,33 +43,53 @@ export function joinSnapshot(
     try {
       return JSON.parse(text);
     } catch (error) {
-      throw new SnapshotCorruptError(runId, `part \`${name}\` is not taskweave data (${(error as Error).message})`);
+      throw new SnapshotCorruptError(
+        runId,
+        `part \`${name}\` is not taskweave data (${(error as Error).message})`,
+      );
     }
   };
   const inputs = read(INPUTS_PART);
-  if (inputs === null || typeof inputs !== 'object') throw new SnapshotCorruptError(runId, 'inputs are not an object');
+  if (inputs === null || typeof inputs !== 'object')
+    throw new SnapshotCorruptError(runId, 'inputs are not an object');
   if (parts[CORE_PART] === undefined) return undefined; // created, never started: start afresh from the inputs
   const core = read(CORE_PART) as Partial<Persisted> & { context?: Partial<RunContext> };
   const context = core?.context;
-  if (!context || typeof context !== 'object' || context.runId !== runId || !RUN_STATUSES.includes(context.status!)) {
+  if (
+    !context ||
+    typeof context !== 'object' ||
+    context.runId !== runId ||
+    !RUN_STATUSES.includes(context.status!)
+  ) {
     throw new SnapshotCorruptError(runId, 'core part has no run context for this run');
   }
   // A stored run's actor is always active (its machine has no final state); XState would rehydrate an
   // `error` or `done` snapshot as a stopped actor, and the run would never settle.
   if (core.status !== 'active') {
-    throw new SnapshotCorruptError(runId, `core part has snapshot status \`${String(core.status)}\`, not an active run`);
+    throw new SnapshotCorruptError(
+      runId,
+      `core part has snapshot status \`${String(core.status)}\`, not an active run`,
+    );
   }
   const tasks: Record<string, TaskRecord> = {};
   for (const node of compiled.graph.tasks) {
     const record = read(taskPart(node.name)) as TaskRecord | null;
-    if (!record || typeof record !== 'object' || !TASK_STATES.includes(record.s) || typeof record.a !== 'number') {
+    if (
+      !record ||
+      typeof record !== 'object' ||
+      !TASK_STATES.includes(record.s) ||
+      typeof record.a !== 'number'
+    ) {
       throw new SnapshotCorruptError(runId, `task \`${node.name}\` has no valid record`);
     }
     tasks[node.name] = record;
   }
   checkLanes(runId, compiled.lanes, core.value, tasks);
   checkChildren(runId, core.children, tasks);
-  return { ...core, context: { ...(context as RunContext), inputs: inputs as Record<string, unknown>, tasks } } as Persisted;
+  return {
+    ...core,
+    context: { ...(context as RunContext), inputs: inputs as Record<string, unknown>, tasks },
+  } as Persisted;
 }
 
 const BUSY = new Set(['RUNNING', 'RETRYING', 'REVERTING']);
@@ -82,7 +106,10 @@ function checkLanes(
   }
   const regions = value as Record<string, unknown>;
   if (Object.keys(regions).length !== lanes.length) {
-    throw new SnapshotCorruptError(runId, `core part has ${Object.keys(regions).length} lanes, the flow has ${lanes.length}`);
+    throw new SnapshotCorruptError(
+      runId,
+      `core part has ${Object.keys(regions).length} lanes, the flow has ${lanes.length}`,
+    );
   }
   lanes.forEach((lane, i) => {
     const state = regions[laneName(i)];
@@ -90,7 +117,10 @@ function checkLanes(
     const expected = busy.length === 0 ? 'idle' : JSON.stringify({ [busy[0]!]: tasks[busy[0]!]!.s });
     const got = typeof state === 'string' ? state : JSON.stringify(state);
     if (busy.length > 1 || got !== expected) {
-      throw new SnapshotCorruptError(runId, `lane ${i} is in state ${got} but its tasks' records say ${expected}`);
+      throw new SnapshotCorruptError(
+        runId,
+        `lane ${i} is in state ${got} but its tasks' records say ${expected}`,
+      );
     }
   });
 }
@@ -115,9 +145,14 @@ function checkChildren(runId: string, children: unknown, tasks: Record<string, T
     const invoked = INVOKED[record.s];
     if (invoked) expected.set(`${invoked[0]}:${task}`, invoked[1]);
   }
-  for (const [id, child] of Object.entries(children as Record<string, { src?: unknown; snapshot?: unknown }>)) {
+  for (const [id, child] of Object.entries(
+    children as Record<string, { src?: unknown; snapshot?: unknown }>,
+  )) {
     if (expected.get(id) !== child?.src || child.snapshot === null || typeof child.snapshot !== 'object') {
-      throw new SnapshotCorruptError(runId, `core part holds a child actor \`${id}\` that no task state invokes`);
+      throw new SnapshotCorruptError(
+        runId,
+        `core part holds a child actor \`${id}\` that no task state invokes`,
+      );
     }
     expected.delete(id);
   }

@@ -4,7 +4,7 @@ import { FlowDefinitionError } from '../errors.js';
 export function describe(value: unknown): string {
   let shown: string;
   try {
-    shown = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    shown = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   } catch {
     shown = String(value);
   }
@@ -19,7 +19,12 @@ export function expectName(what: string, value: unknown): string {
 }
 
 export function expectNumber(what: string, value: unknown, min: number, integer = false): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (integer && !Number.isInteger(value))) {
+  if (
+    typeof value !== 'number' ||
+    Number.isNaN(value) ||
+    value < min ||
+    (integer && !Number.isInteger(value))
+  ) {
     throw new FlowDefinitionError(
       `Expected \`${what}\` to be ${integer ? 'an integer' : 'a number'} from ${min} and up, got ${describe(value)}`,
     );

@@ -5,10 +5,16 @@ import type { Flow, FlowKind, FlowOptions, Link, Node } from './types.js';
 function makeFlow(kind: FlowKind, name: unknown, children: unknown, options: FlowOptions = {}): Flow {
   const flowName = expectName(`name\` of ${kind}(), \``, name);
   if (!Array.isArray(children)) {
-    throw new FlowDefinitionError(`Expected the children of ${kind} \`${flowName}\` to be an array, got ${describe(children)}`);
+    throw new FlowDefinitionError(
+      `Expected the children of ${kind} \`${flowName}\` to be an array, got ${describe(children)}`,
+    );
   }
   for (const [i, child] of children.entries()) {
-    if (!child || typeof child !== 'object' || !['task', 'linear', 'parallel', 'graph'].includes(child.kind)) {
+    if (
+      !child ||
+      typeof child !== 'object' ||
+      !['task', 'linear', 'parallel', 'graph'].includes(child.kind)
+    ) {
       throw new FlowDefinitionError(
         `Expected child ${i} of ${kind} \`${flowName}\` to be a task() or a flow, got ${describe(child)}`,
       );
@@ -18,11 +24,20 @@ function makeFlow(kind: FlowKind, name: unknown, children: unknown, options: Flo
     throw new FlowDefinitionError(`Expected \`links\` only on graph(), got them on ${kind} \`${flowName}\``);
   }
   const links = (options.links ?? []).map((link: Link) => {
-    if (!Array.isArray(link) || link.length < 2 || typeof link[0] !== 'string' || typeof link[1] !== 'string') {
-      throw new FlowDefinitionError(`Expected each link of graph \`${flowName}\` to be [from, to] or [from, to, decider], got ${describe(link)}`);
+    if (
+      !Array.isArray(link) ||
+      link.length < 2 ||
+      typeof link[0] !== 'string' ||
+      typeof link[1] !== 'string'
+    ) {
+      throw new FlowDefinitionError(
+        `Expected each link of graph \`${flowName}\` to be [from, to] or [from, to, decider], got ${describe(link)}`,
+      );
     }
     if (link[2] !== undefined && typeof link[2] !== 'function') {
-      throw new FlowDefinitionError(`Expected the decider of link ${link[0]} → ${link[1]} to be a function, got ${describe(link[2])}`);
+      throw new FlowDefinitionError(
+        `Expected the decider of link ${link[0]} → ${link[1]} to be a function, got ${describe(link[2])}`,
+      );
     }
     return Object.freeze([...link]) as unknown as Link;
   });

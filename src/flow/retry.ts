@@ -31,7 +31,9 @@ export const retry = {
    */
   forEach(values: readonly unknown[], options: { provides: string }): RetryController {
     if (!Array.isArray(values) || values.length === 0) {
-      throw new FlowDefinitionError(`Expected \`values\` of retry.forEach to be a non-empty array, got ${describe(values)}`);
+      throw new FlowDefinitionError(
+        `Expected \`values\` of retry.forEach to be a non-empty array, got ${describe(values)}`,
+      );
     }
     const provides = expectName('provides` of retry.forEach, `', options?.provides);
     const frozen = Object.freeze([...values]);
@@ -53,7 +55,10 @@ export const retry = {
   parameterized(options: { requires: string; provides?: string }): RetryController {
     const requires = expectName('requires` of retry.parameterized, `', options?.requires);
     // Without `provides`, the value is provided under the scope's (flow's) name, as TaskFlow names it after the retry.
-    const provides = options.provides === undefined ? undefined : expectName('provides` of retry.parameterized, `', options.provides);
+    const provides =
+      options.provides === undefined
+        ? undefined
+        : expectName('provides` of retry.parameterized, `', options.provides);
     return controller({
       kind: 'parameterized',
       provides,

@@ -24,10 +24,14 @@ export function task<A extends Args = Args, R = unknown>(options: TaskOptions<A,
     throw new FlowDefinitionError(`Expected a task name without \`.\` or \`#\`, got \`${name}\``);
   }
   if (typeof options.execute !== 'function') {
-    throw new FlowDefinitionError(`Expected \`execute\` of task \`${name}\` to be a function, got ${describe(options.execute)}`);
+    throw new FlowDefinitionError(
+      `Expected \`execute\` of task \`${name}\` to be a function, got ${describe(options.execute)}`,
+    );
   }
   if (options.revert !== undefined && typeof options.revert !== 'function') {
-    throw new FlowDefinitionError(`Expected \`revert\` of task \`${name}\` to be a function, got ${describe(options.revert)}`);
+    throw new FlowDefinitionError(
+      `Expected \`revert\` of task \`${name}\` to be a function, got ${describe(options.revert)}`,
+    );
   }
   const requires = expectNames(`requires\` of task \`${name}`, options.requires);
   const optional = expectNames(`optional\` of task \`${name}`, options.optional);
@@ -40,12 +44,20 @@ export function task<A extends Args = Args, R = unknown>(options: TaskOptions<A,
   const attempts = expectNumber(`retry.attempts\` of task \`${name}`, retry.attempts ?? 1, 1, true);
   const backoffMs = expectNumber(`retry.backoffMs\` of task \`${name}`, retry.backoffMs ?? 0, 0);
   const factor = expectNumber(`retry.factor\` of task \`${name}`, retry.factor ?? 2, 1);
-  const maxBackoffMs = expectNumber(`retry.maxBackoffMs\` of task \`${name}`, retry.maxBackoffMs ?? 60_000, 0);
+  const maxBackoffMs = expectNumber(
+    `retry.maxBackoffMs\` of task \`${name}`,
+    retry.maxBackoffMs ?? 60_000,
+    0,
+  );
   const timeoutMs =
-    options.timeoutMs === undefined ? undefined : expectNumber(`timeoutMs\` of task \`${name}`, options.timeoutMs, 1);
+    options.timeoutMs === undefined
+      ? undefined
+      : expectNumber(`timeoutMs\` of task \`${name}`, options.timeoutMs, 1);
   const clash = requires.find((arg) => optional.includes(arg));
   if (clash) {
-    throw new FlowDefinitionError(`Expected \`${clash}\` of task \`${name}\` in either requires or optional, got it in both`);
+    throw new FlowDefinitionError(
+      `Expected \`${clash}\` of task \`${name}\` in either requires or optional, got it in both`,
+    );
   }
   return Object.freeze({
     kind: 'task',

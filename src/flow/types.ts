@@ -72,7 +72,9 @@ export interface Task<A extends Args = Args, R = any> {
 /** Decides whether the target of a graph link runs: false marks it (and what only it leads to) IGNORED. */
 export type Decider = (history: Record<string, unknown>) => boolean;
 
-export type Link = readonly [from: string, to: string] | readonly [from: string, to: string, decider: Decider];
+export type Link =
+  | readonly [from: string, to: string]
+  | readonly [from: string, to: string, decider: Decider];
 
 export type FlowKind = 'linear' | 'parallel' | 'graph';
 

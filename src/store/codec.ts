@@ -39,11 +39,17 @@ function encode(value: unknown, path: string, task: string | undefined, seen: Se
     if (object instanceof Map) {
       return {
         [TAG]: 'map',
-        v: [...object].map(([k, v], i) => [encode(k, `${path}<key ${i}>`, task, seen), encode(v, `${path}.get(${String(k)})`, task, seen)]),
+        v: [...object].map(([k, v], i) => [
+          encode(k, `${path}<key ${i}>`, task, seen),
+          encode(v, `${path}.get(${String(k)})`, task, seen),
+        ]),
       };
     }
     if (object instanceof Set) {
-      return { [TAG]: 'set', v: [...object].map((item, i) => encode(item, `${path}<item ${i}>`, task, seen)) };
+      return {
+        [TAG]: 'set',
+        v: [...object].map((item, i) => encode(item, `${path}<item ${i}>`, task, seen)),
+      };
     }
     const proto = Object.getPrototypeOf(object);
     if (proto !== Object.prototype && proto !== null) {

@@ -27,7 +27,10 @@ export function toFailureRecord(error: unknown, depth = 0): FailureRecord {
 }
 
 const known: Record<string, new (...args: any[]) => Error> = Object.fromEntries(
-  Object.entries(errors).filter(([, value]) => typeof value === 'function') as [string, new (...args: any[]) => Error][],
+  Object.entries(errors).filter(([, value]) => typeof value === 'function') as [
+    string,
+    new (...args: any[]) => Error,
+  ][],
 );
 
 /** Turn a stored record back into an error; taskweave's own classes come back as themselves. */
@@ -40,7 +43,11 @@ export function fromFailureRecord(record: FailureRecord): Error {
     Object.defineProperty(error, 'stack', { value: record.stack, writable: true, configurable: true });
   }
   if (record.cause) {
-    Object.defineProperty(error, 'cause', { value: fromFailureRecord(record.cause), writable: true, configurable: true });
+    Object.defineProperty(error, 'cause', {
+      value: fromFailureRecord(record.cause),
+      writable: true,
+      configurable: true,
+    });
   }
   if (record.fields) Object.assign(error, record.fields);
   return error;

@@ -1,5 +1,13 @@
 import { LeaseLostError, SnapshotCorruptError, VersionConflictError } from '../errors.js';
-import { FINISHED_STATUSES, type ListRunsOptions, type PurgeOptions, type RunMeta, type RunWrite, type Store, type StoredRun } from './store.js';
+import {
+  FINISHED_STATUSES,
+  type ListRunsOptions,
+  type PurgeOptions,
+  type RunMeta,
+  type RunWrite,
+  type Store,
+  type StoredRun,
+} from './store.js';
 
 /**
  * The embedded store: runs kept in this process's memory, with the same rules as Redis (fencing,
@@ -45,7 +53,10 @@ export function memoryStore(): Store {
       const statuses = options.status === undefined ? undefined : [options.status].flat();
       return [...runs.values()]
         .map((run) => run.meta)
-        .filter((meta) => (!statuses || statuses.includes(meta.status)) && (!options.flow || meta.flow === options.flow))
+        .filter(
+          (meta) =>
+            (!statuses || statuses.includes(meta.status)) && (!options.flow || meta.flow === options.flow),
+        )
         .sort((a, b) => b.updatedAt - a.updatedAt)
         .slice(0, options.limit ?? 100)
         .map((meta) => ({ ...meta }));

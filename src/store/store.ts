@@ -8,7 +8,14 @@
  */
 
 /** Run states, as users see them on `FlowRun.status` and in stored runs. */
-export type RunStatus = 'PENDING' | 'RUNNING' | 'SUCCESS' | 'REVERTING' | 'REVERTED' | 'FAILURE' | 'SUSPENDED';
+export type RunStatus =
+  | 'PENDING'
+  | 'RUNNING'
+  | 'SUCCESS'
+  | 'REVERTING'
+  | 'REVERTED'
+  | 'FAILURE'
+  | 'SUSPENDED';
 
 export const RUN_STATUSES: readonly RunStatus[] = [
   'PENDING',

@@ -6,15 +6,7 @@ import type { ConductorEvents } from '../../src/jobs/conductor-events.js';
 import type { JobBoard } from '../../src/jobs/job-board.js';
 import { redisJobBoard } from '../../src/jobs/redis-job-board.js';
 import { stepsFlow } from '../support/conductor-flow.js';
-import {
-  countOf,
-  deferred,
-  type EffectLog,
-  memoryEffects,
-  redisEffects,
-  untilAborted,
-  waitFor,
-} from '../support/flows.js';
+import { countOf, deferred, memoryEffects, redisEffects, untilAborted, waitFor } from '../support/flows.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
 import { type OwnedRedis, startRedis } from '../support/redis-server.js';
 

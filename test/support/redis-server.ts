@@ -62,7 +62,19 @@ export async function startRedis(args: string[] = [], port?: number): Promise<Ow
   const launch = () =>
     spawn(
       'redis-server',
-      ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--daemonize', 'no', ...args],
+      [
+        '--port',
+        String(chosen),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--dir',
+        dir,
+        '--daemonize',
+        'no',
+        ...args,
+      ],
       { stdio: 'ignore' },
     );
   const owned: OwnedRedis = {
