@@ -5,7 +5,15 @@ import { encodeValue } from '../store/codec.js';
 import { type FailureRecord, toFailureRecord } from '../store/failure-record.js';
 import { buildFlowGraph, type FlowGraph } from './flow-graph.js';
 import { structuralHash } from './hash.js';
-import { computeLanes, directStarts, idleId, laneName, MAX_LANES_PER_EVENT, runningId } from './lanes.js';
+import {
+  computeLanes,
+  directStarts,
+  idleId,
+  type Lanes,
+  laneName,
+  MAX_LANES_PER_EVENT,
+  runningId,
+} from './lanes.js';
 import { initialContext, type RunContext, type RunInput } from './run-context.js';
 import { createScheduler, type Scheduler, type Step } from './scheduler.js';
 import { createTaskActors, type ExecuteInput, type RevertInput, type TaskHooks } from './task-actors.js';
@@ -49,14 +57,14 @@ export function compile(flow: Flow): CompiledFlow {
   if (!compiled) {
     const graph = buildFlowGraph(flow);
     const lanes = computeLanes(graph);
-    const scheduler = createScheduler(graph, directStarts(graph, lanes));
+    const scheduler = createScheduler(graph, directStarts(graph, lanes), lanes);
     compiled = {
       flow,
       graph,
       hash: structuralHash(graph),
       scheduler,
       machine: buildMachine(graph, lanes, scheduler),
-      lanes,
+      lanes: lanes.lanes,
     };
     cache.set(flow, compiled);
   }
@@ -68,7 +76,7 @@ export function machineWithHooks(compiled: CompiledFlow, hooks: TaskHooks) {
   return compiled.machine.provide({ actors: createTaskActors(compiled.graph, hooks) });
 }
 
-function buildMachine(graph: FlowGraph, lanes: readonly (readonly string[])[], scheduler: Scheduler) {
+function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
   const taskNames = graph.tasks.map((t) => t.name);
   const scopeNames = [...graph.scopes.keys()];
 
@@ -215,7 +223,8 @@ function buildMachine(graph: FlowGraph, lanes: readonly (readonly string[])[], s
   }).createMachine({
     id: graph.name,
     type: 'parallel',
-    context: ({ input }) => initialContext(taskNames, scopeNames, input),
+    context: ({ input }) =>
+      initialContext(taskNames, scopeNames, input, lanes.shared ? lanes.lanes.length : 0),
     entry: { type: 'onRun', params: { kind: 'start' } },
     on: {
       SUSPEND: { actions: { type: 'onRun', params: { kind: 'suspend' } } },
@@ -223,11 +232,19 @@ function buildMachine(graph: FlowGraph, lanes: readonly (readonly string[])[], s
       CANCEL: { actions: { type: 'onRun', params: { kind: 'cancel' } } },
       ROLLBACK: { actions: { type: 'onRun', params: { kind: 'rollback' } } },
     },
-    states: Object.fromEntries(lanes.map((lane, i) => [laneName(i), laneRegion(graph, lane, i, scheduler)])),
+    states: Object.fromEntries(
+      lanes.lanes.map((lane, i) => [laneName(i), laneRegion(graph, lanes, lane, i, scheduler)]),
+    ),
   });
 }
 
-function laneRegion(graph: FlowGraph, lane: readonly string[], index: number, scheduler: Scheduler) {
+function laneRegion(
+  graph: FlowGraph,
+  lanes: Lanes,
+  lane: readonly string[],
+  index: number,
+  scheduler: Scheduler,
+) {
   const idle = `#${idleId(index)}`;
   // On WAKE an idle lane enters the state its tasks' records call for (at most one task per lane is busy).
   const wake = lane.flatMap((task) => [
@@ -246,10 +263,10 @@ function laneRegion(graph: FlowGraph, lane: readonly string[], index: number, sc
     string,
     { guard: { type: 'canStartAfter'; params: { dep: string; task: string } }; target: string }[]
   > = {};
-  lane.forEach((task, i) => {
+  lane.forEach((task) => {
     for (const dep of graph.byName.get(task)!.deps) {
       // The lane's own RUNNING → next transition covers its predecessor; wide fan-outs go by events.
-      if (dep === lane[i - 1] || !scheduler.listensFor(dep, task)) continue;
+      if (lanes.successor.get(dep) === task || !scheduler.listensFor(dep, task)) continue;
       const event = `xstate.done.actor.execute:${dep}`;
       listeners[event] = [
         ...(listeners[event] ?? []),
@@ -267,7 +284,9 @@ function laneRegion(graph: FlowGraph, lane: readonly string[], index: number, sc
     on,
     states: {
       idle: { id: idleId(index), on: { WAKE: wake, ...listeners } },
-      ...Object.fromEntries(lane.map((task, i) => [task, taskStates(task, lane[i + 1], idle, scheduler)])),
+      ...Object.fromEntries(
+        lane.map((task) => [task, taskStates(task, lanes.successor.get(task), idle, scheduler)]),
+      ),
     },
   };
 }

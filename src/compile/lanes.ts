@@ -2,27 +2,55 @@ import type { FlowGraph } from './flow-graph.js';
 
 /**
  * Lanes: the flow's tasks covered by dependency chains (a greedy path cover in topological order).
- * Consecutive tasks of a lane depend on each other, so at most one task per lane is ever busy
- * (running, retrying or reverting): a lane can be one region of the machine whose active state
+ * Consecutive tasks of a chain depend on each other, so at most one task per chain is ever busy
+ * (running, retrying or reverting): a chain can be one region of the machine whose active state
  * names that task. XState's cost per event grows with the number of active regions, so a chain of
- * 100 tasks costs one region, not 100; a fan-out of n costs n.
+ * 100 tasks costs one region, not 100. Past MAX_LANES chains, chains share lanes.
  */
-export function computeLanes(graph: FlowGraph): string[][] {
-  const lanes: string[][] = [];
-  const laneOfTail = new Map<string, number>();
+/**
+ * The most lanes (machine regions) a flow compiles to. A wider flow's chains share lanes, and a shared
+ * lane runs one task at a time: at most this many tasks of one run are busy at once. XState's cost per
+ * event grows with the number of regions, and entering many at once is super-linear.
+ */
+export const MAX_LANES = 32;
+
+export interface Lanes {
+  /** Tasks of each lane (a region), in order. */
+  lanes: string[][];
+  /** Lane index of each task. */
+  laneOf: ReadonlyMap<string, number>;
+  /** A task's successor in its chain (it depends on the task and runs after it in the same lane). */
+  successor: ReadonlyMap<string, string>;
+  /** Whether chains share lanes (then the scheduler keeps one busy task per lane). */
+  shared: boolean;
+}
+
+export function computeLanes(graph: FlowGraph, maxLanes = MAX_LANES): Lanes {
+  const chains: string[][] = [];
+  const chainOfTail = new Map<string, number>();
   for (const node of graph.tasks) {
-    const dep = node.deps.find((d) => laneOfTail.has(d));
+    const dep = node.deps.find((d) => chainOfTail.has(d));
     if (dep === undefined) {
-      laneOfTail.set(node.name, lanes.length);
-      lanes.push([node.name]);
+      chainOfTail.set(node.name, chains.length);
+      chains.push([node.name]);
       continue;
     }
-    const lane = laneOfTail.get(dep)!;
-    laneOfTail.delete(dep);
-    laneOfTail.set(node.name, lane);
-    lanes[lane]!.push(node.name);
+    const chain = chainOfTail.get(dep)!;
+    chainOfTail.delete(dep);
+    chainOfTail.set(node.name, chain);
+    chains[chain]!.push(node.name);
   }
-  return lanes;
+  const successor = new Map<string, string>();
+  for (const chain of chains) for (let i = 1; i < chain.length; i++) successor.set(chain[i - 1]!, chain[i]!);
+  const lanes: string[][] = Array.from({ length: Math.min(chains.length, maxLanes) }, () => []);
+  chains.forEach((chain, i) => {
+    lanes[i % lanes.length]!.push(...chain);
+  });
+  const laneOf = new Map<string, number>();
+  lanes.forEach((lane, i) => {
+    for (const task of lane) laneOf.set(task, i);
+  });
+  return { lanes, laneOf, successor, shared: chains.length > lanes.length };
 }
 
 export const laneName = (index: number) => `lane${index}`;
@@ -40,14 +68,15 @@ export const MAX_LANES_PER_EVENT = 8;
  * in that microstep: a lane's successor always; a task in another lane when the dependency does not
  * fan out to more than MAX_LANES_PER_EVENT lanes.
  */
-export function directStarts(graph: FlowGraph, lanes: readonly (readonly string[])[]): ReadonlySet<string> {
+export function directStarts(graph: FlowGraph, lanes: Lanes): ReadonlySet<string> {
   const pairs = new Set<string>();
-  const successor = new Map<string, string>();
-  for (const lane of lanes) for (let i = 1; i < lane.length; i++) successor.set(lane[i - 1]!, lane[i]!);
   for (const node of graph.tasks) {
-    const next = successor.get(node.name);
+    const next = lanes.successor.get(node.name);
     if (next !== undefined) pairs.add(pairKey(node.name, next));
-    const others = node.dependents.filter((d) => d !== next);
+    // A dependent in this task's own lane (lanes shared) cannot start on its completion: the lane is busy
+    // with this task when the event comes.
+    const lane = lanes.laneOf.get(node.name);
+    const others = node.dependents.filter((d) => d !== next && lanes.laneOf.get(d) !== lane);
     if (others.length <= MAX_LANES_PER_EVENT) for (const d of others) pairs.add(pairKey(node.name, d));
   }
   return pairs;

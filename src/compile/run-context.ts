@@ -45,6 +45,8 @@ export interface RunContext {
   busy: number;
   /** Tasks SUCCESS or IGNORED. */
   settled: number;
+  /** Busy tasks per lane, kept only when chains share lanes (one busy task per lane). */
+  laneBusy: number[];
   /** Ready tasks waiting for a concurrency slot (to execute or to revert, by phase). */
   queue: string[];
   failures: RunFailure[];
@@ -61,6 +63,7 @@ export function initialContext(
   taskNames: readonly string[],
   scopeNames: readonly string[],
   input: RunInput,
+  sharedLanes = 0,
 ): RunContext {
   const tasks: Record<string, TaskRecord> = {};
   for (const name of taskNames) tasks[name] = { s: 'PENDING', a: 0 };
@@ -79,6 +82,7 @@ export function initialContext(
     concurrency: input.concurrency ?? 0,
     busy: 0,
     settled: 0,
+    laneBusy: new Array<number>(sharedLanes).fill(0),
     queue: [],
     failures: [],
     revertFailures: [],

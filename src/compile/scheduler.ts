@@ -2,7 +2,7 @@ import { CancelledError } from '../errors.js';
 import { decodeValue } from '../store/codec.js';
 import { toFailureRecord } from '../store/failure-record.js';
 import type { ArgSource, FlowGraph } from './flow-graph.js';
-import { pairKey } from './lanes.js';
+import { type Lanes, pairKey } from './lanes.js';
 import type { RunContext } from './run-context.js';
 import { BUSY_STATES, REVERTIBLE_STATES, type TaskState, UNDONE_STATES } from './task-states.js';
 
@@ -48,7 +48,20 @@ export interface Scheduler {
 }
 
 /** `direct`: pairs (dependency → task, see lanes.ts) whose start the machine makes by itself. */
-export function createScheduler(graph: FlowGraph, direct: ReadonlySet<string> = new Set()): Scheduler {
+export function createScheduler(
+  graph: FlowGraph,
+  direct: ReadonlySet<string> = new Set(),
+  lanes?: Pick<Lanes, 'laneOf' | 'shared'>,
+): Scheduler {
+  // When chains share lanes, a lane runs one task at a time: the scheduler keeps count per lane.
+  const laneOf = lanes?.shared ? lanes.laneOf : undefined;
+  const laneFree = (ctx: RunContext, task: string, except?: string): boolean => {
+    if (!laneOf) return true;
+    const lane = laneOf.get(task)!;
+    const own =
+      except !== undefined && laneOf.get(except) === lane && BUSY_STATES.has(ctx.tasks[except]!.s) ? 1 : 0;
+    return (ctx.laneBusy[lane] ?? 0) - own === 0;
+  };
   const all = graph.tasks.map((t) => t.name);
   const total = all.length;
   const retrySets = new Map<string, ReadonlySet<string>>();
@@ -89,8 +102,15 @@ export function createScheduler(graph: FlowGraph, direct: ReadonlySet<string> = 
   const setState = (ctx: Draft, task: string, state: TaskState, step: Step) => {
     const rec = ctx.tasks[task]!;
     const old = rec.s;
-    if (BUSY_STATES.has(old)) ctx.busy -= 1;
-    if (BUSY_STATES.has(state)) ctx.busy += 1;
+    const delta = (BUSY_STATES.has(state) ? 1 : 0) - (BUSY_STATES.has(old) ? 1 : 0);
+    if (delta !== 0) {
+      ctx.busy += delta;
+      if (laneOf) {
+        const lane = laneOf.get(task)!;
+        ctx.laneBusy = ctx.laneBusy.slice();
+        ctx.laneBusy[lane] = (ctx.laneBusy[lane] ?? 0) + delta;
+      }
+    }
     if (old === 'SUCCESS' || old === 'IGNORED') ctx.settled -= 1;
     if (state === 'SUCCESS' || state === 'IGNORED') ctx.settled += 1;
     rec.s = state;
@@ -185,6 +205,18 @@ export function createScheduler(graph: FlowGraph, direct: ReadonlySet<string> = 
     step.raise.push(`REVERT.${task}`);
   };
 
+  /** Start what waits in the queue while slots (and its lanes) are free; drop what is no longer due. */
+  const drain = (ctx: Draft, max: number, due: (t: string) => boolean, go: (t: string) => void) => {
+    if (ctx.queue.length === 0 || ctx.busy >= max) return;
+    const keep: string[] = [];
+    for (const t of ctx.queue) {
+      if (!due(t)) continue;
+      if (ctx.busy < max && laneFree(ctx, t)) go(t);
+      else keep.push(t);
+    }
+    ctx.queue = keep;
+  };
+
   const finish = (ctx: Draft, status: 'SUCCESS' | 'REVERTED' | 'FAILURE') => {
     ctx.status = status;
     ctx.queue = [];
@@ -192,24 +224,25 @@ export function createScheduler(graph: FlowGraph, direct: ReadonlySet<string> = 
 
   const scheduleRun = (ctx: Draft, candidates: Iterable<string>, step: Step) => {
     const max = limit(ctx);
-    if (ctx.queue.length > 0) {
-      const queue = [...ctx.queue];
-      while (queue.length > 0 && ctx.busy < max) {
-        const t = queue.shift()!;
-        if (ctx.tasks[t]!.s === 'PENDING') start(ctx, t, step);
-      }
-      ctx.queue = queue;
-    }
+    // Tasks the machine starts by itself in this microstep come first: their lanes are theirs.
+    if (step.direct) for (const t of step.direct) if (ctx.tasks[t]!.s === 'PENDING') start(ctx, t, step);
+    drain(
+      ctx,
+      max,
+      (t) => ctx.tasks[t]!.s === 'PENDING',
+      (t) => start(ctx, t, step),
+    );
     const queued = new Set(ctx.queue);
+    const added: string[] = [];
     const work = [...candidates];
-    while (work.length > 0) {
-      const t = work.shift()!;
+    for (let i = 0; i < work.length; i++) {
+      const t = work[i]!;
       if (ctx.tasks[t]!.s !== 'PENDING' || queued.has(t)) continue;
       const r = readiness(ctx, t);
       if (r === 'ready') {
-        if (ctx.busy < max) start(ctx, t, step);
+        if (ctx.busy < max && laneFree(ctx, t)) start(ctx, t, step);
         else {
-          ctx.queue = [...ctx.queue, t];
+          added.push(t);
           queued.add(t);
         }
       } else if (r === 'ignore') {
@@ -217,28 +250,29 @@ export function createScheduler(graph: FlowGraph, direct: ReadonlySet<string> = 
         work.push(...graph.byName.get(t)!.dependents);
       }
     }
+    if (added.length > 0) ctx.queue = [...ctx.queue, ...added];
     if (ctx.settled === total) finish(ctx, 'SUCCESS');
   };
 
   const scheduleRevert = (ctx: Draft, candidates: Iterable<string>, step: Step) => {
     const max = limit(ctx);
-    if (ctx.queue.length > 0) {
-      const queue = [...ctx.queue];
-      while (queue.length > 0 && ctx.busy < max) {
-        const t = queue.shift()!;
-        if (revertible(ctx, t)) revert(ctx, t, step);
-      }
-      ctx.queue = queue;
-    }
+    drain(
+      ctx,
+      max,
+      (t) => revertible(ctx, t),
+      (t) => revert(ctx, t, step),
+    );
     const queued = new Set(ctx.queue);
+    const added: string[] = [];
     for (const t of candidates) {
       if (queued.has(t) || !revertible(ctx, t)) continue;
-      if (ctx.busy < max) revert(ctx, t, step);
+      if (ctx.busy < max && laneFree(ctx, t)) revert(ctx, t, step);
       else {
-        ctx.queue = [...ctx.queue, t];
+        added.push(t);
         queued.add(t);
       }
     }
+    if (added.length > 0) ctx.queue = [...ctx.queue, ...added];
     if (ctx.busy > 0 || ctx.queue.length > 0) return;
     if (ctx.phase === 'revert') {
       finish(ctx, ctx.revertFailures.length > 0 ? 'FAILURE' : 'REVERTED');
@@ -350,7 +384,7 @@ export function createScheduler(graph: FlowGraph, direct: ReadonlySet<string> = 
   };
 
   const startsWith = (ctx: RunContext, dep: string, task: string): boolean => {
-    if (!direct.has(pairKey(dep, task))) return false;
+    if (!direct.has(pairKey(dep, task)) || !laneFree(ctx, task, dep)) return false;
     if (ctx.phase !== 'run' || ctx.suspended || ctx.concurrency !== 0) return false;
     if (ctx.tasks[task]!.s !== 'PENDING') return false;
     const node = graph.byName.get(task)!;
