@@ -47,6 +47,7 @@ export class ActiveRun {
     const { compiled, run } = options;
     const allTasks = compiled.graph.tasks.map((t) => t.name);
     let firstWrite = options.seq === 0 || options.snapshot === undefined;
+    let lastQueue: readonly string[] | undefined;
     this.actor = createActor(options.machine, {
       input: options.input,
       ...(options.snapshot ? { snapshot: options.snapshot as never } : {}),
@@ -65,7 +66,9 @@ export class ActiveRun {
           persisted,
           firstWrite ? allTasks : dirty,
           firstWrite && options.seq === 0,
+          firstWrite ? undefined : lastQueue,
         );
+        lastQueue = (persisted.context as RunContext).queue;
         firstWrite = false;
         return { parts, status: (persisted.context as RunContext).status };
       },

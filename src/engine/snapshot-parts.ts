@@ -14,6 +14,7 @@ import { RUN_STATUSES } from '../store/store.js';
  */
 export const INPUTS_PART = 'inputs';
 export const CORE_PART = 'core';
+export const QUEUE_PART = 'queue';
 export const taskPart = (task: string) => `t:${task}`;
 
 type Persisted = { value: Record<string, unknown>; context: RunContext; [key: string]: unknown };
@@ -22,11 +23,14 @@ export function splitSnapshot(
   snapshot: unknown,
   tasks: Iterable<string>,
   withInputs: boolean,
+  /** The queue as last written: a wide flow's queue is long and changes far less often than the core. */
+  lastQueue?: readonly string[],
 ): Record<string, string> {
   const s = snapshot as Persisted;
-  const { tasks: records, inputs, ...contextRest } = s.context;
+  const { tasks: records, inputs, queue, ...contextRest } = s.context;
   // Values in the context and in task actors' inputs are already encoded by the codec: plain JSON here.
   const parts: Record<string, string> = { [CORE_PART]: JSON.stringify({ ...s, context: contextRest }) };
+  if (queue !== lastQueue) parts[QUEUE_PART] = JSON.stringify(queue);
   if (withInputs) parts[INPUTS_PART] = JSON.stringify(inputs);
   for (const task of tasks) parts[taskPart(task)] = JSON.stringify(records[task]);
   return parts;
@@ -54,6 +58,10 @@ export function joinSnapshot(
     throw new SnapshotCorruptError(runId, 'inputs are not an object');
   if (parts[CORE_PART] === undefined) return undefined; // created, never started: start afresh from the inputs
   const core = read(CORE_PART) as Partial<Persisted> & { context?: Partial<RunContext> };
+  const queue = read(QUEUE_PART);
+  if (!Array.isArray(queue) || queue.some((t) => !compiled.graph.byName.has(t))) {
+    throw new SnapshotCorruptError(runId, "the queue part is not a list of this flow's tasks");
+  }
   const context = core?.context;
   if (
     !context ||
@@ -88,7 +96,7 @@ export function joinSnapshot(
   checkChildren(runId, core.children, tasks);
   return {
     ...core,
-    context: { ...(context as RunContext), inputs: inputs as Record<string, unknown>, tasks },
+    context: { ...(context as RunContext), inputs: inputs as Record<string, unknown>, tasks, queue },
   } as Persisted;
 }
 
