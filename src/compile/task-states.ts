@@ -1,6 +1,7 @@
 /**
- * Task states and their allowed transitions, as data (like TaskFlow's states.py). The compiled machine's
- * task regions are generated from this table, and so are the docs' diagrams.
+ * Task states and their allowed transitions, as data (like TaskFlow's states.py). The scheduler moves a
+ * task's record only along these transitions (it checks each one); the machine's lanes show the busy
+ * states (RUNNING, RETRYING, REVERTING) as states that invoke the task's actors.
  */
 export type TaskState =
   | 'PENDING'
@@ -87,3 +88,10 @@ export const BUSY_STATES: ReadonlySet<TaskState> = new Set(['RUNNING', 'RETRYING
 export const REVERTIBLE_STATES: ReadonlySet<TaskState> = new Set(['SUCCESS', 'FAILURE']);
 /** States of a dependent that let its dependency be reverted. */
 export const UNDONE_STATES: ReadonlySet<TaskState> = new Set(['PENDING', 'IGNORED', 'REVERTED']);
+
+const ALLOWED = new Set(TASK_TRANSITIONS.map((t) => `${t.from}>${t.to}`));
+
+/** Whether the table allows a task to move from one state to another. */
+export function isAllowedTransition(from: TaskState, to: TaskState): boolean {
+  return ALLOWED.has(`${from}>${to}`);
+}
