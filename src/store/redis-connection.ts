@@ -42,8 +42,8 @@ export function openRedis(redis: string | RedisClient, deadlineMs: number): Redi
     ? new Redis(redis, {
         // Commands wait for the reconnection; `call()` alone decides when to give up.
         maxRetriesPerRequest: null,
-        // Commands issued in the same tick (many runs' writes) go out in one socket write.
-        enableAutoPipelining: true,
+        // Measured: auto-pipelining added ~100 µs per write one run at a time and gained nothing with 200 in flight.
+        enableAutoPipelining: false,
         retryStrategy: (times) => Math.min(50 * times, 1000),
       })
     : redis;
