@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { SnapshotCorruptError } from '../src/errors.js';
 import { parse, stringify } from '../src/store/codec.js';
-import { isRedisClient, openRedis, type RedisClient } from '../src/store/redis-connection.js';
+import { checkId, openRedis, type RedisClient, validateRedisOptions } from '../src/store/redis-connection.js';
 import { LifecycleConflictError } from './errors.js';
 import { saveLifecycle } from './lua/saveLifecycle-1.lua.js';
 import type { LifecycleStore } from './runner.js';
@@ -48,7 +48,7 @@ const commandName = `taskweave_${saveLifecycle.name}`;
  * await store.close();
  */
 export function redisLifecycleStore(options: RedisLifecycleStoreOptions): RedisLifecycleStore {
-  const { redis, prefix, unavailableDeadlineMs } = validate(options);
+  const { redis, prefix, unavailableDeadlineMs } = validateRedisOptions(options);
   const connection = openRedis(redis, unavailableDeadlineMs);
   connection.client.defineCommand(commandName, {
     numberOfKeys: saveLifecycle.numberOfKeys,
@@ -60,7 +60,7 @@ export function redisLifecycleStore(options: RedisLifecycleStoreOptions): RedisL
 
   return {
     async load(resourceId) {
-      checkResourceId(resourceId);
+      checkId('resourceId', resourceId);
       const [kind, v, text] = await connection.call('load lifecycle', resourceId, (client) =>
         client.hmget(keyOf(resourceId), 'kind', 'v', 'snapshot'),
       );
@@ -89,7 +89,7 @@ export function redisLifecycleStore(options: RedisLifecycleStoreOptions): RedisL
     },
 
     async save(resourceId, snapshot) {
-      checkResourceId(resourceId);
+      checkId('resourceId', resourceId);
       const expected = versions.get(resourceId) ?? 0;
       const text = stringify(snapshot);
       const reply = (await connection.call('save lifecycle', resourceId, (client) =>
@@ -107,39 +107,4 @@ export function redisLifecycleStore(options: RedisLifecycleStoreOptions): RedisL
 function script(client: RedisClient): (...args: string[]) => Promise<unknown> {
   const command = (client as unknown as Record<string, (...args: string[]) => Promise<unknown>>)[commandName];
   return command!.bind(client);
-}
-
-function validate(options: RedisLifecycleStoreOptions): Required<RedisLifecycleStoreOptions> {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`Expected \`options\` to be an object, got \`${options}\` (${typeof options})`);
-  }
-  const { redis, prefix = 'tw', unavailableDeadlineMs = 30_000 } = options;
-  if (typeof redis === 'string' ? !/^rediss?:\/\/./.test(redis) : !isRedisClient(redis)) {
-    throw new TypeError(
-      `Expected \`redis\` to be a redis:// or rediss:// URL or an ioredis Redis or Cluster client, got \`${String(redis)}\` (${typeof redis})`,
-    );
-  }
-  if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
-    throw new TypeError(
-      `Expected \`prefix\` to be a non-empty string without { or }, got \`${String(prefix)}\` (${typeof prefix})`,
-    );
-  }
-  if (
-    typeof unavailableDeadlineMs !== 'number' ||
-    !Number.isFinite(unavailableDeadlineMs) ||
-    unavailableDeadlineMs < 1
-  ) {
-    throw new TypeError(
-      `Expected \`unavailableDeadlineMs\` to be a number from 1 and up, got \`${unavailableDeadlineMs}\` (${typeof unavailableDeadlineMs})`,
-    );
-  }
-  return { redis, prefix, unavailableDeadlineMs };
-}
-
-function checkResourceId(resourceId: unknown): void {
-  if (typeof resourceId !== 'string' || resourceId.length === 0) {
-    throw new TypeError(
-      `Expected \`resourceId\` to be a non-empty string, got \`${String(resourceId)}\` (${typeof resourceId})`,
-    );
-  }
 }

@@ -150,3 +150,49 @@ export function isRedisClient(value: unknown): value is RedisClient {
   const candidate = value as { defineCommand?: unknown; status?: unknown } | null;
   return typeof candidate?.defineCommand === 'function' && typeof candidate.status === 'string';
 }
+
+/** The options every Redis-backed store takes. */
+export interface RedisStoreLikeOptions {
+  redis: string | RedisClient;
+  prefix?: string;
+  unavailableDeadlineMs?: number;
+}
+
+/** Validate a Redis-backed store's options, with messages that say what was expected and what was got. */
+export function validateRedisOptions<T extends RedisStoreLikeOptions>(
+  options: T,
+): Required<RedisStoreLikeOptions> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected \`options\` to be an object, got \`${options}\` (${typeof options})`);
+  }
+  const { redis, prefix = 'tw', unavailableDeadlineMs = 30_000 } = options;
+  if (typeof redis === 'string' ? !/^rediss?:\/\/./.test(redis) : !isRedisClient(redis)) {
+    throw new TypeError(
+      `Expected \`redis\` to be a redis:// or rediss:// URL or an ioredis Redis or Cluster client, got \`${String(redis)}\` (${typeof redis})`,
+    );
+  }
+  if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
+    throw new TypeError(
+      `Expected \`prefix\` to be a non-empty string without { or }, got \`${String(prefix)}\` (${typeof prefix})`,
+    );
+  }
+  if (
+    typeof unavailableDeadlineMs !== 'number' ||
+    !Number.isFinite(unavailableDeadlineMs) ||
+    unavailableDeadlineMs < 1
+  ) {
+    throw new TypeError(
+      `Expected \`unavailableDeadlineMs\` to be a number from 1 and up, got \`${unavailableDeadlineMs}\` (${typeof unavailableDeadlineMs})`,
+    );
+  }
+  return { redis, prefix, unavailableDeadlineMs };
+}
+
+/** Ids (run or resource) are non-empty strings. */
+export function checkId(what: string, id: unknown): void {
+  if (typeof id !== 'string' || id.length === 0) {
+    throw new TypeError(
+      `Expected \`${what}\` to be a non-empty string, got \`${String(id)}\` (${typeof id})`,
+    );
+  }
+}

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { LeaseLostError, SnapshotCorruptError, VersionConflictError } from '../errors.js';
-import { isRedisClient, openRedis } from './redis-connection.js';
+import { checkId, openRedis, validateRedisOptions } from './redis-connection.js';
 import { decodeRun, metaArgs, pairArgs, RUN_KIND, runKeys, writeDigest } from './redis-run-fields.js';
 import { StatusIndex } from './redis-status-index.js';
 import {
@@ -53,7 +53,7 @@ export interface RedisStoreOptions {
  * await store.close();
  */
 export function redisStore(options: RedisStoreOptions): Store {
-  const { redis, prefix, unavailableDeadlineMs } = validate(options);
+  const { redis, prefix, unavailableDeadlineMs } = validateRedisOptions(options);
   const connection = openRedis(redis, unavailableDeadlineMs);
   const index = new StatusIndex(connection, prefix);
 
@@ -71,7 +71,7 @@ export function redisStore(options: RedisStoreOptions): Store {
 
   return {
     async create(meta: RunMeta, parts: Record<string, string>) {
-      checkRunId(meta.id);
+      checkId('runId', meta.id);
       const content = [...metaArgs(meta), ...pairArgs(meta.id, parts)];
       // Timestamps are left out: a create retried with a rebuilt meta is still the same create.
       const digest = writeDigest([
@@ -92,7 +92,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
 
     async claim(runId: string, owner: string) {
-      checkRunId(runId);
+      checkId('runId', runId);
       const reply = await runScript('claim run', runId, 'claimRun', [RUN_KIND, owner]);
       if (reply[0] === 'NONE') return undefined;
       if (reply[0] === 'CORRUPT') throw new SnapshotCorruptError(runId, String(reply[1]));
@@ -101,7 +101,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
 
     async save(write: RunWrite) {
-      checkRunId(write.runId);
+      checkId('runId', write.runId);
       const set = pairArgs(write.runId, write.set);
       const del = [...(write.del ?? [])];
       const head = [String(write.token), String(write.seq)];
@@ -144,7 +144,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
 
     async load(runId: string): Promise<StoredRun | undefined> {
-      checkRunId(runId);
+      checkId('runId', runId);
       const reply = await runScript('load run', runId, 'loadRun', [RUN_KIND]);
       if (reply[0] === 'NONE') return undefined;
       if (reply[0] === 'CORRUPT') throw new SnapshotCorruptError(runId, String(reply[1]));
@@ -164,7 +164,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
 
     async delete(runId: string) {
-      checkRunId(runId);
+      checkId('runId', runId);
       const reply = await runScript('delete run', runId, 'deleteRun', [RUN_KIND, '', '']);
       if (reply[0] === 'CORRUPT') throw new SnapshotCorruptError(runId, String(reply[1]));
       await index.forget(runId);
@@ -216,41 +216,6 @@ export function redisStore(options: RedisStoreOptions): Store {
 /** Positions of createdAt and updatedAt in `metaArgs`. */
 const CREATED_AT = 4;
 const UPDATED_AT = 5;
-
-function validate(options: RedisStoreOptions): Required<RedisStoreOptions> {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`Expected \`options\` to be an object, got \`${options}\` (${typeof options})`);
-  }
-  const { redis, prefix = 'tw', unavailableDeadlineMs = 30_000 } = options;
-  if (typeof redis === 'string' ? !/^rediss?:\/\/./.test(redis) : !isRedisClient(redis)) {
-    throw new TypeError(
-      `Expected \`redis\` to be a redis:// or rediss:// URL or an ioredis Redis or Cluster client, got \`${String(redis)}\` (${typeof redis})`,
-    );
-  }
-  if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
-    throw new TypeError(
-      `Expected \`prefix\` to be a non-empty string without { or }, got \`${String(prefix)}\` (${typeof prefix})`,
-    );
-  }
-  if (
-    typeof unavailableDeadlineMs !== 'number' ||
-    !Number.isFinite(unavailableDeadlineMs) ||
-    unavailableDeadlineMs < 1
-  ) {
-    throw new TypeError(
-      `Expected \`unavailableDeadlineMs\` to be a number from 1 and up, got \`${unavailableDeadlineMs}\` (${typeof unavailableDeadlineMs})`,
-    );
-  }
-  return { redis, prefix, unavailableDeadlineMs };
-}
-
-function checkRunId(runId: unknown): void {
-  if (typeof runId !== 'string' || runId.length === 0) {
-    throw new TypeError(
-      `Expected \`runId\` to be a non-empty string, got \`${String(runId)}\` (${typeof runId})`,
-    );
-  }
-}
 
 function checkStatus(status: unknown): asserts status is RunStatus {
   if (!(RUN_STATUSES as readonly unknown[]).includes(status)) {
