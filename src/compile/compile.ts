@@ -1,22 +1,14 @@
 import { enqueueActions, setup } from 'xstate';
 import { NotSerializableError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
-import { encodeValue } from '../store/codec.js';
-import { type FailureRecord, toFailureRecord } from '../store/failure-record.js';
+import { toFailureRecord } from '../store/failure-record.js';
 import { buildFlowGraph, type FlowGraph } from './flow-graph.js';
 import { structuralHash } from './hash.js';
-import {
-  computeLanes,
-  directStarts,
-  idleId,
-  type Lanes,
-  laneName,
-  MAX_LANES_PER_EVENT,
-  runningId,
-} from './lanes.js';
+import { laneRegion, type TaskEventKind } from './lane-states.js';
+import { computeLanes, directStarts, type Lanes, laneName, MAX_LANES_PER_EVENT } from './lanes.js';
 import { initialContext, type RunContext, type RunInput } from './run-context.js';
 import { createScheduler, type Scheduler, type Step } from './scheduler.js';
-import { createTaskActors, type ExecuteInput, type RevertInput, type TaskHooks } from './task-actors.js';
+import { createTaskActors, type TaskHooks } from './task-actors.js';
 import type { TaskState } from './task-states.js';
 
 /** Emitted by the run actor on every task state change (`actor.on('task', ...)`). */
@@ -27,7 +19,6 @@ export interface TaskStateEvent {
   attempt: number;
 }
 
-type TaskEventKind = 'done' | 'retry' | 'failed' | 'slept' | 'reverted' | 'revertFailed';
 type RunEventKind = 'start' | 'suspend' | 'resume' | 'cancel' | 'rollback';
 
 export interface CompiledFlow {
@@ -236,142 +227,4 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
       lanes.lanes.map((lane, i) => [laneName(i), laneRegion(graph, lanes, lane, i, scheduler)]),
     ),
   });
-}
-
-function laneRegion(
-  graph: FlowGraph,
-  lanes: Lanes,
-  lane: readonly string[],
-  index: number,
-  scheduler: Scheduler,
-) {
-  const idle = `#${idleId(index)}`;
-  // On WAKE an idle lane enters the state its tasks' records call for (at most one task per lane is busy).
-  const wake = lane.flatMap((task) => [
-    {
-      guard: { type: 'recordIs' as const, params: { task, state: 'RUNNING' as const } },
-      target: `${task}.RUNNING`,
-    },
-    {
-      guard: { type: 'recordIs' as const, params: { task, state: 'REVERTING' as const } },
-      target: `${task}.REVERTING`,
-    },
-  ]);
-  // An idle lane also listens for the completion of its tasks' dependencies in other lanes, so a task
-  // whose last dependency just finished starts in that same microstep.
-  const listeners: Record<
-    string,
-    { guard: { type: 'canStartAfter'; params: { dep: string; task: string } }; target: string }[]
-  > = {};
-  lane.forEach((task) => {
-    for (const dep of graph.byName.get(task)!.deps) {
-      // The lane's own RUNNING → next transition covers its predecessor; wide fan-outs go by events.
-      if (lanes.successor.get(dep) === task || !scheduler.listensFor(dep, task)) continue;
-      const event = `xstate.done.actor.execute:${dep}`;
-      listeners[event] = [
-        ...(listeners[event] ?? []),
-        { guard: { type: 'canStartAfter', params: { dep, task } }, target: `${task}.RUNNING` },
-      ];
-    }
-  });
-  const on: Record<string, string> = {};
-  for (const task of lane) {
-    on[`START.${task}`] = `.${task}.RUNNING`;
-    on[`REVERT.${task}`] = `.${task}.REVERTING`;
-  }
-  return {
-    initial: 'idle',
-    on,
-    states: {
-      idle: { id: idleId(index), on: { WAKE: wake, ...listeners } },
-      ...Object.fromEntries(
-        lane.map((task) => [task, taskStates(task, lanes.successor.get(task), idle, scheduler)]),
-      ),
-    },
-  };
-}
-
-/** A task's busy states; its other states (PENDING, SUCCESS, ...) are its lane being elsewhere. */
-function taskStates(task: string, next: string | undefined, idle: string, scheduler: Scheduler) {
-  const on = (kind: TaskEventKind) => ({ type: 'onTask' as const, params: { task, kind } });
-  const done = next
-    ? [
-        {
-          guard: { type: 'canStartAfter' as const, params: { dep: task, task: next } },
-          target: `#${runningId(next)}`,
-          actions: on('done'),
-        },
-        { target: idle, actions: on('done') },
-      ]
-    : { target: idle, actions: on('done') };
-  const leave = (state: 'RUNNING' | 'RETRYING') => [
-    {
-      guard: { type: 'recordIs' as const, params: { task, state: 'REVERTING' as const } },
-      target: 'REVERTING',
-    },
-    { guard: { type: 'recordIsNot' as const, params: { task, state } }, target: idle },
-  ];
-  return {
-    initial: 'RUNNING',
-    states: {
-      RUNNING: {
-        id: runningId(task),
-        invoke: {
-          id: `execute:${task}`,
-          src: 'execute' as const,
-          input: ({ context }: { context: RunContext }): ExecuteInput => ({
-            runId: context.runId,
-            task,
-            attempt: context.tasks[task]!.a,
-            idempotencyKey: scheduler.key(context, task),
-            args: encodeValue(scheduler.args(context, task)) as Record<string, unknown>,
-          }),
-          onDone: done,
-          onError: [
-            {
-              guard: { type: 'canRetry' as const, params: { task } },
-              target: 'RETRYING',
-              actions: on('retry'),
-            },
-            { target: idle, actions: on('failed') },
-          ],
-        },
-        // Aborted (the scheduler recorded FAILURE, maybe REVERTING already): leaving the state stops the
-        // actor and aborts its signal.
-        on: { WAKE: leave('RUNNING'), [`ABORT.${task}`]: leave('RUNNING') },
-      },
-      RETRYING: {
-        invoke: {
-          id: `sleep:${task}`,
-          src: 'sleepUntil' as const,
-          input: ({ context }: { context: RunContext }) => ({ until: context.tasks[task]!.at ?? 0 }),
-          onDone: { target: 'RUNNING', actions: on('slept') },
-        },
-        on: { WAKE: leave('RETRYING'), [`ABORT.${task}`]: leave('RETRYING') },
-      },
-      REVERTING: {
-        invoke: {
-          id: `revert:${task}`,
-          src: 'revert' as const,
-          input: ({ context }: { context: RunContext }): RevertInput => {
-            const rec = context.tasks[task]!;
-            const flowFailures: Record<string, FailureRecord> = {};
-            for (const { task: failed, failure } of context.failures) flowFailures[failed] = failure;
-            return {
-              runId: context.runId,
-              task,
-              attempt: rec.a,
-              idempotencyKey: scheduler.key(context, task),
-              args: encodeValue(scheduler.args(context, task)) as Record<string, unknown>,
-              result: rec.r,
-              error: rec.f,
-              flowFailures,
-            };
-          },
-          onDone: { target: idle, actions: on('reverted') },
-          onError: { target: idle, actions: on('revertFailed') },
-        },
-      },
-    },
-  };
 }

@@ -4,7 +4,13 @@ import { toFailureRecord } from '../store/failure-record.js';
 import type { ArgSource, FlowGraph } from './flow-graph.js';
 import { type Lanes, pairKey } from './lanes.js';
 import type { RunContext } from './run-context.js';
-import { BUSY_STATES, isAllowedTransition, REVERTIBLE_STATES, type TaskState, UNDONE_STATES } from './task-states.js';
+import {
+  BUSY_STATES,
+  isAllowedTransition,
+  REVERTIBLE_STATES,
+  type TaskState,
+  UNDONE_STATES,
+} from './task-states.js';
 
 /**
  * The run's scheduler (TaskFlow's scheduler + completer), run inside the machine's actions.
@@ -103,7 +109,9 @@ export function createScheduler(
     const rec = ctx.tasks[task]!;
     const old = rec.s;
     if (!isAllowedTransition(old, state)) {
-      throw new Error(`taskweave bug: task \`${task}\` moved ${old} → ${state}, which TASK_TRANSITIONS does not allow`);
+      throw new Error(
+        `taskweave bug: task \`${task}\` moved ${old} → ${state}, which TASK_TRANSITIONS does not allow`,
+      );
     }
     const delta = (BUSY_STATES.has(state) ? 1 : 0) - (BUSY_STATES.has(old) ? 1 : 0);
     if (delta !== 0) {

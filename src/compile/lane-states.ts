@@ -1,0 +1,152 @@
+import { encodeValue } from '../store/codec.js';
+import type { FailureRecord } from '../store/failure-record.js';
+import type { FlowGraph } from './flow-graph.js';
+import { idleId, type Lanes, runningId } from './lanes.js';
+import type { RunContext } from './run-context.js';
+import type { Scheduler } from './scheduler.js';
+import type { ExecuteInput, RevertInput } from './task-actors.js';
+
+/**
+ * The states of one lane (a region of the run machine): `idle`, or one task's busy state. A task is a
+ * state node whose RUNNING, RETRYING and REVERTING states invoke its actors by name; its other states
+ * (PENDING, SUCCESS, ...) live in its record in the context.
+ */
+export type TaskEventKind = 'done' | 'retry' | 'failed' | 'slept' | 'reverted' | 'revertFailed';
+
+export function laneRegion(
+  graph: FlowGraph,
+  lanes: Lanes,
+  lane: readonly string[],
+  index: number,
+  scheduler: Scheduler,
+) {
+  const idle = `#${idleId(index)}`;
+  // On WAKE an idle lane enters the state its tasks' records call for (at most one task per lane is busy).
+  const wake = lane.flatMap((task) => [
+    {
+      guard: { type: 'recordIs' as const, params: { task, state: 'RUNNING' as const } },
+      target: `${task}.RUNNING`,
+    },
+    {
+      guard: { type: 'recordIs' as const, params: { task, state: 'REVERTING' as const } },
+      target: `${task}.REVERTING`,
+    },
+  ]);
+  // An idle lane also listens for the completion of its tasks' dependencies in other lanes, so a task
+  // whose last dependency just finished starts in that same microstep.
+  const listeners: Record<
+    string,
+    { guard: { type: 'canStartAfter'; params: { dep: string; task: string } }; target: string }[]
+  > = {};
+  lane.forEach((task) => {
+    for (const dep of graph.byName.get(task)!.deps) {
+      // The lane's own RUNNING → next transition covers its predecessor; wide fan-outs go by events.
+      if (lanes.successor.get(dep) === task || !scheduler.listensFor(dep, task)) continue;
+      const event = `xstate.done.actor.execute:${dep}`;
+      listeners[event] = [
+        ...(listeners[event] ?? []),
+        { guard: { type: 'canStartAfter', params: { dep, task } }, target: `${task}.RUNNING` },
+      ];
+    }
+  });
+  const on: Record<string, string> = {};
+  for (const task of lane) {
+    on[`START.${task}`] = `.${task}.RUNNING`;
+    on[`REVERT.${task}`] = `.${task}.REVERTING`;
+  }
+  return {
+    initial: 'idle',
+    on,
+    states: {
+      idle: { id: idleId(index), on: { WAKE: wake, ...listeners } },
+      ...Object.fromEntries(
+        lane.map((task) => [task, taskStates(task, lanes.successor.get(task), idle, scheduler)]),
+      ),
+    },
+  };
+}
+
+/** A task's busy states; its other states (PENDING, SUCCESS, ...) are its lane being elsewhere. */
+function taskStates(task: string, next: string | undefined, idle: string, scheduler: Scheduler) {
+  const on = (kind: TaskEventKind) => ({ type: 'onTask' as const, params: { task, kind } });
+  const done = next
+    ? [
+        {
+          guard: { type: 'canStartAfter' as const, params: { dep: task, task: next } },
+          target: `#${runningId(next)}`,
+          actions: on('done'),
+        },
+        { target: idle, actions: on('done') },
+      ]
+    : { target: idle, actions: on('done') };
+  const leave = (state: 'RUNNING' | 'RETRYING') => [
+    {
+      guard: { type: 'recordIs' as const, params: { task, state: 'REVERTING' as const } },
+      target: 'REVERTING',
+    },
+    { guard: { type: 'recordIsNot' as const, params: { task, state } }, target: idle },
+  ];
+  return {
+    initial: 'RUNNING',
+    states: {
+      RUNNING: {
+        id: runningId(task),
+        invoke: {
+          id: `execute:${task}`,
+          src: 'execute' as const,
+          input: ({ context }: { context: RunContext }): ExecuteInput => ({
+            runId: context.runId,
+            task,
+            attempt: context.tasks[task]!.a,
+            idempotencyKey: scheduler.key(context, task),
+            args: encodeValue(scheduler.args(context, task)) as Record<string, unknown>,
+          }),
+          onDone: done,
+          onError: [
+            {
+              guard: { type: 'canRetry' as const, params: { task } },
+              target: 'RETRYING',
+              actions: on('retry'),
+            },
+            { target: idle, actions: on('failed') },
+          ],
+        },
+        // Aborted (the scheduler recorded FAILURE, maybe REVERTING already): leaving the state stops the
+        // actor and aborts its signal.
+        on: { WAKE: leave('RUNNING'), [`ABORT.${task}`]: leave('RUNNING') },
+      },
+      RETRYING: {
+        invoke: {
+          id: `sleep:${task}`,
+          src: 'sleepUntil' as const,
+          input: ({ context }: { context: RunContext }) => ({ until: context.tasks[task]!.at ?? 0 }),
+          onDone: { target: 'RUNNING', actions: on('slept') },
+        },
+        on: { WAKE: leave('RETRYING'), [`ABORT.${task}`]: leave('RETRYING') },
+      },
+      REVERTING: {
+        invoke: {
+          id: `revert:${task}`,
+          src: 'revert' as const,
+          input: ({ context }: { context: RunContext }): RevertInput => {
+            const rec = context.tasks[task]!;
+            const flowFailures: Record<string, FailureRecord> = {};
+            for (const { task: failed, failure } of context.failures) flowFailures[failed] = failure;
+            return {
+              runId: context.runId,
+              task,
+              attempt: rec.a,
+              idempotencyKey: scheduler.key(context, task),
+              args: encodeValue(scheduler.args(context, task)) as Record<string, unknown>,
+              result: rec.r,
+              error: rec.f,
+              flowFailures,
+            };
+          },
+          onDone: { target: idle, actions: on('reverted') },
+          onError: { target: idle, actions: on('revertFailed') },
+        },
+      },
+    },
+  };
+}
