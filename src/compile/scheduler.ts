@@ -1,6 +1,7 @@
 import { CancelledError } from '../errors.js';
 import { decodeValue } from '../store/codec.js';
 import { toFailureRecord } from '../store/failure-record.js';
+import { createArguments } from './arguments.js';
 import type { ArgSource, FlowGraph } from './flow-graph.js';
 import { type Lanes, pairKey } from './lanes.js';
 import type { RunContext } from './run-context.js';
@@ -128,45 +129,7 @@ export function createScheduler(
     step.changed.push({ task, state, attempt: rec.a });
   };
 
-  const value = (ctx: RunContext, source: ArgSource): unknown => {
-    switch (source.kind) {
-      case 'inject':
-        return source.value;
-      case 'input':
-        return decodeValue(ctx.inputs[source.name]);
-      case 'task': {
-        const result = decodeValue(ctx.tasks[source.task]?.r);
-        return source.key === undefined
-          ? result
-          : (result as Record<string, unknown> | undefined)?.[source.key];
-      }
-      case 'scope': {
-        const scope = graph.scopes.get(source.scope)!;
-        return scope.controller.valueAt(ctx.scopes[source.scope] ?? 0, scopeValues(ctx, source.scope));
-      }
-    }
-  };
-  const scopeValues = (ctx: RunContext, scope: string): readonly unknown[] | undefined => {
-    const source = graph.scopes.get(scope)!.values;
-    if (!source) return undefined;
-    const values = value(ctx, source);
-    return Array.isArray(values) ? values : undefined;
-  };
-
-  const args = (ctx: RunContext, task: string): Record<string, unknown> => {
-    const node = graph.byName.get(task)!;
-    const out: Record<string, unknown> = {};
-    for (const [arg, source] of Object.entries(node.args)) out[arg] = value(ctx, source);
-    return out;
-  };
-
-  const key = (ctx: RunContext, task: string): string => {
-    const node = graph.byName.get(task)!;
-    const iterations = node.scopes.map((s) => ctx.scopes[s] ?? 0);
-    return iterations.some((i) => i > 0)
-      ? `${ctx.runId}:${task}#${iterations.join('.')}`
-      : `${ctx.runId}:${task}`;
-  };
+  const { value, scopeValues, args, key } = createArguments(graph);
 
   type Readiness = 'wait' | 'ready' | 'ignore';
   const readiness = (ctx: Draft, task: string): Readiness => {
