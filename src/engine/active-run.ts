@@ -103,6 +103,9 @@ export class ActiveRun {
 
   /** Start the actor; a rehydrated one is then told what to do first (its entry actions do not re-run). */
   start(first?: 'RESUME' | 'ROLLBACK'): void {
+    // Report the run's state before its first task's events, which the actor emits as it starts.
+    const stored = (this.options.snapshot as { context?: RunContext } | undefined)?.context;
+    this.options.run.setStatus(first === 'ROLLBACK' || stored?.phase === 'revert' ? 'REVERTING' : 'RUNNING');
     this.actor.start();
     this.writer.touch();
     if (first) this.actor.send({ type: first });
