@@ -87,7 +87,8 @@ export function redisStore(options: RedisStoreOptions): Store {
       ];
       const reply = await runScript('create run', meta.id, 'createRun', args);
       if (reply[0] !== 'OK') return false;
-      await index.update(meta);
+      // The run's first write follows at once; its index entry need not hold it up (the index is a hint).
+      void index.update(meta);
       return true;
     },
 
@@ -131,6 +132,12 @@ export function redisStore(options: RedisStoreOptions): Store {
           // Most writes leave the status as it was: the index entry (scored by the time the run entered
           // its status) is already right, and the save costs one round trip.
           if (String(reply[1]) === meta.status) return;
+          // A run entering RUNNING need not wait for its index entry (the index is a hint, see
+          // redis-status-index.ts); a run that ends, suspends or reverts is listed once its write resolves.
+          if (meta.status === 'RUNNING') {
+            void index.update(meta, { status: String(reply[1]), updatedAt: Number(reply[2]) });
+            return;
+          }
           return index.update(meta, { status: String(reply[1]), updatedAt: Number(reply[2]) });
         case 'REPLAY':
           return index.update(meta);
