@@ -20,12 +20,15 @@ export class StatusIndex {
   async update(meta: RunMeta, previous?: { status: string; updatedAt: number }): Promise<void> {
     try {
       // GT: a late update from an older write does not move a newer entry back in time.
-      await this.redis.call('index run', meta.id, (client) =>
-        client.zadd(indexKey(this.prefix, meta.status), 'GT', meta.updatedAt, meta.id),
-      );
-      if (previous && previous.status !== meta.status && isStatus(previous.status)) {
-        await this.prune(previous.status, meta.id, previous.updatedAt);
-      }
+      // Both in flight at once: different keys (other slots in a Cluster), one round trip.
+      await Promise.all([
+        this.redis.call('index run', meta.id, (client) =>
+          client.zadd(indexKey(this.prefix, meta.status), 'GT', meta.updatedAt, meta.id),
+        ),
+        previous && previous.status !== meta.status && isStatus(previous.status)
+          ? this.prune(previous.status, meta.id, previous.updatedAt)
+          : undefined,
+      ]);
     } catch {
       // The write itself is durable; a missing entry only hides the run from list() until its next write.
     }
