@@ -26,21 +26,32 @@ export const saveRun = {
           {'CORRUPT', reason} when the keys hold something that is not a taskweave run.
 ]]
 ${checkRunLua}
-local state = inspectRun(ARGV[1])
-if state == 'none' then return {'LEASE'} end
-if state ~= 'ok' then return {'CORRUPT', state} end
-local token = redis.call('HGET', KEYS[1], 'token')
-if token ~= ARGV[2] then return {'LEASE', token} end
-local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
+-- Fast path: one read of everything the checks need (a write is on every task's critical path).
+local partsType = redis.call('TYPE', KEYS[2])['ok']
+local read, meta = pcall(redis.call, 'HMGET', KEYS[1], 'kind', 'token', 'seq', 'write', 'status', 'updatedAt')
+local sound = read and meta[1] == ARGV[1] and (partsType == 'hash' or partsType == 'none')
+  and meta[2] and string.match(meta[2], '^%d+$') and meta[3] and string.match(meta[3], '^%d+$')
+if not sound then
+  -- Slow path, for the exact reason: no run, or keys that are not a taskweave run.
+  local state = inspectRun(ARGV[1])
+  if state == 'none' then return {'LEASE'} end
+  return {'CORRUPT', state}
+end
+if meta[2] ~= ARGV[2] then return {'LEASE', meta[2]} end
+local seq = tonumber(meta[3])
 local wanted = tonumber(ARGV[3])
-if wanted == seq and redis.call('HGET', KEYS[1], 'write') == ARGV[4] then return {'REPLAY'} end
+if wanted == seq and meta[4] == ARGV[4] then return {'REPLAY'} end
 if wanted ~= seq + 1 then return {'VERSION', seq} end
-local previous = redis.call('HMGET', KEYS[1], 'status', 'updatedAt')
-redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'write', ARGV[4])
-writeMeta(KEYS[1], 5)
+redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'write', ARGV[4], 'flow', ARGV[5], 'version', ARGV[6],
+  'hash', ARGV[7], 'status', ARGV[8], 'createdAt', ARGV[9], 'updatedAt', ARGV[10])
+if ARGV[11] == '1' then
+  redis.call('HSET', KEYS[1], 'owner', ARGV[12])
+else
+  redis.call('HDEL', KEYS[1], 'owner')
+end
 local n = tonumber(ARGV[13])
 hsetPairs(KEYS[2], 15, n)
 hdelNames(KEYS[2], 15 + 2 * n, tonumber(ARGV[14]))
-return {'OK', previous[1], previous[2]}
+return {'OK', meta[5], meta[6]}
 `,
 } as const;
