@@ -100,6 +100,9 @@ describe('conductors on a shared Redis board', () => {
         results: { out: `${job.id}....` },
       });
     }
+    // The board shows COMPLETE as soon as a conductor's complete() lands; its event follows.
+    const total = () => idsOf(a, 'completed').length + idsOf(b, 'completed').length;
+    await waitFor(() => total() >= ids.length, 5_000, 'every completed event');
     const completed = [...idsOf(a, 'completed'), ...idsOf(b, 'completed')].sort();
     expect(completed).toEqual([...ids].sort());
     expect(idsOf(a, 'completed').length).toBeGreaterThan(0);
@@ -153,6 +156,7 @@ describe('conductors on a shared Redis board', () => {
     expect(new Set(effects.filter((e) => e.task === 's2').map((e) => e.key))).toEqual(
       new Set(['handover:s2']),
     );
+    await waitFor(() => idsOf(b, 'completed').length > 0, 5_000, 'the completed event');
     expect(idsOf(b, 'completed')).toEqual(['handover']);
   });
 
@@ -185,6 +189,7 @@ describe('conductors on a shared Redis board', () => {
     const lost = a.events.find((e) => e.name === 'lost');
     expect(lost?.detail).toMatchObject({ id: 'starved', reason: 'overdue' });
     expect((lost?.detail as { error?: Error } | undefined)?.error?.name).toBe('LeaseOverdueError');
+    await waitFor(() => idsOf(a, 'completed').length > 0, 5_000, 'the completed event');
     expect(idsOf(a, 'completed')).toEqual(['starved']);
     expect(countOf(await log.all())).toEqual({ s0: 1, s1: 2, s2: 1, s3: 1 });
   });
@@ -287,6 +292,8 @@ describe('a conductor whose Redis goes away mid-run', () => {
       for (const job of jobs) {
         expect(job).toMatchObject({ state: 'COMPLETE', attempts: 0, results: { out: `${job.id}....` } });
       }
+      // The board shows COMPLETE as soon as the conductor's complete() lands; its event follows.
+      await waitFor(() => idsOf(node, 'completed').length >= ids.length, 5_000, 'every completed event');
       expect(idsOf(node, 'completed').sort()).toEqual([...ids].sort());
       // No task ran under two keys, and every task of every job ran.
       const effects = await log.all();
