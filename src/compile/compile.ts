@@ -118,8 +118,8 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
         const rec = context.tasks[params.task]!;
         const node = graph.byName.get(params.task)!;
         return (
+          // Not while suspended either: a retrying task is a running task finishing its work.
           context.phase === 'run' &&
-          !context.suspended &&
           rec.a < node.task.retry.attempts &&
           !(event.error instanceof NotSerializableError)
         );

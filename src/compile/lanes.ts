@@ -73,10 +73,11 @@ export function directStarts(graph: FlowGraph, lanes: Lanes): ReadonlySet<string
   for (const node of graph.tasks) {
     const next = lanes.successor.get(node.name);
     if (next !== undefined) pairs.add(pairKey(node.name, next));
-    // A dependent in this task's own lane (lanes shared) cannot start on its completion: the lane is busy
-    // with this task when the event comes.
-    const lane = lanes.laneOf.get(node.name);
-    const others = node.dependents.filter((d) => d !== next && lanes.laneOf.get(d) !== lane);
+    // Dependents in other lanes start on this completion only while every chain has a lane of its own:
+    // with shared lanes, two dependents may share a lane (an idle lane takes one transition per event)
+    // or find it busy, and the scheduler would count a start the machine did not make.
+    if (lanes.shared) continue;
+    const others = node.dependents.filter((d) => d !== next);
     if (others.length <= MAX_LANES_PER_EVENT) for (const d of others) pairs.add(pairKey(node.name, d));
   }
   return pairs;

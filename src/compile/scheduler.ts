@@ -188,7 +188,8 @@ export function createScheduler(
       if (ctx.busy < max && laneFree(ctx, t)) go(t);
       else keep.push(t);
     }
-    ctx.queue = keep;
+    // A new array only when something left the queue: its part is written when its identity changes.
+    if (keep.length !== ctx.queue.length) ctx.queue = keep;
   };
 
   const finish = (ctx: Draft, status: 'SUCCESS' | 'REVERTED' | 'FAILURE') => {

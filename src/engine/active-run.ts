@@ -65,7 +65,6 @@ export class ActiveRun {
         const parts = splitSnapshot(
           persisted,
           firstWrite ? allTasks : dirty,
-          firstWrite && options.seq === 0,
           firstWrite ? undefined : lastQueue,
         );
         lastQueue = (persisted.context as RunContext).queue;

@@ -167,7 +167,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       inspect: options.inspect,
       unavailableDeadlineMs,
       onExit: () => {
-        active.delete(run.id);
+        if (active.get(run.id) === activeRun) active.delete(run.id);
         if (runs.get(run.id) === run) runs.delete(run.id);
       },
     });
@@ -275,10 +275,21 @@ export function createEngine(options: EngineOptions = {}): Engine {
     );
   };
 
-  const resume = async <R>(id: string): Promise<FlowRun<R>> => {
+  /** Resumes in flight here, by run id: a second resume of the same run joins the first. */
+  const resuming = new Map<string, Promise<FlowRun<any>>>();
+
+  const resume = <R>(id: string): Promise<FlowRun<R>> => {
     assertOpen();
     const existing = runs.get(id);
-    if (existing && active.has(id)) return existing as FlowRun<R>;
+    if (existing && active.has(id)) return Promise.resolve(existing as FlowRun<R>);
+    const pending = resuming.get(id);
+    if (pending) return pending as Promise<FlowRun<R>>;
+    const started = resumeStored<R>(id).finally(() => resuming.delete(id));
+    resuming.set(id, started);
+    return started;
+  };
+
+  const resumeStored = async <R>(id: string): Promise<FlowRun<R>> => {
     const { compiled, claimed } = await takeOver(id);
     const run = new FlowRun<R>(id);
     const snapshot = joinSnapshot(id, compiled, claimed.run.parts);
@@ -304,8 +315,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const run = new FlowRun(id);
     rehydrate(compiled, run, claimed.token, claimed.run, 'ROLLBACK');
     await run.result.catch(() => {});
-    if (run.status === 'FAILURE') await run.result;
-    if (run.status !== 'REVERTED') await run.result;
+    if (run.status !== 'REVERTED') await run.result; // rethrows RevertFailedError (or what stopped it)
   };
 
   const expectReverted = async (run: FlowRun<any> | undefined) => {

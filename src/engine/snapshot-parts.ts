@@ -1,7 +1,7 @@
 import type { CompiledFlow } from '../compile/compile.js';
 import { laneName } from '../compile/lanes.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
-import { TASK_STATES } from '../compile/task-states.js';
+import { BUSY_STATES, TASK_STATES } from '../compile/task-states.js';
 import { SnapshotCorruptError } from '../errors.js';
 
 import { RUN_STATUSES } from '../store/store.js';
@@ -22,16 +22,15 @@ type Persisted = { value: Record<string, unknown>; context: RunContext; [key: st
 export function splitSnapshot(
   snapshot: unknown,
   tasks: Iterable<string>,
-  withInputs: boolean,
   /** The queue as last written: a wide flow's queue is long and changes far less often than the core. */
   lastQueue?: readonly string[],
 ): Record<string, string> {
   const s = snapshot as Persisted;
-  const { tasks: records, inputs, queue, ...contextRest } = s.context;
+  // Inputs are written once, when the run is created.
+  const { tasks: records, inputs: _inputs, queue, ...contextRest } = s.context;
   // Values in the context and in task actors' inputs are already encoded by the codec: plain JSON here.
   const parts: Record<string, string> = { [CORE_PART]: JSON.stringify({ ...s, context: contextRest }) };
   if (queue !== lastQueue) parts[QUEUE_PART] = JSON.stringify(queue);
-  if (withInputs) parts[INPUTS_PART] = JSON.stringify(inputs);
   for (const task of tasks) parts[taskPart(task)] = JSON.stringify(records[task]);
   return parts;
 }
@@ -100,8 +99,6 @@ export function joinSnapshot(
   } as Persisted;
 }
 
-const BUSY = new Set(['RUNNING', 'RETRYING', 'REVERTING']);
-
 /** Each lane's state must name the one busy task of that lane, or be idle when none is busy. */
 function checkLanes(
   runId: string,
@@ -121,7 +118,7 @@ function checkLanes(
   }
   lanes.forEach((lane, i) => {
     const state = regions[laneName(i)];
-    const busy = lane.filter((t) => BUSY.has(tasks[t]!.s));
+    const busy = lane.filter((t) => BUSY_STATES.has(tasks[t]!.s));
     const expected = busy.length === 0 ? 'idle' : JSON.stringify({ [busy[0]!]: tasks[busy[0]!]!.s });
     const got = typeof state === 'string' ? state : JSON.stringify(state);
     if (busy.length > 1 || got !== expected) {

@@ -92,11 +92,6 @@ export function decodeValue(data: unknown): unknown {
   return Object.fromEntries(Object.entries(record).map(([k, x]) => [k, decodeValue(x)]));
 }
 
-/** Throw `NotSerializableError` (naming task and path) if `value` cannot be stored. */
-export function assertSerializable(value: unknown, task?: string, path = '$'): void {
-  encode(value, path, task, new Set());
-}
-
 export function stringify(value: unknown): string {
   return JSON.stringify(encodeValue(value));
 }

@@ -97,3 +97,44 @@ describe('flows wider than the machine has lanes', () => {
     await engine.close();
   });
 });
+
+describe('review findings', () => {
+  it('finishes when two tasks of one shared lane become ready on the same completion', async () => {
+    const ran: string[] = [];
+    const t = (name: string, requires: string[] = []) =>
+      task({
+        name,
+        requires,
+        provides: name,
+        execute: () => {
+          ran.push(name);
+          return name;
+        },
+      });
+    // 36 chains (> MAX_LANES): X and Y share lane 3 and both become ready when D (finishing last) does.
+    const flow = graph('shared-lane', [
+      task({
+        name: 'D',
+        provides: 'D',
+        async execute() {
+          await new Promise((r) => setTimeout(r, 5)); // after Q, so D's completion readies X and Y
+          ran.push('D');
+          return 'D';
+        },
+      }),
+      t('B'),
+      t('Q'),
+      t('S', ['D']),
+      t('X', ['D']),
+      ...Array.from({ length: 32 }, (_, i) => t(`h${i}`, ['B'])),
+      t('Q2', ['Q']),
+      t('Y', ['D', 'Q']),
+    ]);
+    const engine = createEngine();
+    await engine.run(flow, {});
+    expect(ran.sort()).toEqual(
+      ['D', 'B', 'Q', 'S', 'X', 'Q2', 'Y', ...Array.from({ length: 32 }, (_, i) => `h${i}`)].sort(),
+    );
+    await engine.close();
+  });
+});

@@ -42,13 +42,8 @@ local seq = tonumber(meta[3])
 local wanted = tonumber(ARGV[3])
 if wanted == seq and meta[4] == ARGV[4] then return {'REPLAY'} end
 if wanted ~= seq + 1 then return {'VERSION', seq} end
-redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'write', ARGV[4], 'flow', ARGV[5], 'version', ARGV[6],
-  'hash', ARGV[7], 'status', ARGV[8], 'createdAt', ARGV[9], 'updatedAt', ARGV[10])
-if ARGV[11] == '1' then
-  redis.call('HSET', KEYS[1], 'owner', ARGV[12])
-else
-  redis.call('HDEL', KEYS[1], 'owner')
-end
+redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'write', ARGV[4])
+writeMeta(KEYS[1], 5)
 local n = tonumber(ARGV[13])
 hsetPairs(KEYS[2], 15, n)
 hdelNames(KEYS[2], 15 + 2 * n, tonumber(ARGV[14]))

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { createEngine, linear, memoryStore, RunSuspendedError, task } from '../../src/index.js';
+
+describe('suspend and resume edge cases', () => {
+  it('a task that throws while the run is suspending is retried, not reverted', async () => {
+    const log: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const flow = linear('suspend-retry', [
+      task({
+        name: 'a',
+        retry: { attempts: 2 },
+        async execute(_args, ctx) {
+          log.push(`a#${ctx.attempt}`);
+          if (ctx.attempt === 1) {
+            await gate;
+            throw new Error('transient');
+          }
+          return 'a';
+        },
+        revert: () => void log.push('a reverted'),
+      }),
+      task({ name: 'b', execute: () => void log.push('b') }),
+    ]);
+    const engine = createEngine();
+    const run = engine.start(flow, {}, { id: 'sr-1' });
+    await new Promise<void>((r) => run.on('task', (e) => e.task === 'a' && e.state === 'RUNNING' && r()));
+    const suspended = run.suspend();
+    release();
+    await suspended;
+    await expect(run.result).rejects.toBeInstanceOf(RunSuspendedError);
+    expect(log).toEqual(['a#1', 'a#2']);
+    const resumed = await engine.resume('sr-1');
+    await resumed.result;
+    expect(log).toEqual(['a#1', 'a#2', 'b']);
+    await engine.close();
+  });
+
+  it('two overlapping resumes of one run on one engine join: one FlowRun, each task once', async () => {
+    const store = memoryStore();
+    const log: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const flow = linear('overlap', [
+      task({
+        name: 'a',
+        async execute() {
+          log.push('a');
+          await gate;
+        },
+      }),
+      task({ name: 'b', execute: () => void log.push('b') }),
+    ]);
+    const first = createEngine({ store, flows: [flow] });
+    first.start(flow, {}, { id: 'ov-1' }).result.catch(() => {});
+    await new Promise<void>((r) => {
+      const check = async () => ((await store.load('ov-1'))?.seq ? r() : setImmediate(check));
+      void check();
+    });
+    await first.close();
+    const second = createEngine({ store, flows: [flow] });
+    const [x, y] = await Promise.all([second.resume('ov-1'), second.resume('ov-1')]);
+    expect(y).toBe(x);
+    release();
+    await x.result;
+    expect((await store.load('ov-1'))?.token).toBe(2); // one takeover, not two
+    expect((await store.load('ov-1'))?.meta.status).toBe('SUCCESS');
+    expect(log.filter((e) => e === 'b')).toHaveLength(1);
+    await second.close();
+  });
+});
