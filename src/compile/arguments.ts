@@ -1,4 +1,4 @@
-import { decodeValue } from '../store/codec.js';
+import { decodeValue, encodeValue, TAG } from '../store/codec.js';
 import type { ArgSource, FlowGraph } from './flow-graph.js';
 import type { RunContext } from './run-context.js';
 
@@ -48,5 +48,32 @@ export function createArguments(graph: FlowGraph) {
       : `${ctx.runId}:${task}`;
   };
 
-  return { value, scopeValues, args, key };
+  /**
+   * The arguments already encoded, for a task actor's (persisted) input: stored values are copied as
+   * they are (they are encoded in the context), not decoded and encoded again.
+   */
+  const encodedArgs = (ctx: RunContext, task: string): Record<string, unknown> => {
+    const node = graph.byName.get(task)!;
+    const out: Record<string, unknown> = {};
+    for (const [arg, source] of Object.entries(node.args)) {
+      if (source.kind === 'input') out[arg] = ctx.inputs[source.name];
+      else if (source.kind === 'task' && source.key === undefined) out[arg] = ctx.tasks[source.task]?.r;
+      else {
+        const stored = source.kind === 'task' ? ctx.tasks[source.task]?.r : undefined;
+        // A key of a plain encoded object is itself encoded; anything else goes through the codec.
+        out[arg] =
+          source.kind === 'task' && isPlainEncoded(stored)
+            ? (stored as Record<string, unknown>)[source.key!]
+            : encodeValue(value(ctx, source));
+      }
+      if (out[arg] === undefined) out[arg] = encodeValue(undefined);
+    }
+    return out;
+  };
+
+  return { value, scopeValues, args, encodedArgs, key };
+}
+
+function isPlainEncoded(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(TAG in value);
 }

@@ -1,4 +1,3 @@
-import { encodeValue } from '../store/codec.js';
 import type { FailureRecord } from '../store/failure-record.js';
 import type { FlowGraph } from './flow-graph.js';
 import { idleId, type Lanes, runningId } from './lanes.js';
@@ -99,7 +98,7 @@ function taskStates(task: string, next: string | undefined, idle: string, schedu
             task,
             attempt: context.tasks[task]!.a,
             idempotencyKey: scheduler.key(context, task),
-            args: encodeValue(scheduler.args(context, task)) as Record<string, unknown>,
+            args: scheduler.encodedArgs(context, task),
           }),
           onDone: done,
           onError: [
@@ -137,7 +136,7 @@ function taskStates(task: string, next: string | undefined, idle: string, schedu
               task,
               attempt: rec.a,
               idempotencyKey: scheduler.key(context, task),
-              args: encodeValue(scheduler.args(context, task)) as Record<string, unknown>,
+              args: scheduler.encodedArgs(context, task),
               result: rec.r,
               error: rec.f,
               flowFailures,

@@ -50,6 +50,8 @@ export interface Scheduler {
   value(ctx: RunContext, source: ArgSource): unknown;
   /** Decoded arguments for a task's execute. */
   args(ctx: RunContext, task: string): Record<string, unknown>;
+  /** The same, encoded, for a task actor's persisted input. */
+  encodedArgs(ctx: RunContext, task: string): Record<string, unknown>;
   /** Idempotency key: stable per (run, task, retry iteration). */
   key(ctx: RunContext, task: string): string;
 }
@@ -129,7 +131,7 @@ export function createScheduler(
     step.changed.push({ task, state, attempt: rec.a });
   };
 
-  const { value, scopeValues, args, key } = createArguments(graph);
+  const { value, scopeValues, args, encodedArgs, key } = createArguments(graph);
 
   type Readiness = 'wait' | 'ready' | 'ignore';
   const readiness = (ctx: Draft, task: string): Readiness => {
@@ -368,5 +370,17 @@ export function createScheduler(
 
   const listensFor = (dep: string, task: string) => direct.has(pairKey(dep, task));
 
-  return { schedule, onFailure, cancel, rollback, setState, startsWith, listensFor, value, args, key };
+  return {
+    schedule,
+    onFailure,
+    cancel,
+    rollback,
+    setState,
+    startsWith,
+    listensFor,
+    value,
+    args,
+    encodedArgs,
+    key,
+  };
 }

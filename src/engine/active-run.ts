@@ -47,7 +47,7 @@ export class ActiveRun {
     const { compiled, run } = options;
     const allTasks = compiled.graph.tasks.map((t) => t.name);
     let firstWrite = options.seq === 0 || options.snapshot === undefined;
-    let lastQueue: readonly string[] | undefined;
+    let last: { queue: unknown; failures: unknown; revertFailures: unknown } | undefined;
     this.actor = createActor(options.machine, {
       input: options.input,
       ...(options.snapshot ? { snapshot: options.snapshot as never } : {}),
@@ -62,12 +62,9 @@ export class ActiveRun {
       unavailableDeadlineMs: options.unavailableDeadlineMs,
       snapshot: (dirty) => {
         const persisted = persistedSnapshot(this.actor.getSnapshot());
-        const parts = splitSnapshot(
-          persisted,
-          firstWrite ? allTasks : dirty,
-          firstWrite ? undefined : lastQueue,
-        );
-        lastQueue = (persisted.context as RunContext).queue;
+        const parts = splitSnapshot(persisted, firstWrite ? allTasks : dirty, firstWrite ? undefined : last);
+        const { queue, failures, revertFailures } = persisted.context as RunContext;
+        last = { queue, failures, revertFailures };
         firstWrite = false;
         return { parts, status: (persisted.context as RunContext).status };
       },

@@ -5,7 +5,7 @@ import { SnapshotCorruptError } from '../errors.js';
 import { decodeValue } from '../store/codec.js';
 import { fromFailureRecord } from '../store/failure-record.js';
 import type { RunMeta, StoredRun } from '../store/store.js';
-import { CORE_PART } from './snapshot-parts.js';
+import { FAILURES_PART } from './snapshot-parts.js';
 
 /** A stored run as the CLI, a dashboard or an operator reads it. */
 export interface RunInfo {
@@ -23,8 +23,11 @@ export interface RunInfo {
 /** Read a stored run without its flow's code (per-task data comes from the stored parts). */
 export function readRun(stored: StoredRun, compiled: CompiledFlow | undefined): RunInfo {
   const id = stored.meta.id;
-  const core = stored.parts[CORE_PART] === undefined ? undefined : safeParse(id, stored.parts[CORE_PART]);
-  const context = (core as { context?: Partial<RunContext> } | undefined)?.context;
+  const listsText = stored.parts[FAILURES_PART];
+  const lists =
+    listsText === undefined
+      ? undefined
+      : (safeParse(id, listsText) as Pick<RunContext, 'failures' | 'revertFailures'>);
   const tasks: RunInfo['tasks'] = {};
   for (const [part, text] of Object.entries(stored.parts)) {
     if (!part.startsWith('t:')) continue;
@@ -54,8 +57,8 @@ export function readRun(stored: StoredRun, compiled: CompiledFlow | undefined): 
     seq: stored.seq,
     tasks,
     results,
-    failures: failures(context?.failures),
-    revertFailures: failures(context?.revertFailures),
+    failures: failures(lists?.failures),
+    revertFailures: failures(lists?.revertFailures),
   };
 }
 

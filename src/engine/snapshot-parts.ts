@@ -15,6 +15,7 @@ import { RUN_STATUSES } from '../store/store.js';
 export const INPUTS_PART = 'inputs';
 export const CORE_PART = 'core';
 export const QUEUE_PART = 'queue';
+export const FAILURES_PART = 'failures';
 export const taskPart = (task: string) => `t:${task}`;
 
 type Persisted = { value: Record<string, unknown>; context: RunContext; [key: string]: unknown };
@@ -22,15 +23,21 @@ type Persisted = { value: Record<string, unknown>; context: RunContext; [key: st
 export function splitSnapshot(
   snapshot: unknown,
   tasks: Iterable<string>,
-  /** The queue as last written: a wide flow's queue is long and changes far less often than the core. */
-  lastQueue?: readonly string[],
+  /**
+   * The queue and failure lists as last written: they can be long (a wide flow's queue, failures with
+   * stacks) and change far less often than the core, so they are their own parts.
+   */
+  last?: { queue: unknown; failures: unknown; revertFailures: unknown },
 ): Record<string, string> {
   const s = snapshot as Persisted;
   // Inputs are written once, when the run is created.
-  const { tasks: records, inputs: _inputs, queue, ...contextRest } = s.context;
+  const { tasks: records, inputs: _inputs, queue, failures, revertFailures, ...contextRest } = s.context;
   // Values in the context and in task actors' inputs are already encoded by the codec: plain JSON here.
   const parts: Record<string, string> = { [CORE_PART]: JSON.stringify({ ...s, context: contextRest }) };
-  if (queue !== lastQueue) parts[QUEUE_PART] = JSON.stringify(queue);
+  if (queue !== last?.queue) parts[QUEUE_PART] = JSON.stringify(queue);
+  if (failures !== last?.failures || revertFailures !== last?.revertFailures) {
+    parts[FAILURES_PART] = JSON.stringify({ failures, revertFailures });
+  }
   for (const task of tasks) parts[taskPart(task)] = JSON.stringify(records[task]);
   return parts;
 }
@@ -58,6 +65,10 @@ export function joinSnapshot(
   if (parts[CORE_PART] === undefined) return undefined; // created, never started: start afresh from the inputs
   const core = read(CORE_PART) as Partial<Persisted> & { context?: Partial<RunContext> };
   const queue = read(QUEUE_PART);
+  const lists = read(FAILURES_PART) as { failures?: unknown; revertFailures?: unknown } | null;
+  if (!lists || !Array.isArray(lists.failures) || !Array.isArray(lists.revertFailures)) {
+    throw new SnapshotCorruptError(runId, 'the failures part does not hold the failure lists');
+  }
   if (!Array.isArray(queue) || queue.some((t) => !compiled.graph.byName.has(t))) {
     throw new SnapshotCorruptError(runId, "the queue part is not a list of this flow's tasks");
   }
@@ -95,7 +106,14 @@ export function joinSnapshot(
   checkChildren(runId, core.children, tasks);
   return {
     ...core,
-    context: { ...(context as RunContext), inputs: inputs as Record<string, unknown>, tasks, queue },
+    context: {
+      ...(context as RunContext),
+      inputs: inputs as Record<string, unknown>,
+      tasks,
+      queue,
+      failures: lists.failures as RunContext['failures'],
+      revertFailures: lists.revertFailures as RunContext['revertFailures'],
+    },
   } as Persisted;
 }
 

@@ -5,7 +5,7 @@ import { NotSerializableError } from '../errors.js';
  * tagged so they come back as they went in. Anything else (functions, symbols, class instances,
  * cycles) is refused with `NotSerializableError` naming the path, before it reaches a store.
  */
-const TAG = '$tw';
+export const TAG = '$tw';
 
 type Encoded = null | boolean | number | string | Encoded[] | { [key: string]: Encoded };
 
