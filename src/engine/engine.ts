@@ -238,20 +238,22 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const compiled = compile(flowByName(stored.meta.flow));
     if (compiled.hash !== stored.meta.hash)
       throw new FlowVersionMismatchError(id, stored.meta.flow, stored.meta.hash, compiled.hash);
-    joinSnapshot(id, compiled, stored.parts); // corrupt data is refused before claiming
+    const checked = joinSnapshot(id, compiled, stored.parts); // corrupt data is refused before claiming
     const claimed = await store.claim(id, engineId);
     if (!claimed) throw new RunNotFoundError(id);
-    return { compiled, claimed: claimed as { token: number; run: StoredRun } };
+    // A claim changes only token and owner: the parts read before it are still the run's unless a
+    // write landed in between (a higher seq); parse them again only then.
+    const snapshot = claimed.run.seq === stored.seq ? checked : joinSnapshot(id, compiled, claimed.run.parts);
+    return { compiled, token: claimed.token, stored: claimed.run, snapshot };
   };
 
+  type TakenOver = Awaited<ReturnType<typeof takeOver>>;
+
   const rehydrate = (
-    compiled: CompiledFlow,
+    { compiled, token, stored, snapshot }: TakenOver,
     run: FlowRun<any>,
-    token: number,
-    stored: StoredRun,
     first?: 'RESUME' | 'ROLLBACK',
   ) => {
-    const snapshot = joinSnapshot(stored.meta.id, compiled, stored.parts);
     const inputs = (snapshot?.context.inputs ?? decodeInputs(stored)) as Record<string, unknown>;
     const runConcurrency = Number(stored.parts.concurrency ?? 0) || 0;
     const flow = compiled.flow;
@@ -290,16 +292,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   const resumeStored = async <R>(id: string): Promise<FlowRun<R>> => {
-    const { compiled, claimed } = await takeOver(id);
+    const taken = await takeOver(id);
     const run = new FlowRun<R>(id);
-    const snapshot = joinSnapshot(id, compiled, claimed.run.parts);
-    const status = claimed.run.meta.status;
+    const { snapshot, compiled } = taken;
+    const status = taken.stored.meta.status;
     if (snapshot && (status === 'SUCCESS' || status === 'REVERTED' || status === 'FAILURE')) {
       run.setStatus(status);
       run.finish(settle(compiled, snapshot.context) as never);
       return run;
     }
-    rehydrate(compiled, run, claimed.token, claimed.run);
+    rehydrate(taken, run);
     return run;
   };
 
@@ -311,9 +313,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       await local.exitedPromise();
       return expectReverted(runs.get(id));
     }
-    const { compiled, claimed } = await takeOver(id);
     const run = new FlowRun(id);
-    rehydrate(compiled, run, claimed.token, claimed.run, 'ROLLBACK');
+    rehydrate(await takeOver(id), run, 'ROLLBACK');
     await run.result.catch(() => {});
     if (run.status !== 'REVERTED') await run.result; // rethrows RevertFailedError (or what stopped it)
   };
