@@ -29,7 +29,7 @@ export const TASK_STATES: readonly TaskState[] = [
 export interface TaskTransition {
   from: TaskState;
   to: TaskState;
-  /** `START`, `IGNORE`, `ABORT`, `REVERT`, `RESET` are raised per task by the scheduler; `done`/`error` come from the task's actor. */
+  /** What moves the task: a scheduler decision (`START`, `IGNORE`, `ABORT`, `REVERT`, `RESET`; only the busy ones move its lane) or its actor (`done`, `error`, `slept`). */
   on: 'START' | 'IGNORE' | 'ABORT' | 'REVERT' | 'RESET' | 'done' | 'error' | 'error-retry' | 'slept';
   why: string;
 }
