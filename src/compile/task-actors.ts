@@ -1,8 +1,8 @@
-import { fromPromise } from 'xstate';
 import { NotSerializableError, TaskTimeoutError } from '../errors.js';
 import type { Task } from '../flow/types.js';
 import { decodeValue, encodeValue } from '../store/codec.js';
 import { type FailureRecord, fromFailureRecord } from '../store/failure-record.js';
+import { type EffectParams, fromEffect, type LazySignal } from './effect-actor.js';
 import type { FlowGraph } from './flow-graph.js';
 
 /**
@@ -51,21 +51,24 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
     return node.task;
   };
 
-  const context = (input: ExecuteInput | RevertInput, signal: AbortSignal) => ({
+  const context = (input: ExecuteInput | RevertInput, signal: () => AbortSignal) => ({
     flowId: input.runId,
     taskName: input.task,
     attempt: input.attempt,
-    signal,
+    // Made when the task reads it (see effect-actor.ts).
+    get signal() {
+      return signal();
+    },
     idempotencyKey: input.idempotencyKey,
     progress: (fraction: number, details?: unknown) =>
       hooks.progress(input.runId, input.task, fraction, details),
   });
 
   return {
-    execute: fromPromise<unknown, ExecuteInput>(async ({ input, signal }) => {
+    execute: fromEffect<unknown, ExecuteInput>(async ({ input, signal }: EffectParams<ExecuteInput>) => {
       await hooks.beforeEffect(input.runId);
       // Cancelled (or stopped) while waiting for the write: the effect must not start at all.
-      signal.throwIfAborted();
+      if (signal.aborted) throw signal.signal.reason;
       const task = taskOf(input.task);
       const result = await withTimeout(task.name, task.timeoutMs, signal, (s) =>
         task.execute(decodeValue(input.args) as Record<string, unknown>, context(input, s)),
@@ -91,10 +94,10 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
       return encodeValue(result, '$', task.name);
     }),
 
-    revert: fromPromise<void, RevertInput>(async ({ input, signal }) => {
+    revert: fromEffect<void, RevertInput>(async ({ input, signal }: EffectParams<RevertInput>) => {
       await hooks.beforeEffect(input.runId);
       // Cancelled (or stopped) while waiting for the write: the effect must not start at all.
-      signal.throwIfAborted();
+      if (signal.aborted) throw signal.signal.reason;
       const task = taskOf(input.task);
       if (!task.revert) return;
       const flowFailures: Record<string, Error> = {};
@@ -111,11 +114,11 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
       );
     }),
 
-    sleepUntil: fromPromise<void, SleepInput>(
+    sleepUntil: fromEffect<void, SleepInput>(
       ({ input, signal }) =>
         new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.max(0, input.until - Date.now()));
-          signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+          signal.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
         }),
     ),
   };
@@ -124,10 +127,12 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
 async function withTimeout<T>(
   task: string,
   timeoutMs: number | undefined,
-  signal: AbortSignal,
-  run: (signal: AbortSignal) => T | Promise<T>,
+  stop: LazySignal,
+  run: (signal: () => AbortSignal) => T | Promise<T>,
 ): Promise<T> {
-  if (timeoutMs === undefined) return await run(signal);
+  if (timeoutMs === undefined) return await run(() => stop.signal);
+  // With a timeout the task's signal also aborts on the deadline, so it is made now.
+  const signal = stop.signal;
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
@@ -140,7 +145,7 @@ async function withTimeout<T>(
     }, timeoutMs);
   });
   try {
-    return await Promise.race([Promise.resolve().then(() => run(controller.signal)), timeout]);
+    return await Promise.race([Promise.resolve().then(() => run(() => controller.signal)), timeout]);
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);

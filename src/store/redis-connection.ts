@@ -1,11 +1,11 @@
 import { Cluster, Redis } from 'ioredis';
 import { SnapshotCorruptError, StoreUnavailableError, TaskweaveError } from '../errors.js';
 import { claimRun } from './lua/claimRun-2.lua.js';
-import { createRun } from './lua/createRun-2.lua.js';
+import { createRun } from './lua/createRun-3.lua.js';
 import { deleteRun } from './lua/deleteRun-2.lua.js';
 import { loadRun } from './lua/loadRun-2.lua.js';
 import { pruneIndex } from './lua/pruneIndex-1.lua.js';
-import { saveRun } from './lua/saveRun-2.lua.js';
+import { saveRun } from './lua/saveRun-9.lua.js';
 
 /**
  * The store's hold on Redis: the client (its own, opened from a URL, or the caller's), the scripts
@@ -25,7 +25,7 @@ const TRANSIENT_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY
 
 export interface RedisConnection {
   readonly client: RedisClient;
-  /** Run a script on `keys` (all of one run, or one index key). */
+  /** Run a script on `keys` (those of one run, with the status indexes on a single Redis; or one index key). */
   script(name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<unknown>;
   /**
    * Run `command` against Redis, retrying connection failures and transient replies with backoff;
@@ -49,9 +49,8 @@ export function openRedis(redis: string | RedisClient, deadlineMs: number): Redi
     : redis;
   // An owned client's errors surface through the commands; without a listener ioredis logs each one.
   if (owned) client.on('error', () => {});
-  for (const script of SCRIPTS) {
-    client.defineCommand(commandName(script.name), { numberOfKeys: script.numberOfKeys, lua: script.lua });
-  }
+  // No fixed numberOfKeys: createRun and saveRun take the status index keys too, on a single Redis only.
+  for (const script of SCRIPTS) client.defineCommand(commandName(script.name), { lua: script.lua });
   let closed = false;
 
   const call = async <T>(
@@ -99,7 +98,7 @@ export function openRedis(redis: string | RedisClient, deadlineMs: number): Redi
       ];
       if (!run)
         throw new TaskweaveError(`Expected script ${name} to be defined on the Redis client, got none.`);
-      return run.call(client, ...keys, ...args);
+      return run.call(client, String(keys.length), ...keys, ...args);
     },
     async close() {
       if (closed) return;

@@ -8,7 +8,8 @@ import { RUN_STATUSES, type RunMeta, type RunStatus, type StoredRun } from './st
  * - `{<prefix>:<runId>}:meta`  hash: kind, flow, version, hash, status, token, seq, createdAt,
  *   updatedAt, owner?, write (digest of the last applied write)
  * - `{<prefix>:<runId>}:parts` hash: part name → string
- * - `<prefix>:idx:<STATUS>`    sorted set: runId scored by updatedAt (best-effort, re-checked on read)
+ * - `<prefix>:idx:<STATUS>`    sorted set: runId scored by updatedAt (written with the run on a single
+ *   Redis, best-effort after it in a Cluster; re-checked on read)
  *
  * The hash tag keeps a run's two keys on one Cluster slot, so its scripts may touch both.
  */

@@ -5,10 +5,13 @@ import { RUN_STATUSES, type RunMeta, type RunStatus } from './store.js';
 /**
  * Status indexes: one sorted set per status (`<prefix>:idx:<STATUS>`, runId scored by updatedAt).
  *
- * In a Cluster they live on other slots than the runs, so a run's script cannot update them: they are
- * updated right after it, best-effort. Readers therefore treat an entry as a hint: `list()` re-reads
- * each candidate's meta, keeps it only if its status still matches, and prunes stale entries with a
- * score check (`pruneIndex-1`) so a late removal never drops an entry that a newer write added.
+ * On a single Redis the run's own scripts (createRun-3, saveRun-9) move its entry in the same atomic
+ * step as its status, and `update()` is not used. In a Cluster the indexes live on other slots than
+ * the runs, so a run's script cannot update them: they are updated right after it, best-effort.
+ * Readers treat an entry as a hint either way (an entry may also be left by a delete cut short, or
+ * by an older version): `list()` re-reads each candidate's meta, keeps it only if its status still
+ * matches, and prunes stale entries with a score check (`pruneIndex-1`) so a late removal never
+ * drops an entry that a newer write added.
  */
 export class StatusIndex {
   constructor(
@@ -16,7 +19,7 @@ export class StatusIndex {
     private readonly prefix: string,
   ) {}
 
-  /** After a run's write moved it from `previous` (if known) to `meta.status`. Never throws. */
+  /** In a Cluster, after a run's write moved it from `previous` (if known) to `meta.status`. Never throws. */
   async update(meta: RunMeta, previous?: { status: string; updatedAt: number }): Promise<void> {
     try {
       // GT: a late update from an older write does not move a newer entry back in time.

@@ -1,7 +1,15 @@
 import type { Cluster, Redis } from 'ioredis';
 import { LeaseLostError, SnapshotCorruptError, VersionConflictError } from '../errors.js';
 import { checkId, openRedis, validateRedisOptions } from './redis-connection.js';
-import { decodeRun, metaArgs, pairArgs, RUN_KIND, runKeys, writeDigest } from './redis-run-fields.js';
+import {
+  decodeRun,
+  indexKey,
+  metaArgs,
+  pairArgs,
+  RUN_KIND,
+  runKeys,
+  writeDigest,
+} from './redis-run-fields.js';
 import { StatusIndex } from './redis-status-index.js';
 import {
   FINISHED_STATUSES,
@@ -39,7 +47,8 @@ export interface RedisStoreOptions {
 /**
  * A `Store` in Redis or Redis Cluster. Each run is a meta hash and a parts hash under one hash tag;
  * every change to a run is one Lua script that checks the fencing token, the version and that the keys
- * hold taskweave's data, and writes only the parts that changed.
+ * hold taskweave's data, and writes only the parts that changed (on a single Redis, it also moves the
+ * run's status index entry when the status changes).
  *
  * Errors: a stale token → `LeaseLostError`; a version that is not the next → `VersionConflictError`;
  * keys holding anything else → `SnapshotCorruptError` for that run only; Redis unreachable for
@@ -56,16 +65,23 @@ export function redisStore(options: RedisStoreOptions): Store {
   const { redis, prefix, unavailableDeadlineMs } = validateRedisOptions(options);
   const connection = openRedis(redis, unavailableDeadlineMs);
   const index = new StatusIndex(connection, prefix);
+  // On a single Redis, createRun and saveRun keep the status indexes in the same atomic step, so a
+  // write costs one command and one round trip. In a Cluster the indexes are on other slots than the
+  // run: they are updated after its script, best-effort. A client that does not say it is a single
+  // Redis gets the separate updates, which work on both.
+  const indexedByScripts = connection.client.isCluster === false;
+  const statusIndexKeys = RUN_STATUSES.map((status) => indexKey(prefix, status));
 
   const runScript = (
     what: string,
     runId: string,
     name: Parameters<typeof connection.script>[0],
     args: string[],
+    indexKeys: readonly string[] = [],
   ) => {
     const keys = runKeys(prefix, runId);
     return connection.call(what, runId, () =>
-      connection.script(name, [keys.meta, keys.parts], args),
+      connection.script(name, [keys.meta, keys.parts, ...indexKeys], args),
     ) as Promise<unknown[]>;
   };
 
@@ -82,13 +98,15 @@ export function redisStore(options: RedisStoreOptions): Store {
         RUN_KIND,
         digest,
         ...content.slice(0, 8),
+        meta.id,
         String((content.length - 8) / 2),
         ...content.slice(8),
       ];
-      const reply = await runScript('create run', meta.id, 'createRun', args);
+      const indexKeys = indexedByScripts ? [indexKey(prefix, meta.status)] : [];
+      const reply = await runScript('create run', meta.id, 'createRun', args, indexKeys);
       if (reply[0] !== 'OK') return false;
       // The run's first write follows at once; its index entry need not hold it up (the index is a hint).
-      void index.update(meta);
+      if (!indexedByScripts) void index.update(meta);
       return true;
     },
 
@@ -120,15 +138,24 @@ export function redisStore(options: RedisStoreOptions): Store {
         ...head,
         digest,
         ...block,
+        write.runId,
         String(set.length / 2),
         String(del.length),
         ...set,
         ...del,
       ];
-      const reply = await runScript('save run', write.runId, 'saveRun', args);
+      const reply = await runScript(
+        'save run',
+        write.runId,
+        'saveRun',
+        args,
+        indexedByScripts ? statusIndexKeys : [],
+      );
       const meta = { ...write.meta, id: write.runId };
       switch (reply[0]) {
         case 'OK':
+          // The script moved the index entry along with the status.
+          if (indexedByScripts) return;
           // Most writes leave the status as it was: the index entry (scored by the time the run entered
           // its status) is already right, and the save costs one round trip.
           if (String(reply[1]) === meta.status) return;
@@ -140,6 +167,8 @@ export function redisStore(options: RedisStoreOptions): Store {
           }
           return index.update(meta, { status: String(reply[1]), updatedAt: Number(reply[2]) });
         case 'REPLAY':
+          // The write replayed moved the entry when it was applied: there is nothing left to do.
+          if (indexedByScripts) return;
           return index.update(meta);
         case 'LEASE':
           throw new LeaseLostError(write.runId, write.token, reply[1] == null ? undefined : Number(reply[1]));

@@ -7,7 +7,7 @@ import {
   VersionConflictError,
 } from '../../src/errors.js';
 import { redisStore } from '../../src/store/redis-store.js';
-import type { RunWrite, Store } from '../../src/store/store.js';
+import { RUN_STATUSES, type RunStatus, type RunWrite, type Store } from '../../src/store/store.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
 import { describeStoreContract, meta } from './store-contract.js';
 
@@ -179,6 +179,105 @@ describe('redisStore on Redis', () => {
     await store.save({ ...write, set: { ...write.set } });
     await expect(store.save({ ...write, set: { a: 'other' } })).rejects.toBeInstanceOf(VersionConflictError);
     expect(await store.load('r1')).toMatchObject({ seq: 1, parts: { a: '1' } });
+  });
+
+  describe('status indexes, kept by the run scripts themselves on a single Redis', () => {
+    /** Names of the commands `client` sends while `action` runs (scripts count once, as EVALSHA). */
+    async function commandsSent(action: () => Promise<unknown>): Promise<string[]> {
+      const names: string[] = [];
+      const send = client.sendCommand;
+      client.sendCommand = function (this: Redis, command, ...rest) {
+        names.push(command.name);
+        return send.call(this, command, ...rest);
+      } as typeof client.sendCommand;
+      try {
+        await action();
+      } finally {
+        client.sendCommand = send;
+      }
+      return names;
+    }
+    const entries = async (runId: string) => {
+      const found: Record<string, number> = {};
+      for (const status of RUN_STATUSES) {
+        const score = await admin.zscore(`${prefix}:idx:${status}`, runId);
+        if (score !== null) found[status] = Number(score);
+      }
+      return found;
+    };
+    const warmUp = async () => {
+      // Loads the scripts (EVALSHA fails once with NOSCRIPT, then EVAL): not what the tests count.
+      await store.create(meta('warm'), {});
+      const { token } = (await store.claim('warm', 'engine-a'))!;
+      await store.save({ runId: 'warm', token, seq: 1, meta: meta('warm', { status: 'RUNNING' }), set: {} });
+    };
+
+    it('creates a run and lists it with one command, indexed once the create resolves', async () => {
+      await warmUp();
+      const at = Date.now() - 1000;
+      const sent = await commandsSent(() =>
+        store.create(meta('r1', { createdAt: at, updatedAt: at }), { a: '1' }),
+      );
+      expect(sent).toEqual(['evalsha']);
+      expect(await entries('r1')).toEqual({ PENDING: at });
+    });
+
+    it('moves the entry in the write that changes the status, scored by when the run entered it', async () => {
+      await warmUp();
+      const t0 = Date.now() - 10_000;
+      await store.create(meta('r1', { createdAt: t0, updatedAt: t0 }), {});
+      const { token } = (await store.claim('r1', 'engine-a'))!;
+      const write = (seq: number, status: RunStatus, updatedAt: number): RunWrite => ({
+        runId: 'r1',
+        token,
+        seq,
+        meta: meta('r1', { status, createdAt: t0, updatedAt }),
+        set: { step: String(seq) },
+      });
+      expect(await commandsSent(() => store.save(write(1, 'RUNNING', t0 + 1)))).toEqual(['evalsha']);
+      expect(await entries('r1')).toEqual({ RUNNING: t0 + 1 });
+      // Writes that keep the status leave the entry (and its score) as it was.
+      await store.save(write(2, 'RUNNING', t0 + 2));
+      expect(await entries('r1')).toEqual({ RUNNING: t0 + 1 });
+      // A run that ends is listed under its final status as soon as its write resolves: no command after.
+      expect(await commandsSent(() => store.save(write(3, 'SUCCESS', t0 + 3)))).toEqual(['evalsha']);
+      expect(await entries('r1')).toEqual({ SUCCESS: t0 + 3 });
+      expect((await store.list({ status: 'SUCCESS' })).map((m) => m.id)).toEqual(['r1']);
+      expect(await store.list({ status: ['PENDING', 'RUNNING'] })).toEqual([
+        expect.objectContaining({ id: 'warm' }),
+      ]);
+    });
+
+    it('leaves the index as the replayed write left it', async () => {
+      const t0 = Date.now() - 10_000;
+      await store.create(meta('r1', { createdAt: t0, updatedAt: t0 }), {});
+      const { token } = (await store.claim('r1', 'engine-a'))!;
+      const write: RunWrite = {
+        runId: 'r1',
+        token,
+        seq: 1,
+        meta: meta('r1', { status: 'SUSPENDED', createdAt: t0, updatedAt: t0 + 1 }),
+        set: { a: '1' },
+      };
+      await store.save(write);
+      // Retried a moment later (the first reply was lost): same write, later updatedAt.
+      const retry = { ...write, meta: { ...write.meta, updatedAt: t0 + 2 } };
+      expect(await commandsSent(() => store.save(retry))).toEqual(['evalsha']);
+      expect(await entries('r1')).toEqual({ SUSPENDED: t0 + 1 });
+    });
+
+    it('writes no index entry when a check fails', async () => {
+      await store.create(meta('r1'), {});
+      const { token } = (await store.claim('r1', 'engine-a'))!;
+      const running = meta('r1', { status: 'RUNNING' });
+      await expect(
+        store.save({ runId: 'r1', token: token - 1, seq: 1, meta: running, set: {} }),
+      ).rejects.toBeInstanceOf(LeaseLostError);
+      await expect(store.save({ runId: 'r1', token, seq: 2, meta: running, set: {} })).rejects.toBeInstanceOf(
+        VersionConflictError,
+      );
+      expect(Object.keys(await entries('r1'))).toEqual(['PENDING']);
+    });
   });
 
   it('drops and prunes status index entries that no longer match the run', async () => {

@@ -2,7 +2,6 @@ import { checkRunLua } from './check-run.lua.js';
 
 export const claimRun = {
   name: 'claimRun',
-  numberOfKeys: 2,
   lua: `--[[
   claimRun-2: take a run over: increment its fencing token, record the owner, return the whole run.
 

@@ -2,7 +2,6 @@ import { checkRunLua } from './check-run.lua.js';
 
 export const deleteRun = {
   name: 'deleteRun',
-  numberOfKeys: 2,
   lua: `--[[
   deleteRun-2: delete a run's keys, optionally only if it still has one of some statuses and was last
   updated before a time (so purge never deletes a run that changed since its index entry was read).

@@ -2,7 +2,6 @@ import { checkRunLua } from './check-run.lua.js';
 
 export const loadRun = {
   name: 'loadRun',
-  numberOfKeys: 2,
   lua: `--[[
   loadRun-2: read a run's meta and parts in one consistent step (no write can fall between them).
 

@@ -1,6 +1,5 @@
 export const pruneIndex = {
   name: 'pruneIndex',
-  numberOfKeys: 1,
   lua: `--[[
   pruneIndex-1: remove a run from a status index only if its entry is not newer than what the caller
   saw. Index entries live on other cluster slots than the run, so they are updated after the run's

@@ -2,30 +2,44 @@ import { checkRunLua } from './check-run.lua.js';
 
 export const saveRun = {
   name: 'saveRun',
-  numberOfKeys: 2,
   lua: `--[[
-  saveRun-2: apply one fenced, versioned write: meta fields, changed parts, removed parts.
+  saveRun-9: apply one fenced, versioned write: meta fields, changed parts, removed parts; on a single
+  Redis, move the run's status index entry in the same step when the status changes.
   Nothing is written unless every check passes.
 
   KEYS[1] {prefix:runId}:meta    hash
   KEYS[2] {prefix:runId}:parts   hash
+  KEYS[3..9] <prefix>:idx:<STATUS>, one per status, any order (single Redis only; in a Cluster they
+             are on other slots, so the caller passes 2 keys and updates the indexes itself).
+             All seven are declared because the status the run leaves is known only here, and a
+             script should touch only keys it was given (servers such as Dragonfly enforce it).
   ARGV[1]      kind marker
   ARGV[2]      fencing token the writer holds
   ARGV[3]      version written (must be stored seq + 1)
   ARGV[4]      digest of this write (an exact replay of the last applied write is not a conflict)
   ARGV[5..12]  meta block: flow, version, hash, status, createdAt, updatedAt, hasOwner ('0'|'1'), owner
-  ARGV[13]     number of set parts n
-  ARGV[14]     number of deleted parts d
-  ARGV[15..14+2n]          part name/value pairs to set
-  ARGV[15+2n..14+2n+d]     part names to delete
+  ARGV[13]     runId (the index member)
+  ARGV[14]     number of set parts n
+  ARGV[15]     number of deleted parts d
+  ARGV[16..15+2n]          part name/value pairs to set
+  ARGV[16+2n..15+2n+d]     part names to delete
 
   Returns {'OK', previousStatus, previousUpdatedAt} when applied,
-          {'REPLAY'} when this exact write was the last one applied,
+          {'REPLAY'} when this exact write was the last one applied (with the index as it left it),
           {'LEASE', currentToken} when the token is stale ({'LEASE'} when there is no run),
           {'VERSION', storedSeq} when the version is not the next one,
           {'CORRUPT', reason} when the keys hold something that is not a taskweave run.
 ]]
 ${checkRunLua}
+-- The index key of a status among KEYS[3..] (nil for a status without one).
+local function statusIndex(status)
+  local suffix = ':idx:' .. status
+  for i = 3, #KEYS do
+    if string.sub(KEYS[i], -#suffix) == suffix then return KEYS[i] end
+  end
+  return nil
+end
+
 -- Fast path: one read of everything the checks need (a write is on every task's critical path).
 local partsType = redis.call('TYPE', KEYS[2])['ok']
 local read, meta = pcall(redis.call, 'HMGET', KEYS[1], 'kind', 'token', 'seq', 'write', 'status', 'updatedAt')
@@ -44,9 +58,17 @@ if wanted == seq and meta[4] == ARGV[4] then return {'REPLAY'} end
 if wanted ~= seq + 1 then return {'VERSION', seq} end
 redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'write', ARGV[4])
 writeMeta(KEYS[1], 5)
-local n = tonumber(ARGV[13])
-hsetPairs(KEYS[2], 15, n)
-hdelNames(KEYS[2], 15 + 2 * n, tonumber(ARGV[14]))
+local n = tonumber(ARGV[14])
+hsetPairs(KEYS[2], 16, n)
+hdelNames(KEYS[2], 16 + 2 * n, tonumber(ARGV[15]))
+-- Most writes keep the status: then the entry, scored by the time the run entered it, is already right.
+if #KEYS > 2 and meta[5] ~= ARGV[8] then
+  local from = meta[5] and statusIndex(meta[5])
+  if from then redis.call('ZREM', from, ARGV[13]) end
+  local to = statusIndex(ARGV[8])
+  -- No GT needed (unlike the separate Cluster updates): written with the status, it is never late.
+  if to then redis.call('ZADD', to, ARGV[10], ARGV[13]) end
+end
 return {'OK', meta[5], meta[6]}
 `,
 } as const;

@@ -6,18 +6,21 @@ import { checkRunLua } from './check-run.lua.js';
  */
 export const createRun = {
   name: 'createRun',
-  numberOfKeys: 2,
   lua: `--[[
-  createRun-2: create a run with fencing token 1 and version 0, unless its keys hold anything.
+  createRun-3: create a run with fencing token 1 and version 0, unless its keys hold anything; on a
+  single Redis, list it in its status index in the same step.
 
   KEYS[1] {prefix:runId}:meta    hash
   KEYS[2] {prefix:runId}:parts   hash
+  KEYS[3] <prefix>:idx:<STATUS>  sorted set of the run's status (single Redis only: in a Cluster it is
+                                 on another slot, so the caller passes 2 keys and adds the entry itself)
   ARGV[1]      kind marker
   ARGV[2]      digest of this create (a replay of the same create is not a conflict)
   ARGV[3..10]  meta block: flow, version, hash, status, createdAt, updatedAt, hasOwner ('0'|'1'), owner
-  ARGV[11]     number of parts n, then ARGV[12..11+2n] part name/value pairs
+  ARGV[11]     runId (the index member)
+  ARGV[12]     number of parts n, then ARGV[13..12+2n] part name/value pairs
 
-  Returns {'OK'} when created (or when this exact create was already applied),
+  Returns {'OK'} when created (or when this exact create was already applied, index entry included),
           {'EXISTS'} when anything is stored under these keys.
 ]]
 ${checkRunLua}
@@ -30,7 +33,9 @@ if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
 end
 redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'token', '1', 'seq', '0', 'write', ARGV[2])
 writeMeta(KEYS[1], 3)
-hsetPairs(KEYS[2], 12, tonumber(ARGV[11]))
+hsetPairs(KEYS[2], 13, tonumber(ARGV[12]))
+-- Scored by updatedAt: the time the run entered its status.
+if KEYS[3] then redis.call('ZADD', KEYS[3], ARGV[8], ARGV[11]) end
 return {'OK'}
 `,
 } as const;
