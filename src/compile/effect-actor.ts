@@ -73,9 +73,9 @@ export function fromEffect<TOutput, TInput>(
       };
       // Called at once, as fromPromise does: an async effect's first await decides when it yields.
       Promise.resolve(effect({ input: snapshot.input as TInput, signal })).then(
-          (output) => settle(RESOLVE, output),
-          (error) => settle(REJECT, error),
-        );
+        (output) => settle(RESOLVE, output),
+        (error) => settle(REJECT, error),
+      );
     },
     getInitialSnapshot: (_, input) =>
       ({ status: 'active', output: undefined, error: undefined, input }) as PromiseSnapshot<TOutput, TInput>,
