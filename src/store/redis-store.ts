@@ -70,7 +70,8 @@ export function redisStore(options: RedisStoreOptions): Store {
   // run: they are updated after its script, best-effort. A client that does not say it is a single
   // Redis gets the separate updates, which work on both.
   const indexedByScripts = connection.client.isCluster === false;
-  const statusIndexKeys = RUN_STATUSES.map((status) => indexKey(prefix, status));
+  // saveRun gets all seven, declared as keys: the status a run leaves is known only inside the script.
+  const statusIndexKeys = indexedByScripts ? RUN_STATUSES.map((status) => indexKey(prefix, status)) : [];
 
   const runScript = (
     what: string,
@@ -144,13 +145,7 @@ export function redisStore(options: RedisStoreOptions): Store {
         ...set,
         ...del,
       ];
-      const reply = await runScript(
-        'save run',
-        write.runId,
-        'saveRun',
-        args,
-        indexedByScripts ? statusIndexKeys : [],
-      );
+      const reply = await runScript('save run', write.runId, 'saveRun', args, statusIndexKeys);
       const meta = { ...write.meta, id: write.runId };
       switch (reply[0]) {
         case 'OK':
