@@ -29,6 +29,8 @@ export interface ActiveRunOptions {
   run: FlowRun<any>;
   inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
   unavailableDeadlineMs: number;
+  /** A fresh run's parts besides its snapshot (inputs): its first write creates it (see RunWriter). */
+  create?: Record<string, string>;
   /** Called once when the run leaves this engine (finished, suspended, lost, closed). */
   onExit(): void;
 }
@@ -42,6 +44,11 @@ export class ActiveRun {
   private exited = false;
   private ending = false;
   private readonly waiters: (() => void)[] = [];
+  /**
+   * A fresh run's events wait here until the write that creates it is acknowledged: a run whose id
+   * turns out to be taken never existed, and must not have reported a task starting.
+   */
+  private held: (() => void)[] | undefined;
 
   constructor(private readonly options: ActiveRunOptions) {
     const { compiled, run } = options;
@@ -60,6 +67,7 @@ export class ActiveRun {
       seq: options.seq,
       meta: options.meta,
       unavailableDeadlineMs: options.unavailableDeadlineMs,
+      ...(options.create ? { create: options.create } : {}),
       snapshot: (dirty) => {
         const persisted = persistedSnapshot(this.actor.getSnapshot());
         const parts = splitSnapshot(persisted, firstWrite ? allTasks : dirty, firstWrite ? undefined : last);
@@ -74,9 +82,10 @@ export class ActiveRun {
       'task',
       (event: { task: string; state: RunContext['tasks'][string]['s']; attempt: number }) => {
         this.writer.touch([event.task]);
-        if (!run.hasListeners('task')) return;
+        // While held, listeners may still be attached (start() returned the run only just now).
+        if (!this.held && !run.hasListeners('task')) return;
         const rec = (this.actor.getSnapshot().context as RunContext).tasks[event.task]!;
-        run.emitTask({
+        const task = {
           task: event.task,
           state: event.state,
           attempt: event.attempt,
@@ -84,7 +93,8 @@ export class ActiveRun {
           ...(rec.f && ['FAILURE', 'RETRYING', 'REVERT_FAILURE'].includes(event.state)
             ? { error: fromFailureRecord(rec.f) }
             : {}),
-        });
+        };
+        this.report(() => run.emitTask(task));
       },
     );
     this.actor.subscribe({
@@ -101,10 +111,28 @@ export class ActiveRun {
   start(first?: 'RESUME' | 'ROLLBACK'): void {
     // Report the run's state before its first task's events, which the actor emits as it starts.
     const stored = (this.options.snapshot as { context?: RunContext } | undefined)?.context;
-    this.options.run.setStatus(first === 'ROLLBACK' || stored?.phase === 'revert' ? 'REVERTING' : 'RUNNING');
+    const status = first === 'ROLLBACK' || stored?.phase === 'revert' ? 'REVERTING' : 'RUNNING';
+    if (this.options.create) {
+      const held: (() => void)[] = [];
+      this.held = held;
+      this.writer.barrier().then(
+        () => {
+          this.held = undefined;
+          for (const report of held) report();
+        },
+        () => {}, // the writer's failure ends the run (onFatal); what was held is dropped
+      );
+    }
+    this.report(() => this.options.run.setStatus(status));
     this.actor.start();
     this.writer.touch();
     if (first) this.actor.send({ type: first });
+  }
+
+  /** Tell the FlowRun now, or once the run is created (see `held`). */
+  private report(event: () => void): void {
+    if (this.held) this.held.push(event);
+    else event();
   }
 
   send(type: 'SUSPEND' | 'CANCEL' | 'ROLLBACK'): void {
@@ -125,7 +153,8 @@ export class ActiveRun {
 
   private onSnapshot(context: RunContext): void {
     if (this.exited) return;
-    this.options.run.setStatus(context.status);
+    const { status } = context;
+    this.report(() => this.options.run.setStatus(status));
     if (this.ending || !ENDED.has(context.status)) return;
     this.ending = true;
     // The end is reported only once it is durable (invariant 1).

@@ -154,7 +154,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const drive = (
     compiled: CompiledFlow,
     run: FlowRun<any>,
-    claim: { meta: RunMeta; token: number; seq: number; snapshot: unknown; input: RunInput },
+    claim: {
+      meta: RunMeta;
+      token: number;
+      seq: number;
+      snapshot: unknown;
+      input: RunInput;
+      create?: Record<string, string>;
+    },
     /** What a rehydrated run does first: continue, or (engine.revert) roll back without starting anything. */
     first: 'RESUME' | 'ROLLBACK' = 'RESUME',
   ) => {
@@ -220,14 +227,22 @@ export function createEngine(options: EngineOptions = {}): Engine {
       owner: engineId,
     };
     const input: RunInput = { runId: id, inputs: encoded, concurrency: runConcurrency };
-    store
-      .create(meta, { [INPUTS_PART]: JSON.stringify(encoded), concurrency: String(runConcurrency) })
-      .then((created) => {
-        if (!created) return run.finish({ error: new RunExistsError(id) });
-        if (closed) return run.finish({ error: new EngineClosedError(id) });
-        drive(compiled, run, { meta, token: 1, seq: 0, snapshot: undefined, input });
-      })
-      .catch((error: Error) => run.finish({ error }));
+    // One engine drives a run at most once: a second start of an id active here is refused before
+    // it could displace the first (the store refuses ids other engines hold).
+    if (runs.has(id)) {
+      run.finish({ error: new RunExistsError(id) });
+      return run;
+    }
+    // The run's first write creates it (inputs and first snapshot together): no task's effect starts
+    // before it is acknowledged, and an id already stored fails the run with RunExistsError.
+    drive(compiled, run, {
+      meta,
+      token: 1,
+      seq: 0,
+      snapshot: undefined,
+      input,
+      create: { [INPUTS_PART]: JSON.stringify(encoded), concurrency: String(runConcurrency) },
+    });
     return run;
   };
 

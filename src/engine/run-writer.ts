@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../errors.js';
+import { RunExistsError, StoreUnavailableError } from '../errors.js';
 import type { RunMeta, RunStatus, RunWrite, Store } from '../store/store.js';
 
 /**
@@ -21,6 +21,12 @@ export interface RunWriterOptions {
   onFatal(error: Error): void;
   /** How long to keep retrying an unavailable store. @default 30_000 */
   unavailableDeadlineMs?: number;
+  /**
+   * A fresh run: its first write creates it, with these parts (inputs) beside the first snapshot's,
+   * so starting a run costs no round trip of its own. A run with that id already stored makes the
+   * writer fail with `RunExistsError` before any task's effect started (they wait for that write).
+   */
+  create?: Record<string, string>;
 }
 
 export class RunWriter {
@@ -32,10 +38,12 @@ export class RunWriter {
   private fatal: Error | undefined;
   private seq: number;
   private meta: RunMeta;
+  private create: Record<string, string> | undefined;
 
   constructor(private readonly options: RunWriterOptions) {
     this.seq = options.seq;
     this.meta = options.meta;
+    this.create = options.create;
   }
 
   get version(): number {
@@ -79,15 +87,21 @@ export class RunWriter {
         this.dirty = new Set();
         const { parts, status } = this.options.snapshot(dirty);
         this.meta = { ...this.meta, status, updatedAt: Date.now() };
-        const write: RunWrite = {
-          runId: this.options.runId,
-          token: this.options.token,
-          seq: this.seq + 1,
-          meta: this.meta,
-          set: parts,
-        };
-        await this.save(write);
-        this.seq = write.seq;
+        if (this.create) {
+          // Version 0: the next write is seq 1.
+          await this.persist(() => this.options.store.create(this.meta, { ...this.create, ...parts }));
+          this.create = undefined;
+        } else {
+          const write: RunWrite = {
+            runId: this.options.runId,
+            token: this.options.token,
+            seq: this.seq + 1,
+            meta: this.meta,
+            set: parts,
+          };
+          await this.persist(() => this.options.store.save(write).then(() => true));
+          this.seq = write.seq;
+        }
         this.acked = target;
         const due = this.waiters.filter((w) => w.target <= target);
         this.waiters = this.waiters.filter((w) => w.target > target);
@@ -102,13 +116,13 @@ export class RunWriter {
     }
   }
 
-  /** Save, retrying the same write while the store is unavailable (stores accept an exact replay). */
-  private async save(write: RunWrite): Promise<void> {
+  /** Write, retrying the same write while the store is unavailable (stores accept an exact replay). */
+  private async persist(write: () => Promise<boolean>): Promise<void> {
     const deadline = Date.now() + (this.options.unavailableDeadlineMs ?? 30_000);
     let delay = 50;
     for (;;) {
       try {
-        await this.options.store.save(write);
+        if (!(await write())) throw new RunExistsError(this.options.runId);
         return;
       } catch (error) {
         if (!(error instanceof StoreUnavailableError) || Date.now() + delay > deadline) throw error;

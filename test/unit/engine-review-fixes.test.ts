@@ -58,7 +58,8 @@ describe('suspend and resume edge cases', () => {
     const first = createEngine({ store, flows: [flow] });
     first.start(flow, {}, { id: 'ov-1' }).result.catch(() => {});
     await new Promise<void>((r) => {
-      const check = async () => ((await store.load('ov-1'))?.seq ? r() : setImmediate(check));
+      // Stored with its first snapshot (task a RUNNING): the write that created it.
+      const check = async () => ((await store.load('ov-1'))?.parts.core ? r() : setImmediate(check));
       void check();
     });
     await first.close();

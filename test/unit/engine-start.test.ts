@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { createEngine, linear, memoryStore, RunExistsError, type Store, task } from '../../src/index.js';
+
+/** Starting a run: its first write creates it, with its inputs and first snapshot together. */
+describe('starting a run', () => {
+  const recorded = (log: string[]) =>
+    linear('start-flow', [
+      task({
+        name: 'a',
+        requires: 'n',
+        provides: 'x',
+        execute: ({ n }: { n: number }) => (log.push('a'), n + 1),
+      }),
+      task({ name: 'b', requires: 'x', execute: ({ x }: { x: number }) => void log.push(`b${x}`) }),
+    ]);
+
+  it('creates the run with its first snapshot before the first task starts: one write, version 0', async () => {
+    const store = memoryStore();
+    const seen: unknown[] = [];
+    const flow = linear('first-write', [
+      task({
+        name: 'a',
+        async execute() {
+          const stored = await store.load('fw-1');
+          seen.push(stored?.seq, stored?.meta.status, JSON.parse(stored?.parts['t:a'] ?? 'null')?.s);
+        },
+      }),
+    ]);
+    const engine = createEngine({ store, flows: [flow] });
+    await engine.run(flow, {}, { id: 'fw-1' });
+    expect(seen).toEqual([0, 'RUNNING', 'RUNNING']);
+    expect((await store.load('fw-1'))?.seq).toBe(1); // then one write: a SUCCESS, run SUCCESS
+    await engine.close();
+  });
+
+  it('refuses an id another engine stored: RunExistsError, no effect, no event, stored run untouched', async () => {
+    const store = memoryStore();
+    const log: string[] = [];
+    const other = createEngine({ store, flows: [recorded(log)] });
+    await other.run('start-flow', { n: 1 }, { id: 'taken' });
+    expect(log).toEqual(['a', 'b2']);
+    const before = await store.load('taken');
+
+    const engine = createEngine({ store, flows: [recorded(log)] });
+    const run = engine.start('start-flow', { n: 10 }, { id: 'taken' });
+    const events: string[] = [];
+    run.on('task', (e) => events.push(`${e.task} ${e.state}`));
+    run.on('flow', (e) => events.push(`flow ${e.state}`));
+    await expect(run.result).rejects.toBeInstanceOf(RunExistsError);
+    expect(log).toEqual(['a', 'b2']);
+    expect(events).toEqual([]);
+    expect(await store.load('taken')).toEqual(before);
+    await Promise.all([engine.close(), other.close()]);
+  });
+
+  it('refuses a second start of an id active on this engine; the first run goes on, each task once', async () => {
+    const log: string[] = [];
+    const engine = createEngine({ store: memoryStore(), flows: [recorded(log)] });
+    const first = engine.start('start-flow', { n: 1 }, { id: 'twice' });
+    const second = engine.start('start-flow', { n: 5 }, { id: 'twice' });
+    await expect(second.result).rejects.toBeInstanceOf(RunExistsError);
+    await expect(first.result).resolves.toEqual({ x: 2 });
+    expect(log).toEqual(['a', 'b2']);
+    await engine.close();
+  });
+
+  it('reports events only once the run exists, in order, from the first task on', async () => {
+    let release!: () => void;
+    const created = new Promise<void>((r) => {
+      release = r;
+    });
+    const base = memoryStore();
+    // A store whose create is acknowledged only when the test says so.
+    const store: Store = {
+      ...base,
+      create: async (meta, parts) => (await created, base.create(meta, parts)),
+    };
+    const log: string[] = [];
+    const engine = createEngine({ store, flows: [recorded(log)] });
+    const run = engine.start('start-flow', { n: 1 });
+    const events: string[] = [];
+    run.on('flow', (e) => events.push(`flow ${e.state}`));
+    run.on('task', (e) => events.push(`${e.task} ${e.state}`));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual([]);
+    expect(log).toEqual([]);
+    release();
+    await run.result;
+    expect(events).toEqual([
+      'flow RUNNING',
+      'a RUNNING',
+      'a SUCCESS',
+      'b RUNNING',
+      'b SUCCESS',
+      'flow SUCCESS',
+    ]);
+    await engine.close();
+  });
+});
