@@ -9,7 +9,10 @@ describe('starting a run', () => {
         name: 'a',
         requires: 'n',
         provides: 'x',
-        execute: ({ n }: { n: number }) => (log.push('a'), n + 1),
+        execute: ({ n }: { n: number }) => {
+          log.push('a');
+          return n + 1;
+        },
       }),
       task({ name: 'b', requires: 'x', execute: ({ x }: { x: number }) => void log.push(`b${x}`) }),
     ]);
@@ -73,7 +76,10 @@ describe('starting a run', () => {
     // A store whose create is acknowledged only when the test says so.
     const store: Store = {
       ...base,
-      create: async (meta, parts) => (await created, base.create(meta, parts)),
+      create: async (meta, parts) => {
+        await created;
+        return base.create(meta, parts);
+      },
     };
     const log: string[] = [];
     const engine = createEngine({ store, flows: [recorded(log)] });
