@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { SnapshotCorruptError } from '../errors.js';
 import { RUN_STATUSES, type RunMeta, type RunStatus, type StoredRun } from './store.js';
 
@@ -56,17 +55,6 @@ export function pairArgs(runId: string, parts: Record<string, string>): string[]
     args.push(name, value);
   }
   return args;
-}
-
-/**
- * Digest of a write's content. Stored with the write, it lets a script recognise an exact replay
- * (a save retried after its first attempt timed out but was applied) instead of calling it a conflict.
- */
-export function writeDigest(args: readonly string[]): string {
-  // One update call: each `update` crosses into native code, and a write has dozens of arguments.
-  let text = '';
-  for (const arg of args) text += `${arg.length}:${arg}`;
-  return createHash('sha1').update(text).digest('hex');
 }
 
 /** Flat `HGETALL` reply → record. */

@@ -1,15 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { LeaseLostError, SnapshotCorruptError, VersionConflictError } from '../errors.js';
 import { checkId, openRedis, validateRedisOptions } from './redis-connection.js';
-import {
-  decodeRun,
-  indexKey,
-  metaArgs,
-  pairArgs,
-  RUN_KIND,
-  runKeys,
-  writeDigest,
-} from './redis-run-fields.js';
+import { decodeRun, indexKey, metaArgs, pairArgs, RUN_KIND, runKeys } from './redis-run-fields.js';
 import { StatusIndex } from './redis-status-index.js';
 import {
   FINISHED_STATUSES,
@@ -89,20 +81,8 @@ export function redisStore(options: RedisStoreOptions): Store {
   return {
     async create(meta: RunMeta, parts: Record<string, string>) {
       checkId('runId', meta.id);
-      const content = [...metaArgs(meta), ...pairArgs(meta.id, parts)];
-      // Timestamps are left out: a create retried with a rebuilt meta is still the same create.
-      const digest = writeDigest([
-        'create',
-        ...content.filter((_, i) => i !== CREATED_AT && i !== UPDATED_AT),
-      ]);
-      const args = [
-        RUN_KIND,
-        digest,
-        ...content.slice(0, 8),
-        meta.id,
-        String((content.length - 8) / 2),
-        ...content.slice(8),
-      ];
+      const pairs = pairArgs(meta.id, parts);
+      const args = [RUN_KIND, ...metaArgs(meta), meta.id, String(pairs.length / 2), ...pairs];
       const indexKeys = indexedByScripts ? [indexKey(prefix, meta.status)] : [];
       const reply = await runScript('create run', meta.id, 'createRun', args, indexKeys);
       if (reply[0] !== 'OK') return false;
@@ -124,21 +104,11 @@ export function redisStore(options: RedisStoreOptions): Store {
       checkId('runId', write.runId);
       const set = pairArgs(write.runId, write.set);
       const del = [...(write.del ?? [])];
-      const head = [String(write.token), String(write.seq)];
-      const block = metaArgs(write.meta);
-      // updatedAt is left out: a retry rebuilt a moment later is still the same write.
-      const digest = writeDigest([
-        ...head,
-        ...block.filter((_, i) => i !== UPDATED_AT),
-        String(set.length),
-        ...set,
-        ...del,
-      ]);
       const args = [
         RUN_KIND,
-        ...head,
-        digest,
-        ...block,
+        String(write.token),
+        String(write.seq),
+        ...metaArgs(write.meta),
         write.runId,
         String(set.length / 2),
         String(del.length),
@@ -243,10 +213,6 @@ export function redisStore(options: RedisStoreOptions): Store {
     close: () => connection.close(),
   };
 }
-
-/** Positions of createdAt and updatedAt in `metaArgs`. */
-const CREATED_AT = 4;
-const UPDATED_AT = 5;
 
 function checkStatus(status: unknown): asserts status is RunStatus {
   if (!(RUN_STATUSES as readonly unknown[]).includes(status)) {

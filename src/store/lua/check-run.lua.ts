@@ -56,6 +56,21 @@ local function hdelNames(key, from, count)
   end
 end
 
+-- SHA-1 of ARGV[from..] (except up to two indexes), each as <length>:<value>, after a label. Stored
+-- with each write so a script can tell an exact replay (a retry of a write whose reply was lost) from
+-- another write at the same version. Computed here, not by the client: Redis has CPU to spare, while
+-- the engine's thread is on every task's critical path.
+local function digestArgs(label, from, skipA, skipB)
+  local t = {label}
+  for i = from, #ARGV do
+    if i ~= skipA and i ~= skipB then
+      local v = ARGV[i]
+      t[#t + 1] = #v .. ':' .. v
+    end
+  end
+  return redis.sha1hex(table.concat(t, '|'))
+end
+
 -- The meta block (8 ARGV from 'at'): flow, version, hash, status, createdAt, updatedAt, hasOwner, owner.
 local function writeMeta(key, at)
   redis.call('HSET', key, 'flow', ARGV[at], 'version', ARGV[at + 1], 'hash', ARGV[at + 2],

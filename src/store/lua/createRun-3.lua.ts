@@ -15,27 +15,29 @@ export const createRun = {
   KEYS[3] <prefix>:idx:<STATUS>  sorted set of the run's status (single Redis only: in a Cluster it is
                                  on another slot, so the caller passes 2 keys and adds the entry itself)
   ARGV[1]      kind marker
-  ARGV[2]      digest of this create (a replay of the same create is not a conflict)
-  ARGV[3..10]  meta block: flow, version, hash, status, createdAt, updatedAt, hasOwner ('0'|'1'), owner
-  ARGV[11]     runId (the index member)
-  ARGV[12]     number of parts n, then ARGV[13..12+2n] part name/value pairs
+  ARGV[2..9]   meta block: flow, version, hash, status, createdAt, updatedAt, hasOwner ('0'|'1'), owner
+  ARGV[10]     runId (the index member)
+  ARGV[11]     number of parts n, then ARGV[12..11+2n] part name/value pairs
+  The digest of ARGV[2..] without the timestamps is stored: a create retried with a rebuilt meta is
+  still the same create.
 
   Returns {'OK'} when created (or when this exact create was already applied, index entry included),
           {'EXISTS'} when anything is stored under these keys.
 ]]
 ${checkRunLua}
+local digest = digestArgs('create', 2, 6, 7)
 if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
-  if inspectRun(ARGV[1]) == 'ok' and redis.call('HGET', KEYS[1], 'write') == ARGV[2]
+  if inspectRun(ARGV[1]) == 'ok' and redis.call('HGET', KEYS[1], 'write') == digest
     and redis.call('HGET', KEYS[1], 'seq') == '0' then
     return {'OK'}
   end
   return {'EXISTS'}
 end
-redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'token', '1', 'seq', '0', 'write', ARGV[2])
-writeMeta(KEYS[1], 3)
-hsetPairs(KEYS[2], 13, tonumber(ARGV[12]))
+redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'token', '1', 'seq', '0', 'write', digest)
+writeMeta(KEYS[1], 2)
+hsetPairs(KEYS[2], 12, tonumber(ARGV[11]))
 -- Scored by updatedAt: the time the run entered its status.
-if KEYS[3] then redis.call('ZADD', KEYS[3], ARGV[8], ARGV[11]) end
+if KEYS[3] then redis.call('ZADD', KEYS[3], ARGV[7], ARGV[10]) end
 return {'OK'}
 `,
 } as const;

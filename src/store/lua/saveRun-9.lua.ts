@@ -16,13 +16,14 @@ export const saveRun = {
   ARGV[1]      kind marker
   ARGV[2]      fencing token the writer holds
   ARGV[3]      version written (must be stored seq + 1)
-  ARGV[4]      digest of this write (an exact replay of the last applied write is not a conflict)
-  ARGV[5..12]  meta block: flow, version, hash, status, createdAt, updatedAt, hasOwner ('0'|'1'), owner
-  ARGV[13]     runId (the index member)
-  ARGV[14]     number of set parts n
-  ARGV[15]     number of deleted parts d
-  ARGV[16..15+2n]          part name/value pairs to set
-  ARGV[16+2n..15+2n+d]     part names to delete
+  ARGV[4..11]  meta block: flow, version, hash, status, createdAt, updatedAt, hasOwner ('0'|'1'), owner
+  ARGV[12]     runId (the index member)
+  ARGV[13]     number of set parts n
+  ARGV[14]     number of deleted parts d
+  ARGV[15..14+2n]          part name/value pairs to set
+  ARGV[15+2n..14+2n+d]     part names to delete
+  The digest of ARGV[2..] without updatedAt is stored with the write: an exact replay of the last
+  applied write (a retry rebuilt a moment later) is not a conflict.
 
   Returns {'OK', previousStatus, previousUpdatedAt} when applied,
           {'REPLAY'} when this exact write was the last one applied (with the index as it left it),
@@ -54,20 +55,21 @@ end
 if meta[2] ~= ARGV[2] then return {'LEASE', meta[2]} end
 local seq = tonumber(meta[3])
 local wanted = tonumber(ARGV[3])
-if wanted == seq and meta[4] == ARGV[4] then return {'REPLAY'} end
+local digest = digestArgs('save', 2, 9)
+if wanted == seq and meta[4] == digest then return {'REPLAY'} end
 if wanted ~= seq + 1 then return {'VERSION', seq} end
-redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'write', ARGV[4])
-writeMeta(KEYS[1], 5)
-local n = tonumber(ARGV[14])
-hsetPairs(KEYS[2], 16, n)
-hdelNames(KEYS[2], 16 + 2 * n, tonumber(ARGV[15]))
+redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'write', digest)
+writeMeta(KEYS[1], 4)
+local n = tonumber(ARGV[13])
+hsetPairs(KEYS[2], 15, n)
+hdelNames(KEYS[2], 15 + 2 * n, tonumber(ARGV[14]))
 -- Most writes keep the status: then the entry, scored by the time the run entered it, is already right.
-if #KEYS > 2 and meta[5] ~= ARGV[8] then
+if #KEYS > 2 and meta[5] ~= ARGV[7] then
   local from = meta[5] and statusIndex(meta[5])
-  if from then redis.call('ZREM', from, ARGV[13]) end
-  local to = statusIndex(ARGV[8])
+  if from then redis.call('ZREM', from, ARGV[12]) end
+  local to = statusIndex(ARGV[7])
   -- No GT needed (unlike the separate Cluster updates): written with the status, it is never late.
-  if to then redis.call('ZADD', to, ARGV[10], ARGV[13]) end
+  if to then redis.call('ZADD', to, ARGV[9], ARGV[12]) end
 end
 return {'OK', meta[5], meta[6]}
 `,
