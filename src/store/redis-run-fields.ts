@@ -5,7 +5,7 @@ import { RUN_STATUSES, type RunMeta, type RunStatus, type StoredRun } from './st
  * How a run is laid out in Redis, and the checks that turn what Redis holds back into a `StoredRun`.
  *
  * - `{<prefix>:<runId>}:meta`  hash: kind, flow, version, hash, status, token, seq, createdAt,
- *   updatedAt, owner?, write (digest of the last applied write)
+ *   updatedAt, owner?
  * - `{<prefix>:<runId>}:parts` hash: part name → string
  * - `<prefix>:idx:<STATUS>`    sorted set: runId scored by updatedAt (written with the run on a single
  *   Redis, best-effort after it in a Cluster; re-checked on read)

@@ -181,6 +181,48 @@ describe('redisStore on Redis', () => {
     expect(await store.load('r1')).toMatchObject({ seq: 1, parts: { a: '1' } });
   });
 
+  it('recognises a replay by content: parts set and removed, owner, status; any difference is a conflict', async () => {
+    await store.create(meta('r2'), { keep: 'k', drop: 'x' });
+    const claimed = await store.claim('r2', 'engine-a');
+    const write: RunWrite = {
+      runId: 'r2',
+      token: claimed!.token,
+      seq: 1,
+      meta: meta('r2', { status: 'SUCCESS', owner: undefined }),
+      set: { a: '1' },
+      del: ['drop'],
+    };
+    await store.save(write);
+    // Rebuilt a moment later (updatedAt differs): still the same write.
+    await store.save({ ...write, meta: { ...write.meta, updatedAt: write.meta.updatedAt + 5 } });
+    for (const other of [
+      { ...write, set: { a: '1', b: '2' } },
+      { ...write, del: ['keep'] },
+      { ...write, meta: { ...write.meta, status: 'FAILURE' as const } },
+      { ...write, meta: { ...write.meta, owner: 'engine-a' } },
+    ]) {
+      await expect(store.save(other)).rejects.toBeInstanceOf(VersionConflictError);
+    }
+    expect(await store.load('r2')).toMatchObject({ seq: 1, parts: { keep: 'k', a: '1' } });
+  });
+
+  it('treats a create retried with rebuilt timestamps as applied, and a different create as taken', async () => {
+    const first = meta('r3', { owner: 'engine-a' });
+    expect(await store.create(first, { inputs: '{"n":1}' })).toBe(true);
+    expect(
+      await store.create(
+        { ...first, createdAt: first.createdAt + 7, updatedAt: first.updatedAt + 7 },
+        { inputs: '{"n":1}' },
+      ),
+    ).toBe(true);
+    expect(await store.create(first, { inputs: '{"n":2}' })).toBe(false);
+    expect(await store.create({ ...first, owner: 'engine-b' }, { inputs: '{"n":1}' })).toBe(false);
+    const claimed = await store.claim('r3', 'engine-c');
+    // Once claimed (or written), the same create is no longer a retry.
+    expect(await store.create(first, { inputs: '{"n":1}' })).toBe(false);
+    expect(claimed?.run.parts).toEqual({ inputs: '{"n":1}' });
+  });
+
   describe('status indexes, kept by the run scripts themselves on a single Redis', () => {
     /** Names of the commands `client` sends while `action` runs (scripts count once, as EVALSHA). */
     async function commandsSent(action: () => Promise<unknown>): Promise<string[]> {

@@ -56,19 +56,30 @@ local function hdelNames(key, from, count)
   end
 end
 
--- SHA-1 of ARGV[from..] (except up to two indexes), each as <length>:<value>, after a label. Stored
--- with each write so a script can tell an exact replay (a retry of a write whose reply was lost) from
--- another write at the same version. Computed here, not by the client: Redis has CPU to spare, while
--- the engine's thread is on every task's critical path.
-local function digestArgs(label, from, skipA, skipB)
-  local t = {label}
-  for i = from, #ARGV do
-    if i ~= skipA and i ~= skipB then
-      local v = ARGV[i]
-      t[#t + 1] = #v .. ':' .. v
-    end
+-- Does the run hold what a write would have written: the meta block at 'at' (timestamps aside; see
+-- writeMeta), the part pairs from 'pairsAt' (count n) and none of the d names after them? Asked only
+-- when a write names the version already stored, under the token that wrote it: one writer holds a
+-- token and writes each version once, so equal content means a retry of that very write (its reply
+-- was lost), anything else a conflict. The common path pays nothing for it (no digest per write).
+local function holdsWrite(at, pairsAt, n, d, skipCreatedAt)
+  local m = redis.call('HMGET', KEYS[1], 'flow', 'version', 'hash', 'status', 'createdAt', 'owner')
+  if m[1] ~= ARGV[at] or m[2] ~= ARGV[at + 1] or m[3] ~= ARGV[at + 2] or m[4] ~= ARGV[at + 3] then
+    return false
   end
-  return redis.sha1hex(table.concat(t, '|'))
+  if not skipCreatedAt and m[5] ~= ARGV[at + 4] then return false end
+  if ARGV[at + 6] == '1' then
+    if m[6] ~= ARGV[at + 7] then return false end
+  elseif m[6] then
+    return false
+  end
+  for i = 0, n - 1 do
+    local name = ARGV[pairsAt + 2 * i]
+    if redis.call('HGET', KEYS[2], name) ~= ARGV[pairsAt + 2 * i + 1] then return false end
+  end
+  for i = 0, d - 1 do
+    if redis.call('HEXISTS', KEYS[2], ARGV[pairsAt + 2 * n + i]) == 1 then return false end
+  end
+  return true
 end
 
 -- The meta block (8 ARGV from 'at'): flow, version, hash, status, createdAt, updatedAt, hasOwner, owner.

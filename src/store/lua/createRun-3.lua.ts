@@ -18,22 +18,21 @@ export const createRun = {
   ARGV[2..9]   meta block: flow, version, hash, status, createdAt, updatedAt, hasOwner ('0'|'1'), owner
   ARGV[10]     runId (the index member)
   ARGV[11]     number of parts n, then ARGV[12..11+2n] part name/value pairs
-  The digest of ARGV[2..] without the timestamps is stored: a create retried with a rebuilt meta is
-  still the same create.
+  A run that holds exactly this create's content (timestamps aside) and was never written since is
+  this create retried (a rebuilt meta is still the same create), not a conflict.
 
   Returns {'OK'} when created (or when this exact create was already applied, index entry included),
           {'EXISTS'} when anything is stored under these keys.
 ]]
 ${checkRunLua}
-local digest = digestArgs('create', 2, 6, 7)
 if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
-  if inspectRun(ARGV[1]) == 'ok' and redis.call('HGET', KEYS[1], 'write') == digest
-    and redis.call('HGET', KEYS[1], 'seq') == '0' then
+  if inspectRun(ARGV[1]) == 'ok' and redis.call('HGET', KEYS[1], 'seq') == '0'
+    and redis.call('HGET', KEYS[1], 'token') == '1' and holdsWrite(2, 12, tonumber(ARGV[11]), 0, true) then
     return {'OK'}
   end
   return {'EXISTS'}
 end
-redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'token', '1', 'seq', '0', 'write', digest)
+redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'token', '1', 'seq', '0')
 writeMeta(KEYS[1], 2)
 hsetPairs(KEYS[2], 12, tonumber(ARGV[11]))
 -- Scored by updatedAt: the time the run entered its status.

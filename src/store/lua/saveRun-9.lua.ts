@@ -22,8 +22,8 @@ export const saveRun = {
   ARGV[14]     number of deleted parts d
   ARGV[15..14+2n]          part name/value pairs to set
   ARGV[15+2n..14+2n+d]     part names to delete
-  The digest of ARGV[2..] without updatedAt is stored with the write: an exact replay of the last
-  applied write (a retry rebuilt a moment later) is not a conflict.
+  A write at the stored version under the current token that the run already holds (updatedAt
+  aside) is an exact replay of the last applied write (a retry rebuilt a moment later), not a conflict.
 
   Returns {'OK', previousStatus, previousUpdatedAt} when applied,
           {'REPLAY'} when this exact write was the last one applied (with the index as it left it),
@@ -43,7 +43,7 @@ end
 
 -- Fast path: one read of everything the checks need (a write is on every task's critical path).
 local partsType = redis.call('TYPE', KEYS[2])['ok']
-local read, meta = pcall(redis.call, 'HMGET', KEYS[1], 'kind', 'token', 'seq', 'write', 'status', 'updatedAt')
+local read, meta = pcall(redis.call, 'HMGET', KEYS[1], 'kind', 'token', 'seq', 'status', 'updatedAt')
 local sound = read and meta[1] == ARGV[1] and (partsType == 'hash' or partsType == 'none')
   and meta[2] and string.match(meta[2], '^%d+$') and meta[3] and string.match(meta[3], '^%d+$')
 if not sound then
@@ -55,22 +55,22 @@ end
 if meta[2] ~= ARGV[2] then return {'LEASE', meta[2]} end
 local seq = tonumber(meta[3])
 local wanted = tonumber(ARGV[3])
-local digest = digestArgs('save', 2, 9)
-if wanted == seq and meta[4] == digest then return {'REPLAY'} end
-if wanted ~= seq + 1 then return {'VERSION', seq} end
-redis.call('HSET', KEYS[1], 'seq', ARGV[3], 'write', digest)
-writeMeta(KEYS[1], 4)
 local n = tonumber(ARGV[13])
+local d = tonumber(ARGV[14])
+if wanted == seq and holdsWrite(4, 15, n, d, false) then return {'REPLAY'} end
+if wanted ~= seq + 1 then return {'VERSION', seq} end
+redis.call('HSET', KEYS[1], 'seq', ARGV[3])
+writeMeta(KEYS[1], 4)
 hsetPairs(KEYS[2], 15, n)
-hdelNames(KEYS[2], 15 + 2 * n, tonumber(ARGV[14]))
+hdelNames(KEYS[2], 15 + 2 * n, d)
 -- Most writes keep the status: then the entry, scored by the time the run entered it, is already right.
-if #KEYS > 2 and meta[5] ~= ARGV[7] then
-  local from = meta[5] and statusIndex(meta[5])
+if #KEYS > 2 and meta[4] ~= ARGV[7] then
+  local from = meta[4] and statusIndex(meta[4])
   if from then redis.call('ZREM', from, ARGV[12]) end
   local to = statusIndex(ARGV[7])
   -- No GT needed (unlike the separate Cluster updates): written with the status, it is never late.
   if to then redis.call('ZADD', to, ARGV[9], ARGV[12]) end
 end
-return {'OK', meta[5], meta[6]}
+return {'OK', meta[4], meta[5]}
 `,
 } as const;
