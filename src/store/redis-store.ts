@@ -166,9 +166,16 @@ export function redisStore(options: RedisStoreOptions): Store {
 
     async delete(runId: string) {
       checkId('runId', runId);
-      const reply = await runScript('delete run', runId, 'deleteRun', [RUN_KIND, '', '']);
+      const reply = await runScript(
+        'delete run',
+        runId,
+        'deleteRun',
+        [RUN_KIND, '', '', runId],
+        statusIndexKeys,
+      );
       if (reply[0] === 'CORRUPT') throw new SnapshotCorruptError(runId, String(reply[1]));
-      await index.forget(runId);
+      // On a single Redis the script removed the entries with the run.
+      if (!indexedByScripts || reply[0] !== 'OK') await index.forget(runId);
       return reply[0] === 'OK';
     },
 
@@ -190,14 +197,16 @@ export function redisStore(options: RedisStoreOptions): Store {
         for (;;) {
           const ids = await index.older(status, before, kept, page);
           for (const runId of ids) {
-            const reply = await runScript('purge run', runId, 'deleteRun', [
-              RUN_KIND,
-              status,
-              String(before),
-            ]);
+            const reply = await runScript(
+              'purge run',
+              runId,
+              'deleteRun',
+              [RUN_KIND, status, String(before), runId],
+              statusIndexKeys,
+            );
             if (reply[0] === 'OK') {
               deleted += 1;
-              await index.forget(runId);
+              if (!indexedByScripts) await index.forget(runId);
             } else if (reply[0] === 'NONE' || (reply[0] === 'SKIP' && reply[1] !== status)) {
               await index.prune(status, runId, before);
             } else {

@@ -291,6 +291,25 @@ describe('redisStore on Redis', () => {
       ]);
     });
 
+    it('deletes a run with its index entries in one command; a run created again keeps its new entry', async () => {
+      await warmUp();
+      const t0 = Date.now() - 10_000;
+      await store.create(meta('r1', { status: 'SUCCESS', createdAt: t0, updatedAt: t0 }), {});
+      // A stale entry under another status (as a Cluster's best-effort update can leave) goes too.
+      await admin.zadd(`${prefix}:idx:RUNNING`, t0 - 1, 'r1');
+      expect(await commandsSent(() => store.delete('r1'))).toEqual(['evalsha']);
+      expect(await entries('r1')).toEqual({});
+      await store.create(meta('r1', { createdAt: t0 + 5, updatedAt: t0 + 5 }), {});
+      expect(await entries('r1')).toEqual({ PENDING: t0 + 5 });
+      await store.save({
+        ...(await store.load('r1').then((run) => ({ runId: 'r1', token: run!.token, seq: 1 }))),
+        meta: meta('r1', { status: 'SUCCESS', createdAt: t0 + 5, updatedAt: t0 + 6 }),
+        set: {},
+      });
+      expect(await store.purge({ olderThanMs: 0 })).toBeGreaterThanOrEqual(1);
+      expect(await entries('r1')).toEqual({});
+    });
+
     it('leaves the index as the replayed write left it', async () => {
       const t0 = Date.now() - 10_000;
       await store.create(meta('r1', { createdAt: t0, updatedAt: t0 }), {});
