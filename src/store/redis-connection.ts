@@ -1,7 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { SnapshotCorruptError, StoreUnavailableError, TaskweaveError } from '../errors.js';
 import { claimRun } from './lua/claimRun-2.lua.js';
-import { createRun } from './lua/createRun-3.lua.js';
+import { createRun } from './lua/createRun-9.lua.js';
 import { deleteRun } from './lua/deleteRun-9.lua.js';
 import { loadRun } from './lua/loadRun-2.lua.js';
 import { pruneIndex } from './lua/pruneIndex-1.lua.js';

@@ -5,11 +5,11 @@ import { RUN_STATUSES, type RunMeta, type RunStatus } from './store.js';
 /**
  * Status indexes: one sorted set per status (`<prefix>:idx:<STATUS>`, runId scored by updatedAt).
  *
- * On a single Redis the run's own scripts (createRun-3, saveRun-9) move its entry in the same atomic
- * step as its status, and `update()` is not used. In a Cluster the indexes live on other slots than
- * the runs, so a run's script cannot update them: they are updated right after it, best-effort.
- * Readers treat an entry as a hint either way (an entry may also be left by a delete cut short, or
- * by an older version): `list()` re-reads each candidate's meta, keeps it only if its status still
+ * On a single Redis the run's own scripts (createRun-9, saveRun-9, deleteRun-9) move its entry in the
+ * same atomic step as its status, and `update()`/`forget()` are not used. In a Cluster (or behind a
+ * plain client whose server is cluster-enabled) the indexes live on other slots than the runs, so a
+ * run's script cannot update them: they are updated right after it, best-effort. Readers treat an
+ * entry as a hint either way (an entry may also be left by an older version): `list()` re-reads each candidate's meta, keeps it only if its status still
  * matches, and prunes stale entries with a score check (`pruneIndex-1`) so a late removal never
  * drops an entry that a newer write added.
  */

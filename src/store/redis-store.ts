@@ -57,25 +57,37 @@ export function redisStore(options: RedisStoreOptions): Store {
   const { redis, prefix, unavailableDeadlineMs } = validateRedisOptions(options);
   const connection = openRedis(redis, unavailableDeadlineMs);
   const index = new StatusIndex(connection, prefix);
-  // On a single Redis, createRun and saveRun keep the status indexes in the same atomic step, so a
-  // write costs one command and one round trip. In a Cluster the indexes are on other slots than the
-  // run: they are updated after its script, best-effort. A client that does not say it is a single
-  // Redis gets the separate updates, which work on both.
-  const indexedByScripts = connection.client.isCluster === false;
-  // saveRun gets all seven, declared as keys: the status a run leaves is known only inside the script.
-  const statusIndexKeys = indexedByScripts ? RUN_STATUSES.map((status) => indexKey(prefix, status)) : [];
+  // On a single Redis, createRun, saveRun and deleteRun keep the status indexes in the same atomic
+  // step, so a write costs one command and one round trip. In a Cluster the indexes are on other slots
+  // than the run: they are updated after its script, best-effort. A client that does not say it is a
+  // single Redis gets the separate updates, which work on both; so does a plain client whose server
+  // turns out to be cluster-enabled (one shard, a proxy): its first CROSSSLOT reply switches the mode.
+  let indexedByScripts = connection.client.isCluster === false;
+  // All seven, declared as keys: the status a run leaves is known only inside the script.
+  let statusIndexKeys = indexedByScripts ? RUN_STATUSES.map((status) => indexKey(prefix, status)) : [];
 
-  const runScript = (
+  const runScript = async (
     what: string,
     runId: string,
     name: Parameters<typeof connection.script>[0],
     args: string[],
-    indexKeys: readonly string[] = [],
-  ) => {
+    withIndexes = false,
+  ): Promise<unknown[]> => {
     const keys = runKeys(prefix, runId);
-    return connection.call(what, runId, () =>
-      connection.script(name, [keys.meta, keys.parts, ...indexKeys], args),
-    ) as Promise<unknown[]>;
+    const send = (indexKeys: readonly string[]) =>
+      connection.call(what, runId, () =>
+        connection.script(name, [keys.meta, keys.parts, ...indexKeys], args),
+      ) as Promise<unknown[]>;
+    if (!withIndexes || !indexedByScripts) return send([]);
+    try {
+      return await send(statusIndexKeys);
+    } catch (error) {
+      // Refused before the script ran (nothing written): from now on, the separate updates.
+      if (!(error instanceof Error && error.message.startsWith('CROSSSLOT'))) throw error;
+      indexedByScripts = false;
+      statusIndexKeys = [];
+      return send([]);
+    }
   };
 
   return {
@@ -83,8 +95,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       checkId('runId', meta.id);
       const pairs = pairArgs(meta.id, parts);
       const args = [RUN_KIND, ...metaArgs(meta), meta.id, String(pairs.length / 2), ...pairs];
-      const indexKeys = indexedByScripts ? [indexKey(prefix, meta.status)] : [];
-      const reply = await runScript('create run', meta.id, 'createRun', args, indexKeys);
+      const reply = await runScript('create run', meta.id, 'createRun', args, true);
       if (reply[0] !== 'OK') return false;
       // The run's first write follows at once; its index entry need not hold it up (the index is a hint).
       if (!indexedByScripts) void index.update(meta);
@@ -115,7 +126,7 @@ export function redisStore(options: RedisStoreOptions): Store {
         ...set,
         ...del,
       ];
-      const reply = await runScript('save run', write.runId, 'saveRun', args, statusIndexKeys);
+      const reply = await runScript('save run', write.runId, 'saveRun', args, true);
       const meta = { ...write.meta, id: write.runId };
       switch (reply[0]) {
         case 'OK':
@@ -166,16 +177,11 @@ export function redisStore(options: RedisStoreOptions): Store {
 
     async delete(runId: string) {
       checkId('runId', runId);
-      const reply = await runScript(
-        'delete run',
-        runId,
-        'deleteRun',
-        [RUN_KIND, '', '', runId],
-        statusIndexKeys,
-      );
+      const reply = await runScript('delete run', runId, 'deleteRun', [RUN_KIND, '', '', runId], true);
       if (reply[0] === 'CORRUPT') throw new SnapshotCorruptError(runId, String(reply[1]));
-      // On a single Redis the script removed the entries with the run.
-      if (!indexedByScripts || reply[0] !== 'OK') await index.forget(runId);
+      // On a single Redis the script removed the entries with the run (and with no run, there are
+      // none to remove: forgetting anyway could drop the entry of a run created meanwhile).
+      if (!indexedByScripts) await index.forget(runId);
       return reply[0] === 'OK';
     },
 
@@ -202,7 +208,7 @@ export function redisStore(options: RedisStoreOptions): Store {
               runId,
               'deleteRun',
               [RUN_KIND, status, String(before), runId],
-              statusIndexKeys,
+              true,
             );
             if (reply[0] === 'OK') {
               deleted += 1;

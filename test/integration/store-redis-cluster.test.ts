@@ -1,8 +1,9 @@
-import type { Cluster } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStore } from '../../src/store/redis-store.js';
 import { testPrefix } from '../support/redis.js';
 import { cleanClusterPrefix, type OwnedCluster, startRedisCluster } from '../support/redis-cluster.js';
+import { startRedis } from '../support/redis-server.js';
 import { describeStoreContract, meta } from './store-contract.js';
 
 let cluster: OwnedCluster;
@@ -56,4 +57,40 @@ describe('redisStore on a Redis Cluster', () => {
       await cleanCluster(prefix);
     }
   });
+});
+
+describe('redisStore with a plain client on a cluster-enabled server (one shard, as behind some proxies)', () => {
+  it('falls back to separate index updates on the first CROSSSLOT and loses nothing', async () => {
+    const server = await startRedis(['--cluster-enabled', 'yes']);
+    const admin = new Redis(server.port, '127.0.0.1');
+    try {
+      await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+      while (!String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const store = redisStore({ redis: server.url, prefix: 'tw' });
+      expect(await store.create(meta('r1', { status: 'RUNNING' }), { a: '1' })).toBe(true);
+      const { token } = (await store.claim('r1', 'engine-a'))!;
+      await store.save({
+        runId: 'r1',
+        token,
+        seq: 1,
+        meta: meta('r1', { status: 'SUCCESS' }),
+        set: { a: '2' },
+      });
+      expect(await store.load('r1')).toMatchObject({
+        seq: 1,
+        meta: { status: 'SUCCESS' },
+        parts: { a: '2' },
+      });
+      expect((await store.list({ status: 'SUCCESS' })).map((m) => m.id)).toEqual(['r1']);
+      expect(await store.list({ status: 'RUNNING' })).toEqual([]);
+      expect(await store.delete('r1')).toBe(true);
+      expect(await store.list()).toEqual([]);
+      await store.close();
+    } finally {
+      admin.disconnect();
+      await server.stop();
+    }
+  }, 30_000);
 });

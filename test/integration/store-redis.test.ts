@@ -207,15 +207,18 @@ describe('redisStore on Redis', () => {
     expect(await store.load('r2')).toMatchObject({ seq: 1, parts: { keep: 'k', a: '1' } });
   });
 
-  it('treats a create retried with rebuilt timestamps as applied, and a different create as taken', async () => {
+  it('treats the same create retried as applied, and any other create of that id as taken', async () => {
     const first = meta('r3', { owner: 'engine-a' });
     expect(await store.create(first, { inputs: '{"n":1}' })).toBe(true);
+    // Its reply was lost: the writer resends the very same create.
+    expect(await store.create({ ...first }, { inputs: '{"n":1}' })).toBe(true);
+    // Another start of the id, even by the same engine with the same inputs, is not a retry.
     expect(
       await store.create(
         { ...first, createdAt: first.createdAt + 7, updatedAt: first.updatedAt + 7 },
         { inputs: '{"n":1}' },
       ),
-    ).toBe(true);
+    ).toBe(false);
     expect(await store.create(first, { inputs: '{"n":2}' })).toBe(false);
     expect(await store.create({ ...first, owner: 'engine-b' }, { inputs: '{"n":1}' })).toBe(false);
     const claimed = await store.claim('r3', 'engine-c');

@@ -29,6 +29,16 @@ local function inspectRun(kind)
   return 'ok'
 end
 
+-- The index key of a status among KEYS[3..] (nil for a status without one, or on a Cluster, where
+-- the caller passes only the run's two keys).
+local function statusIndex(status)
+  local suffix = ':idx:' .. status
+  for i = 3, #KEYS do
+    if string.sub(KEYS[i], -#suffix) == suffix then return KEYS[i] end
+  end
+  return nil
+end
+
 -- HSET/HDEL in chunks: unpack() of a few thousand arguments overflows Lua's C stack.
 local function hsetPairs(key, from, count)
   local done = 0
@@ -56,17 +66,17 @@ local function hdelNames(key, from, count)
   end
 end
 
--- Does the run hold what a write would have written: the meta block at 'at' (timestamps aside; see
+-- Does the run hold what a write would have written: the meta block at 'at' (updatedAt aside; see
 -- writeMeta), the part pairs from 'pairsAt' (count n) and none of the d names after them? Asked only
 -- when a write names the version already stored, under the token that wrote it: one writer holds a
 -- token and writes each version once, so equal content means a retry of that very write (its reply
 -- was lost), anything else a conflict. The common path pays nothing for it (no digest per write).
-local function holdsWrite(at, pairsAt, n, d, skipCreatedAt)
+local function holdsWrite(at, pairsAt, n, d)
   local m = redis.call('HMGET', KEYS[1], 'flow', 'version', 'hash', 'status', 'createdAt', 'owner')
   if m[1] ~= ARGV[at] or m[2] ~= ARGV[at + 1] or m[3] ~= ARGV[at + 2] or m[4] ~= ARGV[at + 3] then
     return false
   end
-  if not skipCreatedAt and m[5] ~= ARGV[at + 4] then return false end
+  if m[5] ~= ARGV[at + 4] then return false end
   if ARGV[at + 6] == '1' then
     if m[6] ~= ARGV[at + 7] then return false end
   elseif m[6] then

@@ -32,15 +32,6 @@ export const saveRun = {
           {'CORRUPT', reason} when the keys hold something that is not a taskweave run.
 ]]
 ${checkRunLua}
--- The index key of a status among KEYS[3..] (nil for a status without one).
-local function statusIndex(status)
-  local suffix = ':idx:' .. status
-  for i = 3, #KEYS do
-    if string.sub(KEYS[i], -#suffix) == suffix then return KEYS[i] end
-  end
-  return nil
-end
-
 -- Fast path: one read of everything the checks need (a write is on every task's critical path).
 local partsType = redis.call('TYPE', KEYS[2])['ok']
 local read, meta = pcall(redis.call, 'HMGET', KEYS[1], 'kind', 'token', 'seq', 'status', 'updatedAt')

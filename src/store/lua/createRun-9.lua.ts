@@ -7,19 +7,21 @@ import { checkRunLua } from './check-run.lua.js';
 export const createRun = {
   name: 'createRun',
   lua: `--[[
-  createRun-3: create a run with fencing token 1 and version 0, unless its keys hold anything; on a
+  createRun-9: create a run with fencing token 1 and version 0, unless its keys hold anything; on a
   single Redis, list it in its status index in the same step.
 
   KEYS[1] {prefix:runId}:meta    hash
   KEYS[2] {prefix:runId}:parts   hash
-  KEYS[3] <prefix>:idx:<STATUS>  sorted set of the run's status (single Redis only: in a Cluster it is
-                                 on another slot, so the caller passes 2 keys and adds the entry itself)
+  KEYS[3..9] <prefix>:idx:<STATUS>, one per status, as saveRun takes them (single Redis only: in a
+             Cluster they are on other slots, so the caller passes 2 keys and adds the entry itself)
   ARGV[1]      kind marker
   ARGV[2..9]   meta block: flow, version, hash, status, createdAt, updatedAt, hasOwner ('0'|'1'), owner
   ARGV[10]     runId (the index member)
   ARGV[11]     number of parts n, then ARGV[12..11+2n] part name/value pairs
-  A run that holds exactly this create's content (timestamps aside) and was never written since is
-  this create retried (a rebuilt meta is still the same create), not a conflict.
+  A run that holds exactly this create's content, createdAt included, and was never claimed or
+  written since is this very create retried after its reply was lost (a retry resends the same meta),
+  not a conflict. Any other create of that id (another start, even with the same inputs and owner) is
+  EXISTS: its first snapshot may already be running elsewhere.
 
   Returns {'OK'} when created (or when this exact create was already applied, index entry included),
           {'EXISTS'} when anything is stored under these keys.
@@ -27,7 +29,7 @@ export const createRun = {
 ${checkRunLua}
 if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
   if inspectRun(ARGV[1]) == 'ok' and redis.call('HGET', KEYS[1], 'seq') == '0'
-    and redis.call('HGET', KEYS[1], 'token') == '1' and holdsWrite(2, 12, tonumber(ARGV[11]), 0, true) then
+    and redis.call('HGET', KEYS[1], 'token') == '1' and holdsWrite(2, 12, tonumber(ARGV[11]), 0) then
     return {'OK'}
   end
   return {'EXISTS'}
@@ -36,7 +38,8 @@ redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'token', '1', 'seq', '0')
 writeMeta(KEYS[1], 2)
 hsetPairs(KEYS[2], 12, tonumber(ARGV[11]))
 -- Scored by updatedAt: the time the run entered its status.
-if KEYS[3] then redis.call('ZADD', KEYS[3], ARGV[7], ARGV[10]) end
+local to = statusIndex(ARGV[5])
+if to then redis.call('ZADD', to, ARGV[7], ARGV[10]) end
 return {'OK'}
 `,
 } as const;
