@@ -117,8 +117,11 @@ export class ActiveRun {
       this.held = held;
       this.writer.barrier().then(
         () => {
+          // A run that ended meanwhile (its actor failed) reports nothing after its result.
+          if (this.exited) return;
+          // Still held while draining: what a listener causes lines up behind what is reported.
+          while (held.length > 0) held.shift()!();
           this.held = undefined;
-          for (const report of held) report();
         },
         () => {}, // the writer's failure ends the run (onFatal); what was held is dropped
       );

@@ -8,7 +8,6 @@ import {
   FlowDefinitionError,
   FlowVersionMismatchError,
   MissingInputsError,
-  RevertFailedError,
   RunExistsError,
   RunNotFoundError,
   TaskweaveError,
@@ -229,7 +228,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const input: RunInput = { runId: id, inputs: encoded, concurrency: runConcurrency };
     // One engine drives a run at most once: a second start of an id active here is refused before
     // it could displace the first (the store refuses ids other engines hold).
-    if (runs.has(id)) {
+    if (runs.has(id) || resuming.has(id)) {
       run.finish({ error: new RunExistsError(id) });
       return run;
     }
@@ -324,9 +323,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
     assertOpen();
     const local = active.get(id);
     if (local) {
+      const run = runs.get(id);
       local.send('ROLLBACK');
       await local.exitedPromise();
-      return expectReverted(runs.get(id));
+      return expectReverted(run);
     }
     const run = new FlowRun(id);
     rehydrate(await takeOver(id), run, 'ROLLBACK');
@@ -334,12 +334,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (run.status !== 'REVERTED') await run.result; // rethrows RevertFailedError (or what stopped it)
   };
 
+  /** A rolled-back run's result rejects (it did not succeed); anything but REVERTED is the caller's error. */
   const expectReverted = async (run: FlowRun<any> | undefined) => {
     if (!run) return;
     try {
       await run.result;
     } catch (error) {
-      if (error instanceof RevertFailedError) throw error;
+      if (run.status !== 'REVERTED') throw error;
     }
   };
 

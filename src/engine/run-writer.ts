@@ -127,6 +127,9 @@ export class RunWriter {
       } catch (error) {
         if (!(error instanceof StoreUnavailableError) || Date.now() + delay > deadline) throw error;
         await new Promise((r) => setTimeout(r, delay));
+        // Killed meanwhile (aborted, engine closed): a retry landing now would store, or for a create
+        // bring back, a run this engine has let go of.
+        if (this.fatal) throw this.fatal;
         delay = Math.min(delay * 2, 2_000);
       }
     }

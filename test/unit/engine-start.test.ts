@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { createEngine, linear, memoryStore, RunExistsError, type Store, task } from '../../src/index.js';
+import {
+  CancelledError,
+  createEngine,
+  linear,
+  memoryStore,
+  RunExistsError,
+  type Store,
+  StoreUnavailableError,
+  task,
+} from '../../src/index.js';
 
 /** Starting a run: its first write creates it, with its inputs and first snapshot together. */
 describe('starting a run', () => {
@@ -101,5 +110,80 @@ describe('starting a run', () => {
       'flow SUCCESS',
     ]);
     await engine.close();
+  });
+
+  it('stops retrying a create once the engine let the run go: nothing is stored after close()', async () => {
+    const base = memoryStore();
+    let attempts = 0;
+    // Redis "down": every create times out on the client.
+    const store: Store = {
+      ...base,
+      create: async () => {
+        attempts += 1;
+        throw new StoreUnavailableError('Redis did not answer');
+      },
+    };
+    const log: string[] = [];
+    const engine = createEngine({ store, flows: [recorded(log)], unavailableDeadlineMs: 5_000 });
+    const run = engine.start('start-flow', { n: 1 }, { id: 'let-go' });
+    while (attempts === 0) await new Promise((r) => setTimeout(r, 5));
+    await engine.close();
+    await expect(run.result).rejects.toThrow(/closed/);
+    const after = attempts;
+    // Retries were due at 50, 100, 200 ms: none may follow the close.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(attempts).toBe(after);
+    expect(await base.load('let-go')).toBeUndefined();
+    expect(log).toEqual([]);
+  });
+
+  it('reports what a listener causes after what was held, in order', async () => {
+    let release!: () => void;
+    const created = new Promise<void>((r) => {
+      release = r;
+    });
+    const base = memoryStore();
+    const store: Store = {
+      ...base,
+      create: async (meta, parts) => {
+        await created;
+        return base.create(meta, parts);
+      },
+    };
+    const flow = linear('cancel-on-start', [
+      task({
+        name: 'a',
+        execute: (_args, ctx) =>
+          new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+      }),
+    ]);
+    const engine = createEngine({ store, flows: [flow] });
+    const run = engine.start(flow, {});
+    const events: string[] = [];
+    run.on('flow', (e) => {
+      events.push(`flow ${e.state}`);
+      if (e.state === 'RUNNING') void run.cancel();
+    });
+    run.on('task', (e) => events.push(`${e.task} ${e.state}`));
+    release();
+    await expect(run.result).rejects.toBeInstanceOf(CancelledError);
+    expect(events.slice(0, 2)).toEqual(['flow RUNNING', 'a RUNNING']);
+    expect(events.at(-1)).toBe('flow REVERTED');
+    expect(events.lastIndexOf('flow RUNNING')).toBe(0);
+    expect(run.status).toBe('REVERTED');
+    await engine.close();
+  });
+
+  it('engine.revert of a run whose create is refused rejects with RunExistsError', async () => {
+    const store = memoryStore();
+    const log: string[] = [];
+    const other = createEngine({ store, flows: [recorded(log)] });
+    await other.run('start-flow', { n: 1 }, { id: 'taken-2' });
+    const engine = createEngine({ store, flows: [recorded(log)] });
+    const run = engine.start('start-flow', { n: 1 }, { id: 'taken-2' });
+    await expect(engine.revert('taken-2')).rejects.toBeInstanceOf(RunExistsError);
+    await expect(run.result).rejects.toBeInstanceOf(RunExistsError);
+    expect((await store.load('taken-2'))?.meta.status).toBe('SUCCESS');
+    await Promise.all([engine.close(), other.close()]);
   });
 });
