@@ -84,8 +84,10 @@ describe('conductors on a shared Redis board', () => {
 
   it('two conductors complete every one of N posted jobs exactly once', async () => {
     const log = redisEffects(redis, prefix);
-    const a = open(stepsFlow(log, { label: 'a', stepMs: 5 }), { concurrency: 3 });
-    const b = open(stepsFlow(log, { label: 'b', stepMs: 5 }), { concurrency: 3 });
+    // Leases long enough that a heartbeat delayed by a loaded CI machine cannot look like a dead
+    // conductor: this test is about sharing work, takeovers have their own tests.
+    const a = open(stepsFlow(log, { label: 'a', stepMs: 5 }), { concurrency: 3, leaseMs: 5_000 });
+    const b = open(stepsFlow(log, { label: 'b', stepMs: 5 }), { concurrency: 3, leaseMs: 5_000 });
     const ids = Array.from({ length: 24 }, (_, i) => `job-${i}`);
     await a.conductor.start();
     await b.conductor.start();
