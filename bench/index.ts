@@ -138,7 +138,8 @@ try {
     bullRuns: 200,
     inFlight: 200,
     warmup: 400,
-    reps: 5,
+    // This VM's speed varies ±30 % from second to second: more alternating repetitions, steadier medians.
+    reps: 9,
   });
   log(
     `fan10: taskweave ${fan.tw.tasksPerSec.toFixed(0)} tasks/s, BullMQ ${fan.bull.tasksPerSec.toFixed(0)} tasks/s`,
@@ -151,7 +152,7 @@ try {
     bullRuns: 200,
     inFlight: 200,
     warmup: 400,
-    reps: 3,
+    reps: 7,
   });
   log(
     `chain10 × 200: taskweave ${chainConcurrent.tw.tasksPerSec.toFixed(0)}, BullMQ ${chainConcurrent.bull.tasksPerSec.toFixed(0)}`,
@@ -162,7 +163,7 @@ try {
     bullRuns: 50,
     inFlight: 1,
     warmup: 200,
-    reps: 3,
+    reps: 7,
   });
   log(
     `chain10 one at a time: taskweave ${chainSerial.tw.tasksPerSec.toFixed(0)}, BullMQ ${chainSerial.bull.tasksPerSec.toFixed(0)}`,
