@@ -26,6 +26,15 @@ describe('starting a run', () => {
       task({ name: 'b', requires: 'x', execute: ({ x }: { x: number }) => void log.push(`b${x}`) }),
     ]);
 
+  /** A run `id` of start-flow, stored (and finished) by another engine on a shared memory store. */
+  const storedByAnother = async (id: string) => {
+    const store = memoryStore();
+    const log: string[] = [];
+    const other = createEngine({ store, flows: [recorded(log)] });
+    await other.run('start-flow', { n: 1 }, { id });
+    return { store, log, other };
+  };
+
   it('creates the run with its first snapshot before the first task starts: one write, version 0', async () => {
     const store = memoryStore();
     const seen: unknown[] = [];
@@ -46,10 +55,7 @@ describe('starting a run', () => {
   });
 
   it('refuses an id another engine stored: RunExistsError, no effect, no event, stored run untouched', async () => {
-    const store = memoryStore();
-    const log: string[] = [];
-    const other = createEngine({ store, flows: [recorded(log)] });
-    await other.run('start-flow', { n: 1 }, { id: 'taken' });
+    const { store, log, other } = await storedByAnother('taken');
     expect(log).toEqual(['a', 'b2']);
     const before = await store.load('taken');
 
@@ -77,19 +83,7 @@ describe('starting a run', () => {
   });
 
   it('reports events only once the run exists, in order, from the first task on', async () => {
-    let release!: () => void;
-    const created = new Promise<void>((r) => {
-      release = r;
-    });
-    const base = memoryStore();
-    // A store whose create is acknowledged only when the test says so.
-    const store: Store = {
-      ...base,
-      create: async (meta, parts) => {
-        await created;
-        return base.create(meta, parts);
-      },
-    };
+    const { store, release } = gatedCreate();
     const log: string[] = [];
     const engine = createEngine({ store, flows: [recorded(log)] });
     const run = engine.start('start-flow', { n: 1 });
@@ -138,18 +132,7 @@ describe('starting a run', () => {
   });
 
   it('reports what a listener causes after what was held, in order', async () => {
-    let release!: () => void;
-    const created = new Promise<void>((r) => {
-      release = r;
-    });
-    const base = memoryStore();
-    const store: Store = {
-      ...base,
-      create: async (meta, parts) => {
-        await created;
-        return base.create(meta, parts);
-      },
-    };
+    const { store, release } = gatedCreate();
     const flow = linear('cancel-on-start', [
       task({
         name: 'a',
@@ -175,10 +158,7 @@ describe('starting a run', () => {
   });
 
   it('engine.revert of a run whose create is refused rejects with RunExistsError', async () => {
-    const store = memoryStore();
-    const log: string[] = [];
-    const other = createEngine({ store, flows: [recorded(log)] });
-    await other.run('start-flow', { n: 1 }, { id: 'taken-2' });
+    const { store, log, other } = await storedByAnother('taken-2');
     const engine = createEngine({ store, flows: [recorded(log)] });
     const run = engine.start('start-flow', { n: 1 }, { id: 'taken-2' });
     await expect(engine.revert('taken-2')).rejects.toBeInstanceOf(RunExistsError);
@@ -187,3 +167,20 @@ describe('starting a run', () => {
     await Promise.all([engine.close(), other.close()]);
   });
 });
+
+/** A memory store whose create is acknowledged only once the test calls `release()`. */
+function gatedCreate(): { store: Store; release: () => void } {
+  let release!: () => void;
+  const created = new Promise<void>((r) => {
+    release = r;
+  });
+  const base = memoryStore();
+  const store: Store = {
+    ...base,
+    create: async (meta, parts) => {
+      await created;
+      return base.create(meta, parts);
+    },
+  };
+  return { store, release };
+}
