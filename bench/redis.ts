@@ -11,6 +11,7 @@ import {
   type Store,
   task,
 } from '../src/index.js';
+import { runBatch } from './engine.js';
 import { chain, fan, randomDag } from './shapes.js';
 
 /**
@@ -79,24 +80,6 @@ export const median = (xs: readonly number[]) => {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
-
-/** Run `runs` runs of `flow`, at most `inFlight` at once; milliseconds from first start to last result. */
-async function runBatch(engine: Engine, flow: Flow, runs: number, inFlight: number): Promise<number> {
-  const t0 = performance.now();
-  if (inFlight >= runs) {
-    await Promise.all(Array.from({ length: runs }, () => engine.run(flow, {})));
-  } else {
-    let next = 0;
-    const worker = async () => {
-      while (next < runs) {
-        next += 1;
-        await engine.run(flow, {});
-      }
-    };
-    await Promise.all(Array.from({ length: inFlight }, worker));
-  }
-  return performance.now() - t0;
-}
 
 async function throughput(
   engine: Engine,

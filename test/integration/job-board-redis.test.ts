@@ -1,18 +1,25 @@
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidJobOptionError, type JobBoard, JobCorruptError } from '../../src/jobs/job-board.js';
 import { redisJobBoard } from '../../src/jobs/redis-job-board.js';
 import { jobKeys } from '../../src/jobs/redis-job-record.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
-import { type OwnedRedis, startRedis } from '../support/redis-server.js';
-import { jobBoardContract, waitFor } from './job-board-contract.js';
+import { type OwnedRedis, startOneNodeCluster } from '../support/redis-server.js';
+import { jobBoardContract } from './job-board-contract.js';
 
-jobBoardContract('Redis (client passed in)', async () => {
+/**
+ * Boards under one fresh prefix, each on its own client from `connect`; cleanup closes them, lets
+ * `clean` remove the prefix's keys, and quits the clients.
+ */
+function boardsOn<C extends Redis | Cluster>(
+  connect: () => C,
+  clean?: (client: C, prefix: string) => Promise<void>,
+) {
   const prefix = testPrefix('jobs');
-  const clients: Redis[] = [];
+  const clients: C[] = [];
   const boards: JobBoard[] = [];
   const open = (): JobBoard => {
-    const client = newRedis();
+    const client = connect();
     clients.push(client);
     const board = redisJobBoard({ redis: client, prefix });
     boards.push(board);
@@ -23,48 +30,26 @@ jobBoardContract('Redis (client passed in)', async () => {
     another: async () => open(),
     async cleanup() {
       await Promise.all(boards.map((b) => b.close()));
-      await cleanPrefix(clients[0]!, prefix);
+      await clean?.(clients[0]!, prefix);
       await Promise.all(clients.map((c) => c.quit()));
     },
   };
-});
+}
+
+jobBoardContract('Redis (client passed in)', async () => boardsOn(newRedis, cleanPrefix));
 
 describe('one-node Redis Cluster', () => {
   let server: OwnedRedis;
   beforeAll(async () => {
-    server = await startRedis(['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1']);
-    const admin = new Redis(server.url);
-    await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-    await waitFor(
-      async () => String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok'),
-      10_000,
-    );
-    admin.disconnect();
+    server = await startOneNodeCluster();
   });
   afterAll(async () => {
     await server?.stop();
   });
 
-  jobBoardContract('Redis Cluster (keys must share one slot per script)', async () => {
-    const prefix = testPrefix('jobs');
-    const clusters: Cluster[] = [];
-    const boards: JobBoard[] = [];
-    const open = (): JobBoard => {
-      const cluster = new Cluster([{ host: '127.0.0.1', port: server.port }]);
-      clusters.push(cluster);
-      const board = redisJobBoard({ redis: cluster, prefix });
-      boards.push(board);
-      return board;
-    };
-    return {
-      board: open(),
-      another: async () => open(),
-      async cleanup() {
-        await Promise.all(boards.map((b) => b.close()));
-        await Promise.all(clusters.map((c) => c.quit()));
-      },
-    };
-  });
+  jobBoardContract('Redis Cluster (keys must share one slot per script)', async () =>
+    boardsOn(() => new Cluster([{ host: '127.0.0.1', port: server.port }])),
+  );
 });
 
 describe('Redis job board', () => {

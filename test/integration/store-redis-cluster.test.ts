@@ -1,9 +1,9 @@
-import { type Cluster, Redis } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStore } from '../../src/store/redis-store.js';
 import { testPrefix } from '../support/redis.js';
 import { cleanClusterPrefix, type OwnedCluster, startRedisCluster } from '../support/redis-cluster.js';
-import { startRedis } from '../support/redis-server.js';
+import { startOneNodeCluster } from '../support/redis-server.js';
 import { describeStoreContract, meta } from './store-contract.js';
 
 let cluster: OwnedCluster;
@@ -61,13 +61,8 @@ describe('redisStore on a Redis Cluster', () => {
 
 describe('redisStore with a plain client on a cluster-enabled server (one shard, as behind some proxies)', () => {
   it('falls back to separate index updates on the first CROSSSLOT and loses nothing', async () => {
-    const server = await startRedis(['--cluster-enabled', 'yes']);
-    const admin = new Redis(server.port, '127.0.0.1');
+    const server = await startOneNodeCluster();
     try {
-      await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-      while (!String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
       const store = redisStore({ redis: server.url, prefix: 'tw' });
       expect(await store.create(meta('r1', { status: 'RUNNING' }), { a: '1' })).toBe(true);
       const { token } = (await store.claim('r1', 'engine-a'))!;
@@ -89,7 +84,6 @@ describe('redisStore with a plain client on a cluster-enabled server (one shard,
       expect(await store.list()).toEqual([]);
       await store.close();
     } finally {
-      admin.disconnect();
       await server.stop();
     }
   }, 30_000);

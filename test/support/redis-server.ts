@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 
 /** A `redis-server` process owned by a test: its own port and directory, stopped by `stop()`. */
 export interface OwnedRedis {
@@ -104,4 +105,24 @@ function killAndWait(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
+}
+
+/**
+ * A cluster-enabled `redis-server` that holds every slot itself: a one-node Redis Cluster (what a
+ * single-shard managed cluster or some proxies look like to a client).
+ */
+export async function startOneNodeCluster(): Promise<OwnedRedis> {
+  const server = await startRedis(['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1']);
+  const admin = new Redis(server.port, '127.0.0.1');
+  try {
+    await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+    const until = Date.now() + 10_000;
+    while (!String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) {
+      if (Date.now() > until) throw new Error('one-node cluster did not reach cluster_state:ok within 10 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    admin.disconnect();
+  }
+  return server;
 }
