@@ -2,6 +2,7 @@ import { enqueueActions, setup } from 'xstate';
 import { NotSerializableError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
 import { toFailureRecord } from '../store/failure-record.js';
+import { isFinished } from '../store/store.js';
 import { buildFlowGraph, type FlowGraph } from './flow-graph.js';
 import { structuralHash } from './hash.js';
 import { laneRegion, type TaskEventKind } from './lane-states.js';
@@ -181,8 +182,7 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
       onRun: enqueueActions(({ context, enqueue }, params: { kind: RunEventKind }) => {
         const draft: RunContext = { ...context };
         const step: Step = { raise: [], changed: [] };
-        const finished =
-          draft.status === 'SUCCESS' || draft.status === 'REVERTED' || draft.status === 'FAILURE';
+        const finished = isFinished(draft.status);
         switch (params.kind) {
           case 'start':
             scheduler.schedule(draft, 'all', step);

@@ -1,6 +1,7 @@
 import { CancelledError } from '../errors.js';
 import { decodeValue } from '../store/codec.js';
 import { toFailureRecord } from '../store/failure-record.js';
+import { isFinished } from '../store/store.js';
 import { createArguments } from './arguments.js';
 import type { ArgSource, FlowGraph } from './flow-graph.js';
 import { type Lanes, pairKey } from './lanes.js';
@@ -279,7 +280,7 @@ export function createScheduler(
   };
 
   const schedule = (ctx: Draft, candidates: Iterable<string> | 'all', step: Step) => {
-    if (ctx.status === 'SUCCESS' || ctx.status === 'REVERTED' || ctx.status === 'FAILURE') return;
+    if (isFinished(ctx.status)) return;
     const work = candidates === 'all' ? all : candidates;
     if (!ctx.suspended) {
       if (ctx.phase === 'run') scheduleRun(ctx, work, step);

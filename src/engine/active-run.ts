@@ -10,7 +10,7 @@ import {
 } from '../errors.js';
 import { decodeValue } from '../store/codec.js';
 import { fromFailureRecord } from '../store/failure-record.js';
-import type { RunMeta, RunStatus, Store } from '../store/store.js';
+import { FINISHED_STATUSES, type RunMeta, type RunStatus, type Store } from '../store/store.js';
 import type { FlowRun } from './flow-run.js';
 import { persistedSnapshot } from './persisted-snapshot.js';
 import { RunWriter } from './run-writer.js';
@@ -35,7 +35,7 @@ export interface ActiveRunOptions {
   onExit(): void;
 }
 
-const ENDED: ReadonlySet<RunStatus> = new Set(['SUCCESS', 'REVERTED', 'FAILURE', 'SUSPENDED']);
+const ENDED: ReadonlySet<RunStatus> = new Set([...FINISHED_STATUSES, 'SUSPENDED']);
 
 /** One run driven by this engine: its actor, its writer, and how its end settles the FlowRun. */
 export class ActiveRun {

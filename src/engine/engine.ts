@@ -17,7 +17,7 @@ import { describe, expectNumber } from '../flow/options.js';
 import type { Flow } from '../flow/types.js';
 import { encodeValue } from '../store/codec.js';
 import { memoryStore } from '../store/memory-store.js';
-import type { RunMeta, Store, StoredRun } from '../store/store.js';
+import { isFinished, type RunMeta, type Store, type StoredRun } from '../store/store.js';
 import { ActiveRun, settle } from './active-run.js';
 import { FlowRun } from './flow-run.js';
 import { type RunInfo, readRun } from './run-info.js';
@@ -310,7 +310,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const run = new FlowRun<R>(id);
     const { snapshot, compiled } = taken;
     const status = taken.stored.meta.status;
-    if (snapshot && (status === 'SUCCESS' || status === 'REVERTED' || status === 'FAILURE')) {
+    if (snapshot && isFinished(status)) {
       run.setStatus(status);
       run.finish(settle(compiled, snapshot.context) as never);
       return run;

@@ -1,7 +1,7 @@
 import type { Engine } from '../engine/engine.js';
 import type { FlowRun } from '../engine/flow-run.js';
 import { RunExistsError, RunNotFoundError } from '../errors.js';
-import { FINISHED_STATUSES } from '../store/store.js';
+import { isFinished } from '../store/store.js';
 import { OrphanRevertedError } from './conductor-errors.js';
 import type { OrphanPolicy } from './conductor-options.js';
 import type { Claim, Job } from './job-board.js';
@@ -78,7 +78,7 @@ async function revertOrphan(
   const stored = await engine.store.load(id);
   if (!stored) throw new RunNotFoundError(id);
   // A run that already ended keeps its outcome: there is nothing left to decide for it.
-  if (FINISHED_STATUSES.includes(stored.meta.status)) return resumeRun(engine, id, attach);
+  if (isFinished(stored.meta.status)) return resumeRun(engine, id, attach);
   await engine.revert(id);
   throw new OrphanRevertedError(id);
 }

@@ -30,6 +30,10 @@ export const RUN_STATUSES: readonly RunStatus[] = [
 /** Statuses a run does not leave by itself. */
 export const FINISHED_STATUSES: readonly RunStatus[] = ['SUCCESS', 'REVERTED', 'FAILURE'];
 
+export function isFinished(status: RunStatus): boolean {
+  return FINISHED_STATUSES.includes(status);
+}
+
 export interface RunMeta {
   id: string;
   /** Flow name, as registered with engines. */

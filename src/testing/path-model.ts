@@ -3,6 +3,7 @@ import { type CompiledFlow, compile } from '../compile/compile.js';
 import type { RunContext } from '../compile/run-context.js';
 import type { Flow } from '../flow/types.js';
 import { encodeValue } from '../store/codec.js';
+import { isFinished } from '../store/store.js';
 import { InjectedFailureError } from './injected-failure.js';
 
 /** How one execute or revert ended, as a path names it. */
@@ -102,9 +103,7 @@ export function createPathModel(flow: Flow, options: ModelOptions = {}) {
     /** The run ended (or can make no progress: a scheduler bug the path then shows). */
     ended(state: ModelState): boolean {
       const { status } = context(state);
-      return (
-        status === 'SUCCESS' || status === 'REVERTED' || status === 'FAILURE' || busy(state).length === 0
-      );
+      return isFinished(status) || busy(state).length === 0;
     },
     status: (state: ModelState) => context(state).status,
     /** Finish one call in flight with an outcome. */
