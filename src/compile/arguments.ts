@@ -33,13 +33,6 @@ export function createArguments(graph: FlowGraph) {
     return Array.isArray(values) ? values : undefined;
   };
 
-  const args = (ctx: RunContext, task: string): Record<string, unknown> => {
-    const node = graph.byName.get(task)!;
-    const out: Record<string, unknown> = {};
-    for (const [arg, source] of Object.entries(node.args)) out[arg] = value(ctx, source);
-    return out;
-  };
-
   const key = (ctx: RunContext, task: string): string => {
     const node = graph.byName.get(task)!;
     const iterations = node.scopes.map((s) => ctx.scopes[s] ?? 0);
@@ -71,7 +64,7 @@ export function createArguments(graph: FlowGraph) {
     return out;
   };
 
-  return { value, scopeValues, args, encodedArgs, key };
+  return { value, scopeValues, encodedArgs, key };
 }
 
 function isPlainEncoded(value: unknown): boolean {

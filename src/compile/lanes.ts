@@ -25,7 +25,7 @@ export interface Lanes {
   shared: boolean;
 }
 
-export function computeLanes(graph: FlowGraph, maxLanes = MAX_LANES): Lanes {
+export function computeLanes(graph: FlowGraph): Lanes {
   const chains: string[][] = [];
   const chainOfTail = new Map<string, number>();
   for (const node of graph.tasks) {
@@ -42,7 +42,7 @@ export function computeLanes(graph: FlowGraph, maxLanes = MAX_LANES): Lanes {
   }
   const successor = new Map<string, string>();
   for (const chain of chains) for (let i = 1; i < chain.length; i++) successor.set(chain[i - 1]!, chain[i]!);
-  const lanes: string[][] = Array.from({ length: Math.min(chains.length, maxLanes) }, () => []);
+  const lanes: string[][] = Array.from({ length: Math.min(chains.length, MAX_LANES) }, () => []);
   chains.forEach((chain, i) => {
     lanes[i % lanes.length]!.push(...chain);
   });

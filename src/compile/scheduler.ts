@@ -49,8 +49,6 @@ export interface Scheduler {
   /** Whether the machine has a transition starting `task` on `dep`'s completion. */
   listensFor(dep: string, task: string): boolean;
   value(ctx: RunContext, source: ArgSource): unknown;
-  /** Decoded arguments for a task's execute. */
-  args(ctx: RunContext, task: string): Record<string, unknown>;
   /** The same, encoded, for a task actor's persisted input. */
   encodedArgs(ctx: RunContext, task: string): Record<string, unknown>;
   /** Idempotency key: stable per (run, task, retry iteration). */
@@ -60,11 +58,11 @@ export interface Scheduler {
 /** `direct`: pairs (dependency → task, see lanes.ts) whose start the machine makes by itself. */
 export function createScheduler(
   graph: FlowGraph,
-  direct: ReadonlySet<string> = new Set(),
-  lanes?: Pick<Lanes, 'laneOf' | 'shared'>,
+  direct: ReadonlySet<string>,
+  lanes: Pick<Lanes, 'laneOf' | 'shared'>,
 ): Scheduler {
   // When chains share lanes, a lane runs one task at a time: the scheduler keeps count per lane.
-  const laneOf = lanes?.shared ? lanes.laneOf : undefined;
+  const laneOf = lanes.shared ? lanes.laneOf : undefined;
   const laneFree = (ctx: RunContext, task: string, except?: string): boolean => {
     if (!laneOf) return true;
     const lane = laneOf.get(task)!;
@@ -132,7 +130,7 @@ export function createScheduler(
     step.changed.push({ task, state, attempt: rec.a });
   };
 
-  const { value, scopeValues, args, encodedArgs, key } = createArguments(graph);
+  const { value, scopeValues, encodedArgs, key } = createArguments(graph);
 
   type Readiness = 'wait' | 'ready' | 'ignore';
   const readiness = (ctx: Draft, task: string): Readiness => {
@@ -380,7 +378,6 @@ export function createScheduler(
     startsWith,
     listensFor,
     value,
-    args,
     encodedArgs,
     key,
   };

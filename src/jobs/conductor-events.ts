@@ -6,7 +6,7 @@ export interface ConductorEvents {
   /** A job was claimed (`takeover` when its previous conductor's lease expired). */
   claimed: [{ id: string; flow: string; token: number; takeover: boolean }];
   /** A claimed job's run was taken over from a conductor whose lease expired (after `claimed`). */
-  takeover: [{ id: string; token: number; takeovers: number; previousOwner?: string }];
+  takeover: [{ id: string; token: number; takeovers: number }];
   /** A lease was extended. */
   renewed: [{ id: string; token: number }];
   /**

@@ -19,8 +19,6 @@ export interface LeaseKeeperOptions {
   owner: string;
   leaseMs: number;
   heartbeatMs: number;
-  /** Monotonic clock in ms. @default performance.now */
-  now?: () => number;
   onRenewed(lease: Lease): void;
   /** The board refused the renewal: the claim is gone (taken over, cancelled, finished elsewhere). */
   onRefused(lease: Lease): void;
@@ -39,11 +37,7 @@ export interface LeaseKeeperOptions {
 export class LeaseKeeper {
   private readonly leases = new Set<Lease>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly now: () => number;
-
-  constructor(private readonly options: LeaseKeeperOptions) {
-    this.now = options.now ?? (() => performance.now());
-  }
+  constructor(private readonly options: LeaseKeeperOptions) {}
 
   /** Start renewing `lease`; its deadline must be set from the claim's send time. */
   hold(lease: Lease): void {
@@ -70,7 +64,7 @@ export class LeaseKeeper {
   tick(): void {
     const { board, owner, leaseMs } = this.options;
     for (const lease of [...this.leases]) {
-      const now = this.now();
+      const now = performance.now();
       if (now >= lease.deadline) {
         this.leases.delete(lease);
         this.options.onOverdue(lease, now - lease.deadline);
