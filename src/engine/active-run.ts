@@ -53,7 +53,8 @@ export class ActiveRun {
   constructor(private readonly options: ActiveRunOptions) {
     const { compiled, run } = options;
     const allTasks = compiled.graph.tasks.map((t) => t.name);
-    let firstWrite = options.seq === 0 || options.snapshot === undefined;
+    // Every part goes in a run's first write (the create); a rehydrated run has them all stored already.
+    let firstWrite = options.snapshot === undefined;
     let last: { queue: unknown; failures: unknown; revertFailures: unknown } | undefined;
     this.actor = createActor(options.machine, {
       input: options.input,
@@ -101,6 +102,10 @@ export class ActiveRun {
       next: (snapshot) => this.onSnapshot(snapshot.context as RunContext),
       error: (error) => this.exit({ error: error as Error }),
     });
+  }
+
+  get run(): FlowRun<any> {
+    return this.options.run;
   }
 
   get context(): RunContext {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AnyStateMachine, InspectionEvent, Observer } from 'xstate';
 import { type CompiledFlow, compile, machineWithHooks } from '../compile/compile.js';
-import type { RunContext, RunInput } from '../compile/run-context.js';
+import type { RunInput } from '../compile/run-context.js';
 import {
   EngineClosedError,
   FlowDefinitionError,
@@ -101,7 +101,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const flows = new Map<string, Flow>();
   const machines = new Map<Flow, AnyStateMachine>();
   const active = new Map<string, ActiveRun>();
-  const runs = new Map<string, FlowRun<any>>();
   let closed = false;
 
   const hooks = {
@@ -110,7 +109,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       return run ? run.writer.barrier() : Promise.reject(new EngineClosedError(runId));
     },
     progress(runId: string, task: string, fraction: number, details: unknown) {
-      runs.get(runId)?.emitProgress({ task, fraction, ...(details === undefined ? {} : { details }) });
+      active.get(runId)?.run.emitProgress({ task, fraction, ...(details === undefined ? {} : { details }) });
     },
   };
 
@@ -174,11 +173,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
       unavailableDeadlineMs,
       onExit: () => {
         if (active.get(run.id) === activeRun) active.delete(run.id);
-        if (runs.get(run.id) === run) runs.delete(run.id);
       },
     });
     active.set(run.id, activeRun);
-    runs.set(run.id, run);
     activeRun.start(claim.snapshot !== undefined ? first : undefined);
     run.attach({
       suspend: async () => {
@@ -228,7 +225,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const input: RunInput = { runId: id, inputs: encoded, concurrency: runConcurrency };
     // One engine drives a run at most once: a second start of an id active here is refused before
     // it could displace the first (the store refuses ids other engines hold).
-    if (runs.has(id) || resuming.has(id)) {
+    if (active.has(id) || resuming.has(id)) {
       run.finish({ error: new RunExistsError(id) });
       return run;
     }
@@ -296,8 +293,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   const resume = <R>(id: string): Promise<FlowRun<R>> => {
     assertOpen();
-    const existing = runs.get(id);
-    if (existing && active.has(id)) return Promise.resolve(existing as FlowRun<R>);
+    const existing = active.get(id);
+    if (existing) return Promise.resolve(existing.run as FlowRun<R>);
     const pending = resuming.get(id);
     if (pending) return pending as Promise<FlowRun<R>>;
     const started = resumeStored<R>(id).finally(() => resuming.delete(id));
@@ -322,26 +319,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const revert = async (id: string): Promise<void> => {
     assertOpen();
     const local = active.get(id);
+    let run: FlowRun<any>;
     if (local) {
-      const run = runs.get(id);
+      run = local.run;
       local.send('ROLLBACK');
-      await local.exitedPromise();
-      return expectReverted(run);
+    } else {
+      run = new FlowRun(id);
+      rehydrate(await takeOver(id), run, 'ROLLBACK');
     }
-    const run = new FlowRun(id);
-    rehydrate(await takeOver(id), run, 'ROLLBACK');
+    // A rolled-back run's result rejects (it did not succeed): only an end other than REVERTED is an
+    // error for the caller (RevertFailedError, or what stopped the run).
     await run.result.catch(() => {});
-    if (run.status !== 'REVERTED') await run.result; // rethrows RevertFailedError (or what stopped it)
-  };
-
-  /** A rolled-back run's result rejects (it did not succeed); anything but REVERTED is the caller's error. */
-  const expectReverted = async (run: FlowRun<any> | undefined) => {
-    if (!run) return;
-    try {
-      await run.result;
-    } catch (error) {
-      if (run.status !== 'REVERTED') throw error;
-    }
+    if (run.status !== 'REVERTED') await run.result;
   };
 
   return {
@@ -376,5 +365,3 @@ export function createEngine(options: EngineOptions = {}): Engine {
 function decodeInputs(stored: StoredRun): unknown {
   return JSON.parse(stored.parts[INPUTS_PART] ?? '{}');
 }
-
-export type { RunContext };

@@ -53,8 +53,8 @@ export class FlowRun<R = Record<string, unknown>> {
   private readonly events = new EventEmitter<RunEvents>();
   private settle!: { resolve: (value: R) => void; reject: (error: Error) => void };
   private settled = false;
+  /** Set by the engine before it hands the run out (a run it never drives is settled at once). */
   private controls: RunControls | undefined;
-  private readonly pending: (() => void)[] = [];
 
   constructor(readonly id: string) {
     this.result = new Promise<R>((resolve, reject) => {
@@ -81,32 +81,18 @@ export class FlowRun<R = Record<string, unknown>> {
   /** Let running tasks finish, store the run and stop: status SUSPENDED; `result` rejects with RunSuspendedError. */
   async suspend(): Promise<void> {
     if (this.settled) return;
-    if (this.controls) return this.controls.suspend();
-    return this.whenAttached('suspend');
+    return this.controls?.suspend();
   }
 
   /** Abort running tasks and revert what ran; `result` rejects with CancelledError. Resolves when reverted. */
   async cancel(): Promise<void> {
     if (this.settled) return;
-    if (this.controls) return this.controls.cancel();
-    return this.whenAttached('cancel');
-  }
-
-  /** A command given before the run started here (its store write in flight) is carried out once it has. */
-  private whenAttached(command: 'suspend' | 'cancel'): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push(() => this.controls![command]().then(resolve, reject));
-      this.result.then(
-        () => resolve(),
-        () => resolve(),
-      );
-    });
+    return this.controls?.cancel();
   }
 
   /** @internal */
   attach(controls: RunControls): void {
     this.controls = controls;
-    for (const command of this.pending.splice(0)) command();
   }
 
   /** @internal */

@@ -46,10 +46,6 @@ export class RunWriter {
     this.create = options.create;
   }
 
-  get version(): number {
-    return this.seq;
-  }
-
   /** Note that the run changed; a write follows soon. */
   touch(tasks?: Iterable<string>): void {
     if (tasks) for (const t of tasks) this.dirty.add(t);

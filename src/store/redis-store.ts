@@ -64,7 +64,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   // turns out to be cluster-enabled (one shard, a proxy): its first CROSSSLOT reply switches the mode.
   let indexedByScripts = connection.client.isCluster === false;
   // All seven, declared as keys: the status a run leaves is known only inside the script.
-  let statusIndexKeys = indexedByScripts ? RUN_STATUSES.map((status) => indexKey(prefix, status)) : [];
+  const statusIndexKeys = RUN_STATUSES.map((status) => indexKey(prefix, status));
 
   const runScript = async (
     what: string,
@@ -85,7 +85,6 @@ export function redisStore(options: RedisStoreOptions): Store {
       // Refused before the script ran (nothing written): from now on, the separate updates.
       if (!(error instanceof Error && error.message.startsWith('CROSSSLOT'))) throw error;
       indexedByScripts = false;
-      statusIndexKeys = [];
       return send([]);
     }
   };

@@ -48,7 +48,7 @@ local seq = tonumber(meta[3])
 local wanted = tonumber(ARGV[3])
 local n = tonumber(ARGV[13])
 local d = tonumber(ARGV[14])
-if wanted == seq and holdsWrite(4, 15, n, d, false) then return {'REPLAY'} end
+if wanted == seq and holdsWrite(4, 15, n, d) then return {'REPLAY'} end
 if wanted ~= seq + 1 then return {'VERSION', seq} end
 redis.call('HSET', KEYS[1], 'seq', ARGV[3])
 writeMeta(KEYS[1], 4)
