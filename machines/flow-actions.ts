@@ -101,15 +101,8 @@ export function flowActions(
 
 /** Cancel a run; resolves once it has ended (reverted). */
 function cancel(run: FlowRun): Promise<void> {
+  // Also while its create is in flight: the engine drives a run from the moment it hands it out.
   void run.cancel();
-  // Still being created (cancel does nothing yet): cancel it as soon as it shows any state.
-  if (run.status === 'PENDING') {
-    const again = () => {
-      run.off('flow', again);
-      void run.cancel();
-    };
-    run.on('flow', again);
-  }
   return run.result.then(
     () => {},
     () => {},
