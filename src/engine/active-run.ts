@@ -144,7 +144,10 @@ export class ActiveRun {
   }
 
   send(type: 'SUSPEND' | 'CANCEL' | 'ROLLBACK'): void {
-    if (!this.exited) this.actor.send({ type });
+    if (this.exited) return;
+    this.actor.send({ type });
+    // A command may change only run fields (a SUSPEND while tasks run): that transition is stored too.
+    this.writer.touch();
   }
 
   /** Resolves when the run has left this engine. */

@@ -11,8 +11,8 @@ export interface HeldJob extends Lease {
   active: boolean;
   /** Set when the conductor stopped the run itself, and why. */
   stopped: { reason: StopReason; error: Error } | undefined;
-  /** An abort or cancel waiting for the run to become active here. */
-  pending: 'abort' | 'cancel' | undefined;
+  /** A stop waiting for the run to become active here. */
+  pending: 'abort' | 'cancel' | 'suspend' | undefined;
   /** Settles once the job is completed, failed, released or given up here. Never rejects. */
   done: Promise<void>;
 }
@@ -32,7 +32,8 @@ export function heldJob(id: string, token: number, deadline: number): HeldJob {
 }
 
 /**
- * Stops held jobs' runs on the engine: an abort (the run stays stored) or a cancel (the run reverts).
+ * Stops held jobs' runs on the engine: an abort (the run stays stored), a cancel (the run reverts) or a
+ * suspend (running tasks finish, the run stays stored).
  * A run that is not active here yet (being created or rehydrated) gets it as soon as it shows activity,
  * or from a short poll, so no run the conductor gave up on keeps going unfenced.
  */
@@ -59,11 +60,10 @@ export class RunStopper {
   stop(held: HeldJob, reason: HeldJob['stopped'] & {}): void {
     if (held.stopped) return;
     held.stopped = reason;
-    if (reason.reason === 'suspend') {
-      if (held.active) void held.run?.suspend();
-      return;
-    }
-    held.pending = reason.reason === 'cancelled' ? 'cancel' : 'abort';
+    // A suspend waits like a cancel: given while the run is not active here yet (its create in flight,
+    // or refused before the resume that follows), it would reach a run that is not the job's.
+    held.pending =
+      reason.reason === 'cancelled' ? 'cancel' : reason.reason === 'suspend' ? 'suspend' : 'abort';
     this.apply(held);
   }
 
@@ -84,8 +84,9 @@ export class RunStopper {
     if (held.pending === 'abort') {
       if (this.abort(held.id, held.stopped.error)) held.pending = undefined;
     } else if (held.run && held.active) {
+      const command = held.pending;
       held.pending = undefined;
-      void held.run.cancel();
+      void held.run[command]();
     }
     if (!held.pending) {
       this.waiting.delete(held);

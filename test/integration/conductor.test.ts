@@ -262,6 +262,46 @@ describe('conductors on a shared Redis board', () => {
     expect(idsOf(a, 'completed').sort()).toEqual(['d1', 'd2']);
     expect((await board.get('d3'))?.state).toBe('UNCLAIMED');
   });
+  it('stop({ drain: true, timeoutMs }) suspends a job still running at the timeout: stored SUSPENDED, released, resumed elsewhere', async () => {
+    const log = redisEffects(redis, prefix);
+    const hanging = deferred();
+    const letGo = deferred();
+    const a = open(
+      stepsFlow(log, {
+        label: 'a',
+        stepMs: 0,
+        gate: async (task) => {
+          if (task !== 's1') return;
+          hanging.resolve();
+          await letGo.promise; // a suspend lets a running task finish: it is not aborted
+        },
+      }),
+    );
+    await a.conductor.start();
+    await board.post({ flow: 'steps', id: 'slow', inputs: { seed: 'z' } });
+    await hanging.promise;
+    const stopping = a.conductor.stop({ drain: true, timeoutMs: 50 });
+    // The suspend is stored before the running task finishes.
+    await waitFor(
+      async () => JSON.parse((await a.store.load('slow'))?.parts.core ?? '{}').context?.suspended === true,
+      5_000,
+      'the suspend to be stored',
+    );
+    letGo.resolve();
+    await stopping;
+    expect((await a.store.load('slow'))?.meta.status).toBe('SUSPENDED');
+    expect(idsOf(a, 'released')).toEqual(['slow']);
+    expect((await board.get('slow'))?.state).toBe('UNCLAIMED');
+
+    const b = open(stepsFlow(log, { label: 'b', stepMs: 0 }));
+    await b.conductor.start();
+    expect(await board.wait('slow', { timeoutMs: 10_000 })).toMatchObject({
+      state: 'COMPLETE',
+      results: { out: 'z....' },
+    });
+    // s1 finished under a before the run stopped: nothing ran twice.
+    expect(countOf(await log.all())).toEqual({ s0: 1, s1: 1, s2: 1, s3: 1 });
+  });
 });
 
 describe('a conductor whose Redis goes away mid-run', () => {
