@@ -1,4 +1,4 @@
-import { NotSerializableError, TaskTimeoutError } from '../errors.js';
+import { NotSerializableError, TaskTimeoutError, TaskweaveError } from '../errors.js';
 import type { Task } from '../flow/types.js';
 import { decodeValue, encodeValue } from '../store/codec.js';
 import { type FailureRecord, fromFailureRecord } from '../store/failure-record.js';
@@ -70,6 +70,7 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
       // Cancelled (or stopped) while waiting for the write: the effect must not start at all.
       if (signal.aborted) throw signal.signal.reason;
       const task = taskOf(input.task);
+      checkScopeValues(graph, input);
       const result = await withTimeout(task.name, task.timeoutMs, signal, (s) =>
         task.execute(decodeValue(input.args) as Record<string, unknown>, context(input, s)),
       );
@@ -149,5 +150,21 @@ async function withTimeout<T>(
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * A retry controller's value for this iteration must exist: a parameterized list that is empty (or
+ * not a list) leaves nothing to try, so the task fails before its execute is called; its controller
+ * then finds no next value and the scope reverts.
+ */
+function checkScopeValues(graph: FlowGraph, input: ExecuteInput): void {
+  const args = input.args as Record<string, unknown>;
+  for (const [arg, source] of Object.entries(graph.byName.get(input.task)!.args)) {
+    if (source.kind !== 'scope' || decodeValue(args[arg]) !== undefined) continue;
+    const { controller } = graph.scopes.get(source.scope)!;
+    throw new TaskweaveError(
+      `Expected a value for \`${arg}\` of task \`${input.task}\` from ${controller.describe} of \`${source.scope}\`, got none: its list is empty or not a list. Give the run at least one value to try.`,
+    );
   }
 }

@@ -486,13 +486,20 @@ describe('retry.parameterized', () => {
     expect(log).toEqual(['place on p', 'unplace p', 'place on q']);
   });
 
-  it('fails once every value was tried, and fails at once on an empty list', async () => {
+  it('fails once every value was tried, and on an empty list fails without executing (a clear error)', async () => {
     const log: string[] = [];
     const flow = linear('pick', [placer(log, 'none')], {
       retry: retry.parameterized({ requires: 'hosts', provides: 'host' }),
     });
     await rejectionOf(newEngine().run(flow, { hosts: ['a', 'b'] }));
     expect(log).toEqual(['place on a', 'unplace a', 'place on b', 'unplace b']);
+    log.length = 0;
+    const error = await rejectionOf(newEngine().run(flow, { hosts: [] }));
+    // The task failed before its execute was called; as any failed task, it is reverted with its error.
+    expect(log).toEqual(['unplace undefined']);
+    expect((error as FlowFailedError).failures[0]?.error.message).toMatch(
+      /Expected a value for `host` of task `place` from parameterized\(hosts → host\) of `pick`, got none/,
+    );
   });
 });
 
