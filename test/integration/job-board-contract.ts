@@ -267,11 +267,11 @@ export function jobBoardContract(name: string, setup: () => Promise<JobBoardHarn
       const waiter = await harness.another();
       expect(await waiter.waitForWork(50)).toBe(false);
       const woken = waiter.waitForWork(20_000);
-      await board.post({ flow: 'f' });
       const started = Date.now();
+      const id = await board.post({ flow: 'f' });
       expect(await woken).toBe(true);
       expect(Date.now() - started).toBeLessThan(5_000);
-      expect(await waiter.claim('c1', 60_000)).toBeDefined();
+      expect((await waiter.claim('c1', 60_000))?.job.id).toBe(id);
     });
 
     it('waitForWork wakes when a claim is released, and when a lease expires', async () => {

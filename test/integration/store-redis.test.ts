@@ -309,7 +309,7 @@ describe('redisStore on Redis', () => {
         meta: meta('r1', { status: 'SUCCESS', createdAt: t0 + 5, updatedAt: t0 + 6 }),
         set: {},
       });
-      expect(await store.purge({ olderThanMs: 0 })).toBeGreaterThanOrEqual(1);
+      expect(await store.purge({ olderThanMs: 0 })).toBe(1); // the warm-up run is RUNNING: kept
       expect(await entries('r1')).toEqual({});
     });
 
