@@ -17,21 +17,16 @@ export const cancelJob = {
   Returns {'OK'}, {'FINAL', state} (already finished, nothing changed), {'NONE'} or {'CORRUPT', reason}.
 ]]
 ${checkJobLua}
-local job, why = loadJob(KEYS[1])
-if not job then
-  if why == 'none' then return {'NONE'} end
-  return {'CORRUPT', why}
-end
+local job, refused = loadOrRefuse(KEYS[1])
+if not job then return refused end
 if job.state ~= 'UNCLAIMED' and job.state ~= 'CLAIMED' then return {'FINAL', job.state} end
 if job.state == 'UNCLAIMED' then
   redis.call('ZREM', KEYS[3], rankOf(job.seq, ARGV[2]))
 else
-  redis.call('ZREM', KEYS[2], ARGV[2])
-  redis.call('HDEL', KEYS[1], 'leaseUntil')
+  dropLease(KEYS[2], KEYS[1], ARGV[2])
 end
-redis.call('HSET', KEYS[1], 'state', 'CANCELLED', 'updatedAt', nowMs())
-moveState(ARGV[1], ARGV[2], job.n, job.state, 'CANCELLED')
-redis.call('PUBLISH', ARGV[3], ARGV[2])
+redis.call('HSET', KEYS[1], 'updatedAt', nowMs())
+finish(ARGV[1], ARGV[3], KEYS[1], ARGV[2], job, 'CANCELLED')
 return {'OK'}
 `,
 } as const;

@@ -1,11 +1,14 @@
+import { JOB_STATES } from '../job-board.js';
+import { JOB_FORMAT } from '../redis-job-record.js';
+
 /**
  * Lua shared by the job scripts, interpolated into each script's text (scripts stay self-contained
  * for EVALSHA). Every key a script touches shares the board's hash tag `{<prefix>:jobs}`, so the
  * keys a script builds from a prefix (a job's hash, the per-state indexes) are on the script's slot.
  */
 export const checkJobLua = String.raw`
-local FORMAT = 'taskweave.job/1'
-local STATES = { UNCLAIMED = true, CLAIMED = true, COMPLETE = true, FAILED = true, CANCELLED = true }
+local FORMAT = '${JOB_FORMAT}'
+local STATES = { ${JOB_STATES.map((state) => `${state} = true`).join(', ')} }
 
 -- Redis server time in ms: leases never depend on the clocks of conductors' machines.
 local function nowMs()
@@ -47,6 +50,14 @@ local function forget(statePrefix, id)
   for state in pairs(STATES) do redis.call('ZREM', statePrefix .. state, id) end
 end
 
+-- The job under key, or nil plus the reply refusing to act on it: {'NONE'} or {'CORRUPT', reason}.
+local function loadOrRefuse(key)
+  local job, why = loadJob(key)
+  if job then return job end
+  if why == 'none' then return nil, {'NONE'} end
+  return nil, {'CORRUPT', why}
+end
+
 -- The job behind a fenced call, or nil plus the reply refusing it: {'LOST', currentToken, state}
 -- (-1 and 'NONE' when the job is gone) or {'CORRUPT', reason}.
 local function checkClaim(key, token)
@@ -68,5 +79,26 @@ end
 local function enqueue(readyKey, key, id, priority, seq)
   redis.call('ZADD', readyKey, -priority, rankOf(seq, id))
   redis.call('HSET', key, 'seq', seq)
+end
+
+-- A claim ends (completed, failed, released, cancelled, given up): its lease goes with it.
+local function dropLease(leasesKey, key, id)
+  redis.call('ZREM', leasesKey, id)
+  redis.call('HDEL', key, 'leaseUntil')
+end
+
+-- Back in the ready queue at sequence seq, listed UNCLAIMED, a waiting conductor woken.
+local function requeue(statePrefix, readyKey, wakeKey, key, id, job, seq)
+  redis.call('HSET', key, 'state', 'UNCLAIMED')
+  enqueue(readyKey, key, id, job.priority, seq)
+  moveState(statePrefix, id, job.n, job.state, 'UNCLAIMED')
+  wake(wakeKey)
+end
+
+-- Into a final state (COMPLETE, FAILED, CANCELLED), announced to those waiting for the job.
+local function finish(statePrefix, channel, key, id, job, state)
+  redis.call('HSET', key, 'state', state)
+  moveState(statePrefix, id, job.n, job.state, state)
+  redis.call('PUBLISH', channel, id)
 end
 `;

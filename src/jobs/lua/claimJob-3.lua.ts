@@ -46,12 +46,10 @@ local function giveUp(key, id, job)
   local message = 'Job ' .. id .. ' lost its conductor again after ' .. job.takeovers ..
     ' takeovers (leases expired; maxTakeovers is ' .. maxTakeovers ..
     '). It may be crashing its conductors: fix the cause, then retry it.'
-  redis.call('HSET', key, 'state', 'FAILED', 'updatedAt', now,
+  redis.call('HSET', key, 'updatedAt', now,
     'error', cjson.encode({ name = 'TakeoverLimitError', message = message }))
-  redis.call('HDEL', key, 'leaseUntil')
-  redis.call('ZREM', KEYS[2], id)
-  moveState(ARGV[1], id, job.n, 'CLAIMED', 'FAILED')
-  redis.call('PUBLISH', ARGV[6], id)
+  dropLease(KEYS[2], key, id)
+  finish(ARGV[1], ARGV[6], key, id, job, 'FAILED')
 end
 
 -- One candidate: a claim reply, 'empty' when nothing is claimable, 'again' after cleaning up.

@@ -19,11 +19,10 @@ export const completeJob = {
 ${checkJobLua}
 local job, refused = checkClaim(KEYS[1], tonumber(ARGV[3]))
 if not job then return refused end
-redis.call('HSET', KEYS[1], 'state', 'COMPLETE', 'results', ARGV[4], 'updatedAt', nowMs())
-redis.call('HDEL', KEYS[1], 'leaseUntil', 'error')
-redis.call('ZREM', KEYS[2], ARGV[2])
-moveState(ARGV[1], ARGV[2], job.n, 'CLAIMED', 'COMPLETE')
-redis.call('PUBLISH', ARGV[5], ARGV[2])
+redis.call('HSET', KEYS[1], 'results', ARGV[4], 'updatedAt', nowMs())
+redis.call('HDEL', KEYS[1], 'error')
+dropLease(KEYS[2], KEYS[1], ARGV[2])
+finish(ARGV[1], ARGV[5], KEYS[1], ARGV[2], job, 'COMPLETE')
 return {'OK'}
 `,
 } as const;

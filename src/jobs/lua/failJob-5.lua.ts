@@ -27,18 +27,12 @@ local job, refused = checkClaim(KEYS[1], tonumber(ARGV[3]))
 if not job then return refused end
 local attempts = job.attempts + 1
 redis.call('HSET', KEYS[1], 'attempts', attempts, 'error', ARGV[4], 'updatedAt', nowMs())
-redis.call('HDEL', KEYS[1], 'leaseUntil')
-redis.call('ZREM', KEYS[2], ARGV[2])
+dropLease(KEYS[2], KEYS[1], ARGV[2])
 if ARGV[5] == '1' and attempts < tonumber(ARGV[6]) then
-  redis.call('HSET', KEYS[1], 'state', 'UNCLAIMED')
-  enqueue(KEYS[3], KEYS[1], ARGV[2], job.priority, redis.call('INCR', KEYS[5]))
-  moveState(ARGV[1], ARGV[2], job.n, 'CLAIMED', 'UNCLAIMED')
-  wake(KEYS[4])
+  requeue(ARGV[1], KEYS[3], KEYS[4], KEYS[1], ARGV[2], job, redis.call('INCR', KEYS[5]))
   return {'OK', 'UNCLAIMED'}
 end
-redis.call('HSET', KEYS[1], 'state', 'FAILED')
-moveState(ARGV[1], ARGV[2], job.n, 'CLAIMED', 'FAILED')
-redis.call('PUBLISH', ARGV[7], ARGV[2])
+finish(ARGV[1], ARGV[7], KEYS[1], ARGV[2], job, 'FAILED')
 return {'OK', 'FAILED'}
 `,
 } as const;

@@ -20,12 +20,9 @@ export const releaseJob = {
 ${checkJobLua}
 local job, refused = checkClaim(KEYS[1], tonumber(ARGV[3]))
 if not job then return refused end
-redis.call('HSET', KEYS[1], 'state', 'UNCLAIMED', 'updatedAt', nowMs())
-redis.call('HDEL', KEYS[1], 'leaseUntil')
-redis.call('ZREM', KEYS[2], ARGV[2])
-enqueue(KEYS[3], KEYS[1], ARGV[2], job.priority, job.seq)
-moveState(ARGV[1], ARGV[2], job.n, 'CLAIMED', 'UNCLAIMED')
-wake(KEYS[4])
+redis.call('HSET', KEYS[1], 'updatedAt', nowMs())
+dropLease(KEYS[2], KEYS[1], ARGV[2])
+requeue(ARGV[1], KEYS[3], KEYS[4], KEYS[1], ARGV[2], job, job.seq)
 return {'OK'}
 `,
 } as const;

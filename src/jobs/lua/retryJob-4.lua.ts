@@ -17,17 +17,12 @@ export const retryJob = {
   Returns {'OK'}, {'NOT_FINISHED', state} (nothing changed), {'NONE'} or {'CORRUPT', reason}.
 ]]
 ${checkJobLua}
-local job, why = loadJob(KEYS[1])
-if not job then
-  if why == 'none' then return {'NONE'} end
-  return {'CORRUPT', why}
-end
+local job, refused = loadOrRefuse(KEYS[1])
+if not job then return refused end
 if job.state ~= 'FAILED' and job.state ~= 'CANCELLED' then return {'NOT_FINISHED', job.state} end
-redis.call('HSET', KEYS[1], 'state', 'UNCLAIMED', 'attempts', 0, 'takeovers', 0, 'updatedAt', nowMs())
+redis.call('HSET', KEYS[1], 'attempts', 0, 'takeovers', 0, 'updatedAt', nowMs())
 redis.call('HDEL', KEYS[1], 'error', 'results', 'leaseUntil')
-enqueue(KEYS[2], KEYS[1], ARGV[2], job.priority, redis.call('INCR', KEYS[4]))
-moveState(ARGV[1], ARGV[2], job.n, job.state, 'UNCLAIMED')
-wake(KEYS[3])
+requeue(ARGV[1], KEYS[2], KEYS[3], KEYS[1], ARGV[2], job, redis.call('INCR', KEYS[4]))
 return {'OK'}
 `,
 } as const;
