@@ -1,18 +1,13 @@
 import { type Actor, type AnyStateMachine, createActor, type InspectionEvent, type Observer } from 'xstate';
 import type { CompiledFlow } from '../compile/compile.js';
 import type { RunContext, RunInput } from '../compile/run-context.js';
-import {
-  CancelledError,
-  FlowFailedError,
-  RevertFailedError,
-  RunSuspendedError,
-  type TaskFailure,
-} from '../errors.js';
+import { CancelledError, FlowFailedError, RevertFailedError, RunSuspendedError } from '../errors.js';
 import { decodeValue } from '../store/codec.js';
 import { fromFailureRecord } from '../store/failure-record.js';
 import { FINISHED_STATUSES, type RunMeta, type RunStatus, type Store } from '../store/store.js';
 import type { FlowRun } from './flow-run.js';
 import { persistedSnapshot } from './persisted-snapshot.js';
+import { runResults, taskFailures } from './run-info.js';
 import { RunWriter } from './run-writer.js';
 import { splitSnapshot } from './snapshot-parts.js';
 
@@ -199,30 +194,21 @@ export function settle(
   compiled: CompiledFlow,
   context: RunContext,
 ): { value: Record<string, unknown> } | { error: Error } {
-  const failures = (list: RunContext['failures']): TaskFailure[] =>
-    list.map(({ task, failure }) => ({ task, error: fromFailureRecord(failure) }));
   switch (context.status) {
-    case 'SUCCESS': {
-      const value: Record<string, unknown> = {};
-      for (const [name, source] of compiled.graph.outputs) {
-        if (context.tasks[(source as { task: string }).task]?.s === 'SUCCESS') {
-          value[name] = compiled.scheduler.value(context, source);
-        }
-      }
-      return { value };
-    }
+    case 'SUCCESS':
+      return { value: runResults(compiled, context.tasks) };
     case 'SUSPENDED':
       return { error: new RunSuspendedError(context.runId) };
     case 'FAILURE':
       return {
         error: new RevertFailedError(
           context.runId,
-          failures(context.revertFailures),
-          failures(context.failures),
+          taskFailures(context.revertFailures),
+          taskFailures(context.failures),
         ),
       };
     default:
       if (context.cancelled) return { error: new CancelledError(context.runId) };
-      return { error: new FlowFailedError(context.runId, failures(context.failures)) };
+      return { error: new FlowFailedError(context.runId, taskFailures(context.failures)) };
   }
 }

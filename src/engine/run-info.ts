@@ -1,11 +1,11 @@
 import type { CompiledFlow } from '../compile/compile.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
 import type { TaskState } from '../compile/task-states.js';
-import { SnapshotCorruptError } from '../errors.js';
+import type { TaskFailure } from '../errors.js';
 import { decodeValue } from '../store/codec.js';
 import { fromFailureRecord } from '../store/failure-record.js';
 import type { RunMeta, StoredRun } from '../store/store.js';
-import { FAILURES_PART } from './snapshot-parts.js';
+import { FAILURES_PART, parsePart } from './snapshot-parts.js';
 
 /** A stored run as the CLI, a dashboard or an operator reads it. */
 export interface RunInfo {
@@ -27,11 +27,13 @@ export function readRun(stored: StoredRun, compiled: CompiledFlow | undefined): 
   const lists =
     listsText === undefined
       ? undefined
-      : (safeParse(id, listsText) as Pick<RunContext, 'failures' | 'revertFailures'>);
+      : (parsePart(id, FAILURES_PART, listsText) as Pick<RunContext, 'failures' | 'revertFailures'>);
+  const records: Record<string, TaskRecord> = {};
   const tasks: RunInfo['tasks'] = {};
   for (const [part, text] of Object.entries(stored.parts)) {
     if (!part.startsWith('t:')) continue;
-    const record = safeParse(id, text) as TaskRecord;
+    const record = parsePart(id, part, text) as TaskRecord;
+    records[part.slice(2)] = record;
     tasks[part.slice(2)] = {
       state: record.s,
       attempt: record.a,
@@ -39,33 +41,32 @@ export function readRun(stored: StoredRun, compiled: CompiledFlow | undefined): 
       ...(record.f ? { error: fromFailureRecord(record.f) } : {}),
     };
   }
-  const results: Record<string, unknown> = {};
-  if (compiled) {
-    for (const [name, source] of compiled.graph.outputs) {
-      if (source.kind !== 'task') continue;
-      const task = tasks[source.task];
-      if (task?.state !== 'SUCCESS') continue;
-      results[name] =
-        source.key === undefined ? task.result : (task.result as Record<string, unknown>)?.[source.key];
-    }
-  }
-  const failures = (list: RunContext['failures'] | undefined) =>
-    (list ?? []).map(({ task, failure }) => ({ task, error: fromFailureRecord(failure) }));
   return {
     meta: stored.meta,
     token: stored.token,
     seq: stored.seq,
     tasks,
-    results,
-    failures: failures(lists?.failures),
-    revertFailures: failures(lists?.revertFailures),
+    results: compiled ? runResults(compiled, records) : {},
+    failures: taskFailures(lists?.failures ?? []),
+    revertFailures: taskFailures(lists?.revertFailures ?? []),
   };
 }
 
-function safeParse(runId: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new SnapshotCorruptError(runId, `a part is not taskweave data (${(error as Error).message})`);
+/** The flow's outputs its succeeded tasks have provided (all of them once the run is SUCCESS). */
+export function runResults(
+  compiled: CompiledFlow,
+  tasks: Record<string, TaskRecord>,
+): Record<string, unknown> {
+  const results: Record<string, unknown> = {};
+  for (const [name, source] of compiled.graph.outputs) {
+    if (source.kind !== 'task' || tasks[source.task]?.s !== 'SUCCESS') continue;
+    // Outputs read tasks' results only: the records are all the context they need.
+    results[name] = compiled.scheduler.value({ tasks } as RunContext, source);
   }
+  return results;
+}
+
+/** Stored failure lists as the errors they were. */
+export function taskFailures(list: RunContext['failures']): TaskFailure[] {
+  return list.map(({ task, failure }) => ({ task, error: fromFailureRecord(failure) }));
 }

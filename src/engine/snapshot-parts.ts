@@ -42,6 +42,18 @@ export function splitSnapshot(
   return parts;
 }
 
+/** A stored part's JSON; anything else is `SnapshotCorruptError` for that run. */
+export function parsePart(runId: string, name: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new SnapshotCorruptError(
+      runId,
+      `part \`${name}\` is not taskweave data (${(error as Error).message})`,
+    );
+  }
+}
+
 export function joinSnapshot(
   runId: string,
   compiled: Pick<CompiledFlow, 'graph' | 'lanes'>,
@@ -50,14 +62,7 @@ export function joinSnapshot(
   const read = (name: string): unknown => {
     const text = parts[name];
     if (text === undefined) throw new SnapshotCorruptError(runId, `part \`${name}\` is missing`);
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      throw new SnapshotCorruptError(
-        runId,
-        `part \`${name}\` is not taskweave data (${(error as Error).message})`,
-      );
-    }
+    return parsePart(runId, name, text);
   };
   const inputs = read(INPUTS_PART);
   if (inputs === null || typeof inputs !== 'object')
