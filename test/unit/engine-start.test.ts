@@ -83,14 +83,16 @@ describe('starting a run', () => {
   });
 
   it('reports events only once the run exists, in order, from the first task on', async () => {
-    const { store, release } = gatedCreate();
+    const { store, release, called } = gatedCreate();
     const log: string[] = [];
     const engine = createEngine({ store, flows: [recorded(log)] });
     const run = engine.start('start-flow', { n: 1 });
     const events: string[] = [];
     run.on('flow', (e) => events.push(`flow ${e.state}`));
     run.on('task', (e) => events.push(`${e.task} ${e.state}`));
-    await new Promise((r) => setTimeout(r, 20));
+    // The create is in flight (its first snapshot, task a RUNNING, is in it) and not acknowledged.
+    await called;
+    await new Promise((r) => setImmediate(r));
     expect(events).toEqual([]);
     expect(log).toEqual([]);
     release();
@@ -109,18 +111,23 @@ describe('starting a run', () => {
   it('stops retrying a create once the engine let the run go: nothing is stored after close()', async () => {
     const base = memoryStore();
     let attempts = 0;
+    let firstAttempt!: () => void;
+    const attempted = new Promise<void>((r) => {
+      firstAttempt = r;
+    });
     // Redis "down": every create times out on the client.
     const store: Store = {
       ...base,
       create: async () => {
         attempts += 1;
+        firstAttempt();
         throw new StoreUnavailableError('Redis did not answer');
       },
     };
     const log: string[] = [];
     const engine = createEngine({ store, flows: [recorded(log)], unavailableDeadlineMs: 5_000 });
     const run = engine.start('start-flow', { n: 1 }, { id: 'let-go' });
-    while (attempts === 0) await new Promise((r) => setTimeout(r, 5));
+    await attempted;
     await engine.close();
     await expect(run.result).rejects.toThrow(/closed/);
     const after = attempts;
@@ -168,19 +175,24 @@ describe('starting a run', () => {
   });
 });
 
-/** A memory store whose create is acknowledged only once the test calls `release()`. */
-function gatedCreate(): { store: Store; release: () => void } {
+/** A memory store whose create is acknowledged only once the test calls `release()`; `called` settles when it is asked. */
+function gatedCreate(): { store: Store; release: () => void; called: Promise<void> } {
   let release!: () => void;
+  let asked!: () => void;
   const created = new Promise<void>((r) => {
     release = r;
+  });
+  const called = new Promise<void>((r) => {
+    asked = r;
   });
   const base = memoryStore();
   const store: Store = {
     ...base,
     create: async (meta, parts) => {
+      asked();
       await created;
       return base.create(meta, parts);
     },
   };
-  return { store, release };
+  return { store, release, called };
 }
