@@ -6,13 +6,15 @@ import { countOf, PROVISION_RESULTS, provisionFlow, redisEffects } from '../supp
 import { cleanPrefix, newRedis, testPrefix } from '../support/redis.js';
 
 /**
- * SIGKILL the process running a `provision` run right after its k-th task event, for every k: the event
+ * SIGKILL the process running a `provision` run right after its k-th task event, for every k (the child
+ * freezes there, so each kill lands where it is meant to): the event
  * fires as the machine changes, before the change is stored, so each kill lands somewhere between a
  * transition, its write and the effects it allows. Then another engine resumes the run. Whatever the
  * moment, the run must finish with the right results, and what the store showed at the kill bounds
  * what ran: a task stored PENDING never ran in the killed process (invariant 1), a task stored SUCCESS
  * is never run again, a task stored RUNNING runs again at most once, with the same idempotency key.
  */
+const TASKS = ['reserve', 'format', 'tag', 'attach', 'boot'];
 const EVENTS = 10; // 5 tasks × (RUNNING, SUCCESS)
 
 describe('SIGKILL after each task event, then resume', () => {
@@ -20,6 +22,8 @@ describe('SIGKILL after each task event, then resume', () => {
   let prefix: string;
   let store: Store;
   const children: Child[] = [];
+  /** Tasks stored SUCCESS when the child was killed after event k. */
+  const succeededAtKill = new Map<number, number>();
 
   beforeAll(() => {
     redis = newRedis();
@@ -36,15 +40,19 @@ describe('SIGKILL after each task event, then resume', () => {
 
   it.each(Array.from({ length: EVENTS }, (_, i) => i + 1))('killed after event %i', async (k) => {
     const runId = `kill-after-${k}`;
-    const child = startChild(prefix, runId, 'events');
+    // The child freezes right after event k, so the kill lands there and not wherever it has got to.
+    const child = startChild(prefix, runId, 'events', String(k));
     children.push(child);
     let seen = 0;
     await child.waitForLine((line) => line.startsWith('TASK') && ++seen === k);
     await child.kill();
 
     const atKill = (await store.load(runId))!;
+    // Frozen mid-run: its last write (the run's end) was never sent.
+    expect(atKill.meta.status).toBe('RUNNING');
     const storedState = (task: string) =>
       (JSON.parse(atKill.parts[`t:${task}`] ?? '{"s":"PENDING"}') as { s: string }).s;
+    succeededAtKill.set(k, TASKS.filter((t) => storedState(t) === 'SUCCESS').length);
     const log = redisEffects(redis, prefix);
     const ran = (await log.all()).filter((e) => e.key.startsWith(`${runId}:`));
     const childRuns = countOf(ran);
@@ -60,7 +68,7 @@ describe('SIGKILL after each task event, then resume', () => {
 
     const effects = (await log.all()).filter((e) => e.key.startsWith(`${runId}:`));
     const total = countOf(effects);
-    for (const task of ['reserve', 'format', 'tag', 'attach', 'boot']) {
+    for (const task of TASKS) {
       const state = storedState(task);
       const context = `${task} stored ${state} at the kill; child ran it ${childRuns[task] ?? 0}×, in all ${total[task] ?? 0}×`;
       if (state === 'PENDING') expect(childRuns[task] ?? 0, context).toBe(0);
@@ -72,5 +80,14 @@ describe('SIGKILL after each task event, then resume', () => {
       );
     }
     expect(countOf(effects, 'revert')).toEqual({});
+  });
+
+  it('each kill landed right after its event, before the write it caused', () => {
+    // Event k's own write never landed. Steps (events written together): reserve starts (1); reserve
+    // ends, format and tag start (2-4); the first of them ends (5); the other ends, attach starts (6, 7);
+    // attach ends, boot starts (8, 9); boot ends (10).
+    expect([...succeededAtKill.entries()].sort(([a], [b]) => a - b).map(([, n]) => n)).toEqual([
+      0, 0, 0, 0, 1, 2, 2, 3, 3, 4,
+    ]);
   });
 });

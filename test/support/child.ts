@@ -30,8 +30,14 @@ export interface Child {
  * await child.waitForLine((line) => line.startsWith('HANGING'));
  * await child.kill();
  */
-export function startChild(prefix: string, runId: string, scenario: ChildScenario): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, REDIS_URL, prefix, runId, scenario], {
+export function startChild(
+  prefix: string,
+  runId: string,
+  scenario: ChildScenario,
+  ...extra: string[]
+): Child {
+  const args = [CHILD, REDIS_URL, prefix, runId, scenario, ...extra];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

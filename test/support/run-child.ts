@@ -7,13 +7,16 @@
  * `execute`: a `provision` run; attach's execute hangs (reserve, format and tag have finished).
  * `revert`:  a `chain` run; d fails, the run reverts d and c, then b's revert hangs.
  * `events`:  a `provision` run whose tasks take a few ms each; prints `TASK <task> <state>` on every
- *            task event (as the machine changes, before the change is stored) and `SETTLED`.
+ *            task event (as the machine changes, before the change is stored) and `SETTLED`. With a
+ *            6th argument k, the whole process freezes right after the k-th event, before the write it
+ *            causes, so the parent's SIGKILL lands at exactly that point.
  */
+import { writeSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { createEngine, redisStore } from '../../src/index.js';
 import { type Behaviour, chainFlow, provisionFlow, redisEffects } from './flows.js';
 
-const [url, prefix, runId, scenario] = process.argv.slice(2);
+const [url, prefix, runId, scenario, freezeAfter] = process.argv.slice(2);
 if (!url || !prefix || !runId || !['execute', 'revert', 'events'].includes(scenario!)) {
   process.stderr.write('usage: run-child.ts <redisUrl> <prefix> <runId> <execute|revert|events>\n');
   process.exit(2);
@@ -33,7 +36,12 @@ const engine = createEngine({ store: redisStore({ redis: url, prefix }), flows: 
 const inputs = flow.name === 'provision' ? { name: 'web' } : { seed: 's' };
 const run = engine.start(flow.name, inputs, { id: runId });
 if (scenario === 'events') {
-  run.on('task', (e) => process.stdout.write(`TASK ${e.task} ${e.state}\n`));
+  let seen = 0;
+  run.on('task', (e) => {
+    writeSync(1, `TASK ${e.task} ${e.state}\n`);
+    // Blocks the event loop for good: no microtask, write or timer of this process runs again.
+    if (++seen === Number(freezeAfter)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  });
   run.result.then(
     () => process.stdout.write('SETTLED\n'),
     () => process.stdout.write('SETTLED\n'),
