@@ -242,14 +242,20 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return run;
   };
 
-  /** Load, check flow and structure, then claim: a refused resume leaves the stored run untouched. */
-  const takeOver = async (id: string) => {
+  /** Load and check flow, structure and data: a refused resume leaves the stored run untouched. */
+  const inspect = async (id: string) => {
     const stored = await store.load(id);
     if (!stored) throw new RunNotFoundError(id);
     const compiled = compile(flowByName(stored.meta.flow));
     if (compiled.hash !== stored.meta.hash)
       throw new FlowVersionMismatchError(id, stored.meta.flow, stored.meta.hash, compiled.hash);
     const checked = joinSnapshot(id, compiled, stored.parts); // corrupt data is refused before claiming
+    return { compiled, stored, checked };
+  };
+
+  /** Inspect, then claim (a new fencing token): from here on this engine drives the run. */
+  const takeOver = async (id: string, inspected?: Awaited<ReturnType<typeof inspect>>) => {
+    const { compiled, stored, checked } = inspected ?? (await inspect(id));
     const claimed = await store.claim(id, engineId);
     if (!claimed) throw new RunNotFoundError(id);
     // A claim changes only token and owner: the parts read before it are still the run's unless a
@@ -303,16 +309,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   const resumeStored = async <R>(id: string): Promise<FlowRun<R>> => {
-    const taken = await takeOver(id);
+    const inspected = await inspect(id);
     const run = new FlowRun<R>(id);
-    const { snapshot, compiled } = taken;
-    const status = taken.stored.meta.status;
-    if (snapshot && isFinished(status)) {
-      run.setStatus(status);
-      run.finish(settle(compiled, snapshot.context) as never);
+    const { checked, compiled, stored } = inspected;
+    // A finished run keeps its outcome: it is read, not claimed (no new token, no owner change).
+    if (checked && isFinished(stored.meta.status)) {
+      run.setStatus(stored.meta.status);
+      run.finish(settle(compiled, checked.context) as never);
       return run;
     }
-    rehydrate(taken, run);
+    rehydrate(await takeOver(id, inspected), run);
     return run;
   };
 

@@ -73,4 +73,19 @@ describe('suspend and resume edge cases', () => {
     expect(log.filter((e) => e === 'b')).toHaveLength(1);
     await second.close();
   });
+
+  it('resuming a finished run reads its outcome without taking it over (token and owner unchanged)', async () => {
+    const store = memoryStore();
+    const flow = linear('done-already', [task({ name: 'a', provides: 'x', execute: () => 1 })]);
+    const first = createEngine({ store, flows: [flow], id: 'first' });
+    await first.run(flow, {}, { id: 'finished-1' });
+    const before = await store.load('finished-1');
+    const second = createEngine({ store, flows: [flow], id: 'second' });
+    const run = await second.resume('finished-1');
+    expect(await run.result).toEqual({ x: 1 });
+    expect(run.status).toBe('SUCCESS');
+    expect(await store.load('finished-1')).toEqual(before);
+    expect(before?.meta.owner).toBe('first');
+    await Promise.all([first.close(), second.close()]);
+  });
 });
