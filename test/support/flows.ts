@@ -175,17 +175,21 @@ export const PROVISION_RESULTS = {
 };
 
 /** A promise with its resolve exposed. */
+/** A promise with its resolve/reject exposed. */
 export interface Deferred<T = void> {
   promise: Promise<T>;
   resolve(value: T): void;
+  reject(error: Error): void;
 }
 
 export function deferred<T = void>(): Deferred<T> {
   let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
   });
-  return { promise, resolve };
+  return { promise, resolve, reject };
 }
 
 /** Poll `predicate` until it is truthy (for conditions only Redis can tell); rejects after `timeoutMs`. */

@@ -15,22 +15,7 @@ import {
  * latches, and waiting on run events instead of sleeping.
  */
 
-/** A promise with its resolve/reject exposed. */
-export interface Deferred<T = void> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: Error): void;
-}
-
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+export { type Deferred, deferred } from '../support/flows.js';
 
 /** Engines made by a test are closed after it. */
 const engines: Engine[] = [];
