@@ -4,7 +4,11 @@ import { FlowDefinitionError } from '../errors.js';
 export function describe(value: unknown): string {
   let shown: string;
   try {
-    shown = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+    // Numbers as JavaScript writes them: JSON would show NaN and Infinity as null.
+    shown =
+      typeof value === 'string' || typeof value === 'number'
+        ? String(value)
+        : (JSON.stringify(value) ?? String(value));
   } catch {
     shown = String(value);
   }

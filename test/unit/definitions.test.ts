@@ -215,7 +215,7 @@ describe('bad options, with messages saying what was expected and what was got',
     [
       'timeoutMs NaN',
       () => task({ name: 'x', timeoutMs: Number.NaN, execute: () => 1 }),
-      /`timeoutMs` of task `x`/,
+      /`timeoutMs` of task `x` to be a number from 1 and up, got `NaN` \(number\)/,
     ],
     [
       'rebind to an empty name',
