@@ -63,24 +63,30 @@ export const runningId = (task: string) => `run:${task}`;
  */
 export const MAX_LANES_PER_EVENT = 8;
 
+/** Per dependency, the tasks its completion starts in the same microstep (see directStarts). */
+export type DirectStarts = ReadonlyMap<string, ReadonlySet<string>>;
+
 /**
  * Pairs (dependency → task) where the task's lane listens for the dependency's completion and starts
  * in that microstep: a lane's successor always; a task in another lane when the dependency does not
- * fan out to more than MAX_LANES_PER_EVENT lanes.
+ * fan out to more than MAX_LANES_PER_EVENT lanes. Built once per flow: the guards read it per event.
  */
-export function directStarts(graph: FlowGraph, lanes: Lanes): ReadonlySet<string> {
-  const pairs = new Set<string>();
+export function directStarts(graph: FlowGraph, lanes: Lanes): DirectStarts {
+  const pairs = new Map<string, Set<string>>();
+  const add = (dep: string, task: string) => {
+    const tasks = pairs.get(dep) ?? new Set<string>();
+    tasks.add(task);
+    pairs.set(dep, tasks);
+  };
   for (const node of graph.tasks) {
     const next = lanes.successor.get(node.name);
-    if (next !== undefined) pairs.add(pairKey(node.name, next));
+    if (next !== undefined) add(node.name, next);
     // Dependents in other lanes start on this completion only while every chain has a lane of its own:
     // with shared lanes, two dependents may share a lane (an idle lane takes one transition per event)
     // or find it busy, and the scheduler would count a start the machine did not make.
     if (lanes.shared) continue;
     const others = node.dependents.filter((d) => d !== next);
-    if (others.length <= MAX_LANES_PER_EVENT) for (const d of others) pairs.add(pairKey(node.name, d));
+    if (others.length <= MAX_LANES_PER_EVENT) for (const d of others) add(node.name, d);
   }
   return pairs;
 }
-
-export const pairKey = (dep: string, task: string) => `${dep}\u0000${task}`;

@@ -4,7 +4,7 @@ import { toFailureRecord } from '../store/failure-record.js';
 import { isFinished } from '../store/store.js';
 import { createArguments } from './arguments.js';
 import type { ArgSource, FlowGraph } from './flow-graph.js';
-import { type Lanes, pairKey } from './lanes.js';
+import type { DirectStarts, Lanes } from './lanes.js';
 import type { RunContext } from './run-context.js';
 import {
   BUSY_STATES,
@@ -58,7 +58,7 @@ export interface Scheduler {
 /** `direct`: pairs (dependency → task, see lanes.ts) whose start the machine makes by itself. */
 export function createScheduler(
   graph: FlowGraph,
-  direct: ReadonlySet<string>,
+  direct: DirectStarts,
   lanes: Pick<Lanes, 'laneOf' | 'shared'>,
 ): Scheduler {
   // When chains share lanes, a lane runs one task at a time: the scheduler keeps count per lane.
@@ -360,14 +360,14 @@ export function createScheduler(
   };
 
   const startsWith = (ctx: RunContext, dep: string, task: string): boolean => {
-    if (!direct.has(pairKey(dep, task)) || !laneFree(ctx, task, dep)) return false;
+    if (!direct.get(dep)?.has(task) || !laneFree(ctx, task, dep)) return false;
     if (ctx.phase !== 'run' || ctx.suspended || ctx.concurrency !== 0) return false;
     if (ctx.tasks[task]!.s !== 'PENDING') return false;
     const node = graph.byName.get(task)!;
     return node.deciders.length === 0 && node.deps.every((d) => d === dep || ctx.tasks[d]!.s === 'SUCCESS');
   };
 
-  const listensFor = (dep: string, task: string) => direct.has(pairKey(dep, task));
+  const listensFor = (dep: string, task: string) => direct.get(dep)?.has(task) ?? false;
 
   return {
     schedule,
