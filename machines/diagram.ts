@@ -1,4 +1,5 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
+import { dotQuote } from '../src/compile/dot.js';
 
 /** One drawn arrow: every transition of every state node, `always` ones included. */
 interface Edge {
@@ -57,7 +58,7 @@ export function lifecycleToMermaid(machine: AnyStateMachine): string {
  */
 export function lifecycleToDot(machine: AnyStateMachine): string {
   const ids = nodeIds(machine, (node) => node.id);
-  const q = (text: string) => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  const q = dotQuote;
   const nested = (node: AnyStateNode) => node.type === 'compound' || node.type === 'parallel';
   const lines = [
     `digraph ${q(machine.id)} {`,

@@ -11,7 +11,7 @@ import { compile } from './compile.js';
  */
 export function toDot(flow: Flow): string {
   const { graph } = compile(flow);
-  const q = (text: string) => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  const q = dotQuote;
   const lines = [`digraph ${q(flow.name)} {`, '  rankdir=TB;', '  node [shape=box, style=rounded];'];
   const walk = (node: Node, depth: number) => {
     const pad = '  '.repeat(depth);
@@ -36,4 +36,9 @@ export function toDot(flow: Flow): string {
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;
+}
+
+/** A DOT string literal: quotes, backslashes and newlines escaped. */
+export function dotQuote(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
