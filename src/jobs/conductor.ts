@@ -13,6 +13,7 @@ import {
 } from './conductor-options.js';
 import { type HeldJob, heldJob, RunStopper } from './held-job.js';
 import { type Claim, type Job, JobBoardClosedError } from './job-board.js';
+import type { RunOutcome } from './job-outcome.js';
 import { runJob } from './job-run.js';
 import { asError, LeaseKeeper } from './lease-keeper.js';
 import { settleJob } from './settle-job.js';
@@ -169,7 +170,7 @@ class JobConductor implements Conductor {
 
   private async drive(held: HeldJob, claim: Claim, previous: HeldJob | undefined): Promise<void> {
     const { engine, onOrphan, board, maxAttempts, backoffMs, maxBackoffMs } = this.options;
-    let outcome: { results: Record<string, unknown> } | { error: Error };
+    let outcome: RunOutcome;
     try {
       // Our own earlier claim of this job (its lease ran out) settles first: one run per id here.
       await previous?.done;

@@ -45,12 +45,15 @@ const UNFINISHED = [
   StoreUnavailableError,
 ];
 
+/** How a job's run ended here: its results, or why it did not produce them. */
+export type RunOutcome = { results: Record<string, unknown> } | { error: Error };
+
 /**
  * The table from a run's end to a board action: results complete the job; a stale token
  * (`LeaseLostError`: another conductor holds the run) drops it; a run stopped unfinished is released;
  * any other error (`FlowFailedError`, `RevertFailedError`, `CancelledError`, ...) counts an attempt.
  */
-export function jobAction(outcome: { results: Record<string, unknown> } | { error: Error }): JobAction {
+export function jobAction(outcome: RunOutcome): JobAction {
   if ('results' in outcome) return { kind: 'complete', results: outcome.results };
   const { error } = outcome;
   if (error instanceof LeaseLostError) return { kind: 'drop', error };

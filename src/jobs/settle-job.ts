@@ -2,7 +2,7 @@ import { LeaseLostError } from '../errors.js';
 import type { ConductorReporter } from './conductor-events.js';
 import type { HeldJob } from './held-job.js';
 import { type Job, type JobBoard, JobBoardClosedError } from './job-board.js';
-import { type JobAction, jobAction } from './job-outcome.js';
+import { type JobAction, jobAction, type RunOutcome } from './job-outcome.js';
 import { asError } from './lease-keeper.js';
 
 export interface SettleContext {
@@ -15,15 +15,13 @@ export interface SettleContext {
   holds(held: HeldJob): boolean;
 }
 
-type Outcome = { results: Record<string, unknown> } | { error: Error };
-
 /**
  * Tell the board how a held job's run ended: complete, fail (counting an attempt), release, or drop
  * it when our token is stale. A board call that fails is retried with backoff while the lease may
  * still be ours; after that the claim is left to expire (the run is stored either way, so whoever
  * takes the job over finds its outcome).
  */
-export async function settleJob(ctx: SettleContext, held: HeldJob, outcome: Outcome): Promise<void> {
+export async function settleJob(ctx: SettleContext, held: HeldJob, outcome: RunOutcome): Promise<void> {
   const { board, report, maxAttempts } = ctx;
   const { id, token, stopped } = held;
   if (stopped?.reason === 'refused') return; // someone else holds the job; 'lost' was reported
