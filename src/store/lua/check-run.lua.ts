@@ -1,11 +1,15 @@
+import { RUN_STATUSES } from '../store.js';
+
 /**
  * Lua shared by the run scripts: decide whether KEYS[1] (meta) and KEYS[2] (parts) hold a taskweave
  * run. Interpolated into each script's text (scripts are self-contained for EVALSHA).
  *
- * `inspectRun(kind)` returns 'none' (no run), 'ok' (a run with integer token and seq) or a short
- * reason why the keys hold something that is not taskweave's run.
+ * `inspectRun(kind)` returns 'none' (no run), 'ok' (a run with integer token and seq and a known
+ * status) or a short reason why the keys hold something that is not taskweave's run.
  */
 export const checkRunLua = `
+local RUN_STATUS = { ${RUN_STATUSES.map((status) => `${status} = true`).join(', ')} }
+
 local function inspectRun(kind)
   local metaType = redis.call('TYPE', KEYS[1])['ok']
   local partsType = redis.call('TYPE', KEYS[2])['ok']
@@ -25,6 +29,10 @@ local function inspectRun(kind)
   local seq = redis.call('HGET', KEYS[1], 'seq')
   if not token or not string.match(token, '^%d+$') or not seq or not string.match(seq, '^%d+$') then
     return 'meta token or seq is not a non-negative integer'
+  end
+  local status = redis.call('HGET', KEYS[1], 'status')
+  if not RUN_STATUS[status] then
+    return 'meta status ' .. string.sub(tostring(status), 1, 40) .. ' is not a run status'
   end
   return 'ok'
 end

@@ -37,6 +37,7 @@ local partsType = redis.call('TYPE', KEYS[2])['ok']
 local read, meta = pcall(redis.call, 'HMGET', KEYS[1], 'kind', 'token', 'seq', 'status', 'updatedAt')
 local sound = read and meta[1] == ARGV[1] and (partsType == 'hash' or partsType == 'none')
   and meta[2] and string.match(meta[2], '^%d+$') and meta[3] and string.match(meta[3], '^%d+$')
+  and RUN_STATUS[meta[4]]
 if not sound then
   -- Slow path, for the exact reason: no run, or keys that are not a taskweave run.
   local state = inspectRun(ARGV[1])
