@@ -112,12 +112,16 @@ describe('review findings', () => {
         },
       });
     // 36 chains (> MAX_LANES): X and Y share lane 3 and both become ready when D (finishing last) does.
+    let qDone!: () => void;
+    const afterQ = new Promise<void>((r) => {
+      qDone = r;
+    });
     const flow = graph('shared-lane', [
       task({
         name: 'D',
         provides: 'D',
         async execute() {
-          await new Promise((r) => setTimeout(r, 5)); // after Q, so D's completion readies X and Y
+          await afterQ; // D finishes after Q, so D's completion readies X and Y at once
           ran.push('D');
           return 'D';
         },
@@ -131,7 +135,12 @@ describe('review findings', () => {
       t('Y', ['D', 'Q']),
     ]);
     const engine = createEngine();
-    await engine.run(flow, {});
+    const run = engine.start(flow, {});
+    run.on('task', (e) => {
+      if (e.task === 'Q' && e.state === 'SUCCESS') qDone();
+    });
+    await run.result;
+    expect(ran.indexOf('Q')).toBeLessThan(ran.indexOf('D'));
     expect(ran.sort()).toEqual(
       ['D', 'B', 'Q', 'S', 'X', 'Q2', 'Y', ...Array.from({ length: 32 }, (_, i) => `h${i}`)].sort(),
     );
