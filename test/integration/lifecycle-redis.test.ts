@@ -145,8 +145,10 @@ describe('server lifecycle on Redis, flows bound to its transitions', () => {
     ]);
     // Restored elsewhere, the resource is still in ERROR and nothing runs again.
     await srv.stop();
+    const callsBefore = cloud.calls.length;
     const again = await server('srv-2', serverActions(newEngine(), makeServerFlows({ cloud })));
     expect(stateName(await again.settled())).toBe('ERROR');
+    expect(cloud.calls).toHaveLength(callsBefore);
   });
 
   it('survives a SIGKILL mid-create: a new runner resumes the same boot run and goes on', async () => {
