@@ -3,6 +3,7 @@ import { type Cluster, Redis } from 'ioredis';
 import { LeaseLostError } from '../errors.js';
 import { stringify } from '../store/codec.js';
 import { type FailureRecord, toFailureRecord } from '../store/failure-record.js';
+import { isRedisTarget } from '../store/redis-connection.js';
 import {
   type Claim,
   type ClaimOptions,
@@ -78,16 +79,17 @@ class RedisJobBoard implements JobBoard {
 
   constructor(options: RedisJobBoardOptions) {
     const { redis, prefix = 'tw' } = options ?? ({} as RedisJobBoardOptions);
+    if (!isRedisTarget(redis)) {
+      throw new InvalidJobOptionError('redis', 'a Redis URL, an ioredis Redis or an ioredis Cluster', redis);
+    }
     if (typeof redis === 'string') {
       this.redis = new Redis(redis);
       // Errors of a client we opened surface through the commands; without a listener ioredis logs each one.
       this.redis.on('error', () => {});
       this.ownsClient = true;
-    } else if (redis !== null && typeof redis === 'object' && typeof redis.duplicate === 'function') {
+    } else {
       this.redis = redis;
       this.ownsClient = false;
-    } else {
-      throw new InvalidJobOptionError('redis', 'a Redis URL, an ioredis Redis or an ioredis Cluster', redis);
     }
     if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix)) {
       throw new InvalidJobOptionError('prefix', 'a non-empty string without `{` or `}`', prefix);

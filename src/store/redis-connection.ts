@@ -150,6 +150,11 @@ export function isRedisClient(value: unknown): value is RedisClient {
   return typeof candidate?.defineCommand === 'function' && typeof candidate.status === 'string';
 }
 
+/** A redis:// or rediss:// URL, or an ioredis Redis or Cluster: what every Redis-backed part takes. */
+export function isRedisTarget(value: unknown): value is string | RedisClient {
+  return typeof value === 'string' ? /^rediss?:\/\/./.test(value) : isRedisClient(value);
+}
+
 /** The options every Redis-backed store takes. */
 export interface RedisStoreLikeOptions {
   redis: string | RedisClient;
@@ -165,7 +170,7 @@ export function validateRedisOptions<T extends RedisStoreLikeOptions>(
     throw new TypeError(`Expected \`options\` to be an object, got \`${options}\` (${typeof options})`);
   }
   const { redis, prefix = 'tw', unavailableDeadlineMs = 30_000 } = options;
-  if (typeof redis === 'string' ? !/^rediss?:\/\/./.test(redis) : !isRedisClient(redis)) {
+  if (!isRedisTarget(redis)) {
     throw new TypeError(
       `Expected \`redis\` to be a redis:// or rediss:// URL or an ioredis Redis or Cluster client, got \`${String(redis)}\` (${typeof redis})`,
     );

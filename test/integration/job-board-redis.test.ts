@@ -129,5 +129,7 @@ describe('Redis job board', () => {
       'Expected `prefix` to be a non-empty string without `{` or `}`, got `a{b}` (string)',
     );
     expect(() => redisJobBoard({ redis: 42 as unknown as Redis })).toThrow(InvalidJobOptionError);
+    // The same rule as the run store's: a URL names its scheme.
+    expect(() => redisJobBoard({ redis: '127.0.0.1:6379' })).toThrow(InvalidJobOptionError);
   });
 });
