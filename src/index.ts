@@ -96,4 +96,5 @@ export {
   type RunWrite,
   type Store,
   type StoredRun,
+  type WriteOptions,
 } from './store/store.js';

@@ -39,6 +39,8 @@ export class RunWriter {
   private seq: number;
   private meta: RunMeta;
   private create: Record<string, string> | undefined;
+  /** Aborted when the writer gives up: the store stops retrying (and waiting for) its write then. */
+  private readonly letGo = new AbortController();
 
   constructor(private readonly options: RunWriterOptions) {
     this.seq = options.seq;
@@ -65,6 +67,7 @@ export class RunWriter {
   kill(error: Error): void {
     if (this.fatal) return;
     this.fatal = error;
+    this.letGo.abort(error);
     for (const w of this.waiters.splice(0)) w.reject(error);
   }
 
@@ -85,7 +88,9 @@ export class RunWriter {
         this.meta = { ...this.meta, status, updatedAt: Date.now() };
         if (this.create) {
           // Version 0: the next write is seq 1.
-          await this.persist(() => this.options.store.create(this.meta, { ...this.create, ...parts }));
+          await this.persist((signal) =>
+            this.options.store.create(this.meta, { ...this.create, ...parts }, { signal }),
+          );
           this.create = undefined;
         } else {
           const write: RunWrite = {
@@ -95,7 +100,7 @@ export class RunWriter {
             meta: this.meta,
             set: parts,
           };
-          await this.persist(() => this.options.store.save(write).then(() => true));
+          await this.persist((signal) => this.options.store.save(write, { signal }).then(() => true));
           this.seq = write.seq;
         }
         this.acked = target;
@@ -112,22 +117,40 @@ export class RunWriter {
     }
   }
 
-  /** Write, retrying the same write while the store is unavailable (stores accept an exact replay). */
-  private async persist(write: () => Promise<boolean>): Promise<void> {
-    const deadline = Date.now() + (this.options.unavailableDeadlineMs ?? 30_000);
+  /**
+   * Write, retrying the same write while the store is unavailable (stores accept an exact replay), for
+   * at most `unavailableDeadlineMs` in all: a store that retries by itself (Redis) is told to stop at
+   * that deadline, or as soon as the writer is killed, through the signal.
+   */
+  private async persist(write: (signal: AbortSignal) => Promise<boolean>): Promise<void> {
+    const deadlineMs = this.options.unavailableDeadlineMs ?? 30_000;
+    const deadline = Date.now() + deadlineMs;
+    const timer = setTimeout(
+      () =>
+        this.letGo.abort(
+          new StoreUnavailableError(
+            `The store did not take the write of run \`${this.options.runId}\` within unavailableDeadlineMs of ${deadlineMs} ms. It may or may not have been applied; the run stays stored and resumable.`,
+          ),
+        ),
+      deadlineMs,
+    );
     let delay = 50;
-    for (;;) {
-      try {
-        if (!(await write())) throw new RunExistsError(this.options.runId);
-        return;
-      } catch (error) {
-        if (!(error instanceof StoreUnavailableError) || Date.now() + delay > deadline) throw error;
-        await new Promise((r) => setTimeout(r, delay));
-        // Killed meanwhile (aborted, engine closed): a retry landing now would store, or for a create
-        // bring back, a run this engine has let go of.
-        if (this.fatal) throw this.fatal;
-        delay = Math.min(delay * 2, 2_000);
+    try {
+      for (;;) {
+        try {
+          if (!(await write(this.letGo.signal))) throw new RunExistsError(this.options.runId);
+          return;
+        } catch (error) {
+          // Killed or past the deadline: a retry landing now would store, or for a create bring back, a
+          // run this engine has let go of.
+          if (this.letGo.signal.aborted) throw this.letGo.signal.reason;
+          if (!(error instanceof StoreUnavailableError) || Date.now() + delay > deadline) throw error;
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 2_000);
+        }
       }
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

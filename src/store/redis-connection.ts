@@ -32,7 +32,13 @@ export interface RedisConnection {
    * reject with `StoreUnavailableError` once `unavailableDeadlineMs` has passed. `WRONGTYPE` replies
    * become `SnapshotCorruptError` for `runId`.
    */
-  call<T>(what: string, runId: string | undefined, command: (client: RedisClient) => Promise<T>): Promise<T>;
+  call<T>(
+    what: string,
+    runId: string | undefined,
+    command: (client: RedisClient) => Promise<T>,
+    /** Stop retrying and waiting once aborted (rejects with its reason); a command sent may still land. */
+    signal?: AbortSignal,
+  ): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -40,7 +46,8 @@ export function openRedis(redis: string | RedisClient, deadlineMs: number): Redi
   const owned = typeof redis === 'string';
   const client: RedisClient = owned
     ? new Redis(redis, {
-        // Commands wait for the reconnection; `call()` alone decides when to give up.
+        // Commands wait for the reconnection; `call()` alone decides when to give up. A command queued
+        // while Redis is down may still be sent on reconnection after its caller gave up ("maybe stored").
         maxRetriesPerRequest: null,
         // Measured: auto-pipelining added ~100 µs per write one run at a time and gained nothing with 200 in flight.
         enableAutoPipelining: false,
@@ -57,17 +64,20 @@ export function openRedis(redis: string | RedisClient, deadlineMs: number): Redi
     what: string,
     runId: string | undefined,
     command: (c: RedisClient) => Promise<T>,
+    signal?: AbortSignal,
   ) => {
     if (closed)
       throw new TaskweaveError(`Expected an open store, got one that was closed (while trying to ${what}).`);
     const deadline = Date.now() + deadlineMs;
     let lastError: unknown;
     for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted();
       const left = deadline - Date.now();
       if (left <= 0) throw unavailable(what, runId, deadlineMs, lastError ?? client.status);
       try {
-        return await withinDeadline(command(client), left);
+        return await withinDeadline(command(client), left, signal);
       } catch (error) {
+        if (signal?.aborted) throw signal.reason;
         if (error === DEADLINE) throw unavailable(what, runId, deadlineMs, lastError ?? client.status);
         if (isReply(error)) {
           const message = String((error as Error).message);
@@ -84,7 +94,7 @@ export function openRedis(redis: string | RedisClient, deadlineMs: number): Redi
             { cause: error },
           );
         }
-        await sleep(Math.min(25 * 2 ** attempt, 500, Math.max(0, deadline - Date.now())));
+        await sleep(Math.min(25 * 2 ** attempt, 500, Math.max(0, deadline - Date.now())), signal);
       }
     }
   };
@@ -129,18 +139,35 @@ function unavailable(what: string, runId: string | undefined, deadlineMs: number
 
 const DEADLINE = Symbol('deadline');
 
-function withinDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+function withinDeadline<T>(promise: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
   // The command may still settle after we gave up: keep its rejection from going unhandled.
   promise.catch(() => {});
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(DEADLINE), ms);
+    if (signal) {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Wait `ms`; an abort ends the wait early (the caller then sees the signal aborted). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** Duck-typed so two copies of ioredis in one app still work. */

@@ -13,6 +13,7 @@ import {
   type RunWrite,
   type Store,
   type StoredRun,
+  type WriteOptions,
 } from './store.js';
 
 export interface RedisStoreOptions {
@@ -72,11 +73,15 @@ export function redisStore(options: RedisStoreOptions): Store {
     name: Parameters<typeof connection.script>[0],
     args: string[],
     withIndexes = false,
+    signal?: AbortSignal,
   ): Promise<unknown[]> => {
     const keys = runKeys(prefix, runId);
     const send = (indexKeys: readonly string[]) =>
-      connection.call(what, runId, () =>
-        connection.script(name, [keys.meta, keys.parts, ...indexKeys], args),
+      connection.call(
+        what,
+        runId,
+        () => connection.script(name, [keys.meta, keys.parts, ...indexKeys], args),
+        signal,
       ) as Promise<unknown[]>;
     if (!withIndexes || !indexedByScripts) return send([]);
     try {
@@ -90,11 +95,11 @@ export function redisStore(options: RedisStoreOptions): Store {
   };
 
   return {
-    async create(meta: RunMeta, parts: Record<string, string>) {
+    async create(meta: RunMeta, parts: Record<string, string>, options: WriteOptions = {}) {
       checkId('runId', meta.id);
       const pairs = pairArgs(meta.id, parts);
       const args = [RUN_KIND, ...metaArgs(meta), meta.id, String(pairs.length / 2), ...pairs];
-      const reply = await runScript('create run', meta.id, 'createRun', args, true);
+      const reply = await runScript('create run', meta.id, 'createRun', args, true, options.signal);
       if (reply[0] !== 'OK') return false;
       // The run's first write follows at once; its index entry need not hold it up (the index is a hint).
       if (!indexedByScripts) void index.update(meta);
@@ -110,7 +115,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       return { token: run.token, run };
     },
 
-    async save(write: RunWrite) {
+    async save(write: RunWrite, options: WriteOptions = {}) {
       checkId('runId', write.runId);
       const set = pairArgs(write.runId, write.set);
       const del = [...(write.del ?? [])];
@@ -125,7 +130,7 @@ export function redisStore(options: RedisStoreOptions): Store {
         ...set,
         ...del,
       ];
-      const reply = await runScript('save run', write.runId, 'saveRun', args, true);
+      const reply = await runScript('save run', write.runId, 'saveRun', args, true, options.signal);
       const meta = { ...write.meta, id: write.runId };
       switch (reply[0]) {
         case 'OK':

@@ -72,6 +72,14 @@ export interface RunWrite {
   del?: readonly string[];
 }
 
+export interface WriteOptions {
+  /**
+   * The writer let the run go (its engine closed, the run was aborted, or its own deadline passed):
+   * stop retrying and waiting. A write already sent may still be applied ("maybe stored").
+   */
+  signal?: AbortSignal;
+}
+
 export interface ListRunsOptions {
   status?: RunStatus | readonly RunStatus[];
   flow?: string;
@@ -91,7 +99,7 @@ export interface Store {
    * Create a new run owned by `owner`, with fencing token 1 and version 0.
    * Resolves false (and changes nothing) when a run with that id exists.
    */
-  create(meta: RunMeta, parts: Record<string, string>): Promise<boolean>;
+  create(meta: RunMeta, parts: Record<string, string>, options?: WriteOptions): Promise<boolean>;
   /**
    * Take a run over: increment its fencing token and return it with the stored run.
    * Resolves undefined when there is no such run. Throws `SnapshotCorruptError` for data that is not a run.
@@ -101,7 +109,7 @@ export interface Store {
    * Apply a write atomically. Throws `LeaseLostError` when `token` is not the current one and
    * `VersionConflictError` when `seq` is not the stored version + 1; nothing is written then.
    */
-  save(write: RunWrite): Promise<void>;
+  save(write: RunWrite, options?: WriteOptions): Promise<void>;
   /** Read a run; undefined when absent; `SnapshotCorruptError` for data that is not a run. */
   load(runId: string): Promise<StoredRun | undefined>;
   /** Runs' metadata, newest first. */

@@ -44,11 +44,11 @@ describe('the engine while its Redis is down', () => {
   let formatGate: Deferred;
   let formatStarted: Deferred;
 
-  const open = (deadlineMs?: number) => {
+  const open = (deadlineMs?: number, storeDeadlineMs = deadlineMs) => {
     store = redisStore({
       redis: server.url,
       prefix,
-      ...(deadlineMs === undefined ? {} : { unavailableDeadlineMs: deadlineMs }),
+      ...(storeDeadlineMs === undefined ? {} : { unavailableDeadlineMs: storeDeadlineMs }),
     });
     const flow = provisionFlow(log, {
       async before(task, kind, ctx) {
@@ -143,5 +143,17 @@ describe('the engine while its Redis is down', () => {
       new Set(['outage-gives-up:format']),
     );
     expect((await store.load('outage-gives-up'))?.meta.status).toBe('SUCCESS');
+  });
+
+  it("gives up at the engine's unavailableDeadlineMs even when its store would retry for longer", async () => {
+    open(400, 10_000);
+    const run = await startThenKill('engine-deadline');
+    formatGate.resolve();
+    const began = Date.now();
+    const error = await run.result.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    // The store alone would have waited 10 s: the engine's deadline is what stopped the write.
+    expect(Date.now() - began).toBeLessThan(3_000);
+    expect(countOf(await log.all()).attach).toBeUndefined();
   });
 });
