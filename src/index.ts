@@ -2,11 +2,13 @@
 
 export { type CompiledFlow, compile, type TaskStateEvent } from './compile/compile.js';
 export { toDot } from './compile/dot.js';
+export type { FlowNodeStructure, FlowStructure } from './compile/flow-structure.js';
 export { toMermaid } from './compile/mermaid.js';
 export type { RunContext, RunInput, TaskRecord } from './compile/run-context.js';
 export { TASK_STATES, TASK_TRANSITIONS, type TaskState, type TaskTransition } from './compile/task-states.js';
 export { createEngine, type Engine, type EngineOptions, type StartOptions } from './engine/engine.js';
 export { type FlowEvent, FlowRun, type ProgressEvent, type TaskEvent } from './engine/flow-run.js';
+export type { WatchOptions } from './engine/run-history.js';
 export type { RunInfo } from './engine/run-info.js';
 export {
   CancelledError,
@@ -84,9 +86,17 @@ export {
 export { type RedisJobBoardOptions, redisJobBoard } from './jobs/redis-job-board.js';
 export { decodeValue, encodeValue } from './store/codec.js';
 export type { FailureRecord } from './store/failure-record.js';
-export { memoryStore } from './store/memory-store.js';
+export { type MemoryStoreOptions, memoryStore } from './store/memory-store.js';
 export { type RedisStoreOptions, redisStore } from './store/redis-store.js';
 export {
+  DEFAULT_HISTORY_LIMIT,
+  type HistoryOptions,
+  type NewRunEvent,
+  type RunEvent,
+  type WatchHistoryOptions,
+} from './store/run-history.js';
+export {
+  type CreateOptions,
   FINISHED_STATUSES,
   type ListRunsOptions,
   type PurgeOptions,

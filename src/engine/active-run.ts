@@ -77,18 +77,23 @@ export class ActiveRun {
     this.actor.on(
       'task',
       (event: { task: string; state: RunContext['tasks'][string]['s']; attempt: number }) => {
+        const rec = (this.actor.getSnapshot().context as RunContext).tasks[event.task]!;
+        const failed = rec.f && ['FAILURE', 'RETRYING', 'REVERT_FAILURE'].includes(event.state);
+        this.writer.recordTask({
+          task: event.task,
+          state: event.state,
+          attempt: event.attempt,
+          ...(failed ? { error: { name: rec.f!.name, message: rec.f!.message } } : {}),
+        });
         this.writer.touch([event.task]);
         // While held, listeners may still be attached (start() returned the run only just now).
         if (!this.held && !run.hasListeners('task')) return;
-        const rec = (this.actor.getSnapshot().context as RunContext).tasks[event.task]!;
         const task = {
           task: event.task,
           state: event.state,
           attempt: event.attempt,
           ...(event.state === 'SUCCESS' ? { result: decodeValue(rec.r) } : {}),
-          ...(rec.f && ['FAILURE', 'RETRYING', 'REVERT_FAILURE'].includes(event.state)
-            ? { error: fromFailureRecord(rec.f) }
-            : {}),
+          ...(failed ? { error: fromFailureRecord(rec.f!) } : {}),
         };
         this.report(() => run.emitTask(task));
       },
@@ -160,6 +165,7 @@ export class ActiveRun {
   private onSnapshot(context: RunContext): void {
     if (this.exited) return;
     const { status } = context;
+    this.writer.recordStatus(status);
     this.report(() => this.options.run.setStatus(status));
     if (this.ending || !ENDED.has(context.status)) return;
     this.ending = true;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AnyStateMachine, InspectionEvent, Observer } from 'xstate';
 import { type CompiledFlow, compile, machineWithHooks } from '../compile/compile.js';
+import { flowStructure } from '../compile/flow-structure.js';
 import type { RunInput } from '../compile/run-context.js';
 import {
   EngineClosedError,
@@ -17,9 +18,11 @@ import { describe, expectNumber } from '../flow/options.js';
 import type { Flow } from '../flow/types.js';
 import { encodeValue } from '../store/codec.js';
 import { memoryStore } from '../store/memory-store.js';
+import type { RunEvent } from '../store/run-history.js';
 import { isFinished, type RunMeta, type Store, type StoredRun } from '../store/store.js';
 import { ActiveRun, settle } from './active-run.js';
 import { FlowRun } from './flow-run.js';
+import { readHistory, type WatchOptions, watchRun } from './run-history.js';
 import { type RunInfo, readRun } from './run-info.js';
 import { INPUTS_PART, joinSnapshot } from './snapshot-parts.js';
 
@@ -62,8 +65,28 @@ export interface Engine {
   resume<R = Record<string, unknown>>(id: string): Promise<FlowRun<R>>;
   /** Take a stored run over and revert everything that ran. Rejects with RevertFailedError if a revert throws. */
   revert(id: string): Promise<void>;
-  /** A stored run's state, per-task records, results and failures. */
+  /**
+   * A stored run's state, per-task records (with `startedAt`/`finishedAt`), results, failures and its
+   * flow's structure (`flow`), also on an engine that does not know the flow.
+   */
   get(id: string): Promise<RunInfo | undefined>;
+  /**
+   * A run's history, oldest first, as stored (from any process): one event per task state change and
+   * per run status change. Rejects with `RunNotFoundError` when the store holds no such run.
+   *
+   * @example
+   * for (const e of await engine.history('req-42')) console.log(e.seq, e.task ?? '[run]', e.state);
+   */
+  history(id: string): Promise<RunEvent[]>;
+  /**
+   * Watch a run from any process: its past events (after `from`), then new ones as they are stored;
+   * ends when the run ends (SUCCESS, REVERTED or FAILURE), when you leave the loop, on `signal`, or
+   * when the engine closes. Each watch on Redis reads on a connection of its own, closed when it ends.
+   *
+   * @example
+   * for await (const e of engine.watch('req-42')) console.log(e.task ?? '[run]', e.state);
+   */
+  watch(id: string, options?: WatchOptions): AsyncIterable<RunEvent>;
   /**
    * Stop one run active here at once, without closing the engine: running tasks' signals abort,
    * nothing more is written, and its `result` rejects with `reason` (default `EngineClosedError`).
@@ -102,6 +125,23 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const machines = new Map<Flow, AnyStateMachine>();
   const active = new Map<string, ActiveRun>();
   let closed = false;
+  /** Ends every watch when the engine closes. */
+  const closing = new AbortController();
+  /** Flow structures this engine has put in the store's catalog, by hash. */
+  const catalogued = new Map<string, Promise<void>>();
+
+  /**
+   * Put a flow's structure in the catalog once per engine (a command of its own, sent before the run's
+   * create on the same connection; runs pay nothing for it).
+   */
+  const catalogue = (compiled: CompiledFlow) => {
+    if (!store.saveFlow || catalogued.has(compiled.hash)) return;
+    const saved = store.saveFlow(flowStructure(compiled)).catch(() => {
+      // The catalog is for readers: a run goes on without it, and a later run tries again.
+      catalogued.delete(compiled.hash);
+    });
+    catalogued.set(compiled.hash, saved);
+  };
 
   const hooks = {
     beforeEffect(runId: string): Promise<void> {
@@ -163,6 +203,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     /** What a rehydrated run does first: continue, or (engine.revert) roll back without starting anything. */
     first: 'RESUME' | 'ROLLBACK' = 'RESUME',
   ) => {
+    catalogue(compiled);
     const activeRun = new ActiveRun({
       compiled,
       machine: machineFor(compiled),
@@ -357,11 +398,27 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const stored = await store.load(id);
       if (!stored) return undefined;
       const flow = flows.get(stored.meta.flow);
-      return readRun(stored, flow ? compile(flow) : undefined);
+      const compiled = flow ? compile(flow) : undefined;
+      const known = compiled?.hash === stored.meta.hash ? compiled : undefined;
+      const [history, structure] = await Promise.all([
+        store.history?.(id),
+        known ? flowStructure(known) : store.loadFlow?.(stored.meta.hash),
+      ]);
+      return readRun(stored, compiled, { history, flow: structure });
+    },
+    async history(id) {
+      // A run started here a moment ago is read once its create is stored (or refused).
+      await active.get(id)?.writer.firstWrite;
+      return readHistory(store, id);
+    },
+    watch(id, watchOptions = {}) {
+      assertOpen();
+      return watchRun(store, id, watchOptions, closing.signal, active.get(id)?.writer.firstWrite);
     },
     async close() {
       if (closed) return;
       closed = true;
+      closing.abort();
       for (const [id, activeRun] of active) activeRun.abort(new EngineClosedError(id));
       if (ownStore) await store.close();
     },

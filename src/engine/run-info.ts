@@ -1,10 +1,13 @@
 import type { CompiledFlow } from '../compile/compile.js';
+import type { FlowStructure } from '../compile/flow-structure.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
 import type { TaskState } from '../compile/task-states.js';
 import type { TaskFailure } from '../errors.js';
 import { decodeValue } from '../store/codec.js';
 import { fromFailureRecord } from '../store/failure-record.js';
+import type { RunEvent } from '../store/run-history.js';
 import type { RunMeta, StoredRun } from '../store/store.js';
+import { taskTimes } from './run-history.js';
 import { FAILURES_PART, parsePart } from './snapshot-parts.js';
 
 /** A stored run as the CLI, a dashboard or an operator reads it. */
@@ -13,15 +16,38 @@ export interface RunInfo {
   /** Current fencing token and stored version. */
   token: number;
   seq: number;
-  tasks: Record<string, { state: TaskState; attempt: number; result?: unknown; error?: Error }>;
+  tasks: Record<
+    string,
+    {
+      state: TaskState;
+      attempt: number;
+      result?: unknown;
+      error?: Error;
+      /** When its last execute or revert started (epoch ms), from the run's history. */
+      startedAt?: number;
+      /** When its last execute or revert ended (epoch ms), from the run's history. */
+      finishedAt?: number;
+    }
+  >;
   /** Values provided so far (all of them once SUCCESS). */
   results: Record<string, unknown>;
   failures: { task: string; error: Error }[];
   revertFailures: { task: string; error: Error }[];
+  /**
+   * The flow's structure (tasks with requires/provides, edges, sub-flows, lanes), from the flow catalog
+   * when this engine does not know the flow: draw it with `toMermaid(info.flow)` or `toDot(info.flow)`.
+   * Absent only when the catalog lacks it (a run stored before the catalog existed).
+   */
+  flow?: FlowStructure;
 }
 
 /** Read a stored run without its flow's code (per-task data comes from the stored parts). */
-export function readRun(stored: StoredRun, compiled: CompiledFlow | undefined): RunInfo {
+export function readRun(
+  stored: StoredRun,
+  compiled: CompiledFlow | undefined,
+  extra: { history?: readonly RunEvent[] | undefined; flow?: FlowStructure | undefined } = {},
+): RunInfo {
+  const times = taskTimes(extra.history ?? []);
   const id = stored.meta.id;
   const listsText = stored.parts[FAILURES_PART];
   const lists =
@@ -39,6 +65,7 @@ export function readRun(stored: StoredRun, compiled: CompiledFlow | undefined): 
       attempt: record.a,
       ...(record.r !== undefined ? { result: decodeValue(record.r) } : {}),
       ...(record.f ? { error: fromFailureRecord(record.f) } : {}),
+      ...times.get(part.slice(2)),
     };
   }
   return {
@@ -49,6 +76,17 @@ export function readRun(stored: StoredRun, compiled: CompiledFlow | undefined): 
     results: compiled ? runResults(compiled, records) : {},
     failures: taskFailures(lists?.failures ?? []),
     revertFailures: taskFailures(lists?.revertFailures ?? []),
+    // The run's own name and version: runs of several versions with one structure share its record.
+    ...(extra.flow
+      ? {
+          flow: {
+            ...extra.flow,
+            name: stored.meta.flow,
+            version: stored.meta.version,
+            hash: stored.meta.hash,
+          },
+        }
+      : {}),
   };
 }
 

@@ -1,5 +1,17 @@
 import { RunExistsError, StoreUnavailableError } from '../errors.js';
+import type { NewRunEvent } from '../store/run-history.js';
 import type { RunMeta, RunStatus, RunWrite, Store } from '../store/store.js';
+
+/** Statuses a run stops in: recorded after the task changes of their write. */
+const ENDING: ReadonlySet<RunStatus> = new Set(['SUCCESS', 'REVERTED', 'FAILURE', 'SUSPENDED']);
+
+/**
+ * When a change happened, for its history event. The one place the writer reads the clock: once task
+ * events carry the time they were born (`at`), their time is taken from them instead.
+ */
+export function changeTime(): number {
+  return Date.now();
+}
 
 /**
  * Writes one run's snapshots to the store, in order, one write in flight at a time: changes made while
@@ -39,6 +51,14 @@ export class RunWriter {
   private seq: number;
   private meta: RunMeta;
   private create: Record<string, string> | undefined;
+  /** History events since the last write: run statuses and task changes, appended by the next write. */
+  private statusEvents: NewRunEvent[] = [];
+  private taskEvents: NewRunEvent[] = [];
+  /** The run status the history last recorded (a fresh run's history starts with its first). */
+  private status: RunStatus | undefined;
+  /** Settles once the run's first write (its create, for a fresh run) is acknowledged or has failed. */
+  readonly firstWrite: Promise<void>;
+  private firstWritten!: () => void;
   /** Aborted when the writer gives up: the store stops retrying (and waiting for) its write then. */
   private readonly letGo = new AbortController();
 
@@ -46,6 +66,22 @@ export class RunWriter {
     this.seq = options.seq;
     this.meta = options.meta;
     this.create = options.create;
+    this.status = options.create ? undefined : options.meta.status;
+    this.firstWrite = new Promise((resolve) => {
+      this.firstWritten = resolve;
+    });
+  }
+
+  /** Record a task's state change for the run's history; the next write stores it with the change. */
+  recordTask(event: Omit<NewRunEvent, 'at'>, at: number = changeTime()): void {
+    this.taskEvents.push({ at, ...event });
+  }
+
+  /** Note the run's status; a change is recorded in its history (before the write's task events). */
+  recordStatus(status: RunStatus, at: number = changeTime()): void {
+    if (status === this.status) return;
+    this.status = status;
+    this.statusEvents.push({ at, state: status });
   }
 
   /** Note that the run changed; a write follows soon. */
@@ -68,6 +104,7 @@ export class RunWriter {
     if (this.fatal) return;
     this.fatal = error;
     this.letGo.abort(error);
+    this.firstWritten();
     for (const w of this.waiters.splice(0)) w.reject(error);
   }
 
@@ -86,10 +123,22 @@ export class RunWriter {
         this.dirty = new Set();
         const { parts, status } = this.options.snapshot(dirty);
         this.meta = { ...this.meta, status, updatedAt: Date.now() };
+        this.recordStatus(status);
+        // Within one write, run statuses come before task changes (a watcher learns the run is
+        // reverting before it sees tasks revert), except a status that ends the run: it comes last, so
+        // a history ends with it and a watch that stops there has seen every change.
+        const ends = (e: NewRunEvent) => ENDING.has(e.state as RunStatus);
+        const events = [
+          ...this.statusEvents.filter((e) => !ends(e)),
+          ...this.taskEvents,
+          ...this.statusEvents.filter(ends),
+        ];
+        this.statusEvents = [];
+        this.taskEvents = [];
         if (this.create) {
           // Version 0: the next write is seq 1.
           await this.persist((signal) =>
-            this.options.store.create(this.meta, { ...this.create, ...parts }, { signal }),
+            this.options.store.create(this.meta, { ...this.create, ...parts }, { signal, events }),
           );
           this.create = undefined;
         } else {
@@ -99,11 +148,13 @@ export class RunWriter {
             seq: this.seq + 1,
             meta: this.meta,
             set: parts,
+            events,
           };
           await this.persist((signal) => this.options.store.save(write, { signal }).then(() => true));
           this.seq = write.seq;
         }
         this.acked = target;
+        this.firstWritten();
         const due = this.waiters.filter((w) => w.target <= target);
         this.waiters = this.waiters.filter((w) => w.target > target);
         for (const w of due) w.resolve();

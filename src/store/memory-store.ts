@@ -1,5 +1,14 @@
+import type { FlowStructure } from '../compile/flow-structure.js';
 import { LeaseLostError, SnapshotCorruptError, VersionConflictError } from '../errors.js';
 import {
+  checkHistoryLimit,
+  type HistoryOptions,
+  type NewRunEvent,
+  type RunEvent,
+  type WatchHistoryOptions,
+} from './run-history.js';
+import {
+  type CreateOptions,
   FINISHED_STATUSES,
   type ListRunsOptions,
   type PurgeOptions,
@@ -9,20 +18,65 @@ import {
   type StoredRun,
 } from './store.js';
 
+export interface MemoryStoreOptions {
+  /**
+   * Events kept per run in its history; the oldest are dropped beyond it.
+   * @default 10_000
+   */
+  historyLimit?: number;
+}
+
+/** A run's history in memory, and the watches waiting for its next event. */
+interface Log {
+  events: RunEvent[];
+  last: number;
+  wake: Set<() => void>;
+}
+
 /**
  * The embedded store: runs kept in this process's memory, with the same rules as Redis (fencing,
- * versions, serialised parts). The default when `createEngine` is given no store.
+ * versions, serialised parts, the history appended by each write). The default when `createEngine`
+ * is given no store.
  *
  * @example
  * const engine = createEngine({ store: memoryStore(), flows: [bootServer] });
  */
-export function memoryStore(): Store {
+export function memoryStore(options: MemoryStoreOptions = {}): Store {
+  const historyLimit = checkHistoryLimit(options.historyLimit);
   const runs = new Map<string, StoredRun>();
+  const logs = new Map<string, Log>();
+  const catalog = new Map<string, string>();
   const copy = (run: StoredRun): StoredRun => ({ ...run, meta: { ...run.meta }, parts: { ...run.parts } });
+  const append = (runId: string, events: readonly NewRunEvent[] | undefined) => {
+    if (!events?.length) return;
+    let log = logs.get(runId);
+    if (!log) {
+      log = { events: [], last: 0, wake: new Set() };
+      logs.set(runId, log);
+    }
+    for (const event of events) log.events.push({ seq: ++log.last, ...event });
+    if (log.events.length > historyLimit) log.events.splice(0, log.events.length - historyLimit);
+    for (const wake of log.wake) wake();
+  };
+  const forget = (runId: string) => {
+    const log = logs.get(runId);
+    logs.delete(runId);
+    for (const wake of log?.wake ?? []) wake();
+  };
+  const after = (runId: string, seq: number): RunEvent[] => {
+    const events = logs.get(runId)?.events ?? [];
+    // Numbers have no gaps: the first one after `seq` is found by its offset from the oldest kept.
+    const from = Math.max(0, seq - (events[0]?.seq ?? 1) + 1);
+    return events.slice(from).map((e) => ({ ...e }));
+  };
+  const closing = new AbortController();
   return {
-    async create(meta: RunMeta, parts: Record<string, string>) {
+    async create(meta: RunMeta, parts: Record<string, string>, options: CreateOptions = {}) {
       if (runs.has(meta.id)) return false;
       runs.set(meta.id, { meta: { ...meta }, token: 1, seq: 0, parts: { ...parts } });
+      // A run created again under a purged id starts a new history.
+      forget(meta.id);
+      append(meta.id, options.events);
       return true;
     },
     async claim(runId: string, owner: string) {
@@ -42,6 +96,7 @@ export function memoryStore(): Store {
       run.meta = { ...write.meta };
       Object.assign(run.parts, write.set);
       for (const key of write.del ?? []) delete run.parts[key];
+      append(write.runId, write.events);
     },
     async load(runId: string) {
       const run = runs.get(runId);
@@ -62,6 +117,7 @@ export function memoryStore(): Store {
         .map((meta) => ({ ...meta }));
     },
     async delete(runId: string) {
+      forget(runId);
       return runs.delete(runId);
     },
     async purge(options: PurgeOptions) {
@@ -71,12 +127,56 @@ export function memoryStore(): Store {
       for (const [id, run] of runs) {
         if (statuses.includes(run.meta.status) && run.meta.updatedAt < before) {
           runs.delete(id);
+          forget(id);
           deleted += 1;
         }
       }
       return deleted;
     },
-    async close() {},
+    async close() {
+      closing.abort();
+    },
+    async history(runId: string, options: HistoryOptions = {}) {
+      if (!runs.has(runId)) return undefined;
+      return after(runId, options.after ?? 0);
+    },
+    async *watch(runId: string, options: WatchHistoryOptions = {}) {
+      let seen = options.after ?? 0;
+      const { signal } = options;
+      while (!signal?.aborted && !closing.signal.aborted) {
+        const events = after(runId, seen);
+        for (const event of events) {
+          yield event;
+          seen = event.seq;
+        }
+        if (events.length > 0) continue;
+        // Wait for the next append (or the end of the watch), registered before anything can append.
+        let log = logs.get(runId);
+        if (!log) {
+          log = { events: [], last: 0, wake: new Set() };
+          logs.set(runId, log);
+        }
+        const wakeSet = log.wake;
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            wakeSet.delete(done);
+            signal?.removeEventListener('abort', done);
+            closing.signal.removeEventListener('abort', done);
+            resolve();
+          };
+          wakeSet.add(done);
+          signal?.addEventListener('abort', done, { once: true });
+          closing.signal.addEventListener('abort', done, { once: true });
+        });
+      }
+    },
+    async saveFlow(structure: FlowStructure) {
+      if (!catalog.has(structure.hash)) catalog.set(structure.hash, JSON.stringify(structure));
+    },
+    async loadFlow(hash: string) {
+      const text = catalog.get(hash);
+      return text === undefined ? undefined : (JSON.parse(text) as FlowStructure);
+    },
   };
 }
 

@@ -1,11 +1,12 @@
 import { Cluster, Redis } from 'ioredis';
 import { SnapshotCorruptError, StoreUnavailableError, TaskweaveError } from '../errors.js';
 import { claimRun } from './lua/claimRun-2.lua.js';
-import { createRun } from './lua/createRun-9.lua.js';
-import { deleteRun } from './lua/deleteRun-9.lua.js';
+import { createRun } from './lua/createRun-10.lua.js';
+import { deleteRun } from './lua/deleteRun-10.lua.js';
 import { loadRun } from './lua/loadRun-2.lua.js';
 import { pruneIndex } from './lua/pruneIndex-1.lua.js';
-import { saveRun } from './lua/saveRun-9.lua.js';
+import { readHistory } from './lua/readHistory-3.lua.js';
+import { saveRun } from './lua/saveRun-10.lua.js';
 
 /**
  * The store's hold on Redis: the client (its own, opened from a URL, or the caller's), the scripts
@@ -14,7 +15,7 @@ import { saveRun } from './lua/saveRun-9.lua.js';
 
 export type RedisClient = Redis | Cluster;
 
-const SCRIPTS = [createRun, claimRun, loadRun, saveRun, deleteRun, pruneIndex];
+const SCRIPTS = [createRun, claimRun, loadRun, saveRun, deleteRun, pruneIndex, readHistory];
 export type ScriptName = (typeof SCRIPTS)[number]['name'];
 
 /** Prefixed so defining them on a caller's client cannot clash with the caller's own commands. */

@@ -1,4 +1,5 @@
 import { SnapshotCorruptError } from '../errors.js';
+import { type NewRunEvent, type RunEvent, toRunEvent } from './run-history.js';
 import { RUN_STATUSES, type RunMeta, type RunStatus, type StoredRun } from './store.js';
 
 /**
@@ -7,11 +8,18 @@ import { RUN_STATUSES, type RunMeta, type RunStatus, type StoredRun } from './st
  * - `{<prefix>:<runId>}:meta`  hash: kind, flow, version, hash, status, token, seq, createdAt,
  *   updatedAt, owner?
  * - `{<prefix>:<runId>}:parts` hash: part name → string
+ * - `{<prefix>:<runId>}:events` stream: the run's history, entry `0-<seq>` with field `e` (the event
+ *   as JSON), appended by the write that stores what it describes; meta's `events` is the last seq
+ * - `{<prefix>}:flow:<hash>`   string: a flow's structure as JSON (the flow catalog), written if absent
  * - `<prefix>:idx:<STATUS>`    sorted set: runId scored by updatedAt (written with the run on a single
  *   Redis, best-effort after it in a Cluster; re-checked on read)
  *
- * The hash tag keeps a run's two keys on one Cluster slot, so its scripts may touch both.
+ * The hash tag keeps a run's three keys on one Cluster slot, so its scripts may touch both.
  */
+
+export function flowKey(prefix: string, hash: string): string {
+  return `{${prefix}}:flow:${hash}`;
+}
 
 /** Marks a meta hash as taskweave's, version 1 of the layout. Anything else there is foreign data. */
 export const RUN_KIND = 'tw:run:1';
@@ -19,11 +27,12 @@ export const RUN_KIND = 'tw:run:1';
 export interface RunKeys {
   meta: string;
   parts: string;
+  events: string;
 }
 
 export function runKeys(prefix: string, runId: string): RunKeys {
   const tag = `{${prefix}:${runId}}`;
-  return { meta: `${tag}:meta`, parts: `${tag}:parts` };
+  return { meta: `${tag}:meta`, parts: `${tag}:parts`, events: `${tag}:events` };
 }
 
 export function indexKey(prefix: string, status: RunStatus): string {
@@ -96,4 +105,24 @@ export function decodeRun(runId: string, metaFlat: unknown, partsFlat: unknown):
     throw new SnapshotCorruptError(runId, 'meta token or seq is not an integer');
   }
   return { meta, token, seq, parts: fieldsOf(partsFlat) };
+}
+
+/** The history block a writing script takes after its parts (see `appendEvents` in check-run.lua.ts). */
+export function eventArgs(limit: string, events: readonly NewRunEvent[] | undefined): string[] {
+  const list = events ?? [];
+  return [limit, String(list.length), ...list.map((event) => JSON.stringify(event))];
+}
+
+/** `XRANGE`/`XREAD` entries (`[id, [field, value, …]]`) → events; entries that are not ours are skipped. */
+export function historyEvents(entries: unknown): RunEvent[] {
+  const events: RunEvent[] = [];
+  if (!Array.isArray(entries)) return events;
+  for (const entry of entries as [string, string[]][]) {
+    const [id, fields] = entry;
+    const seq = Number(String(id).split('-')[1]);
+    const at = Array.isArray(fields) ? fields.indexOf('e') : -1;
+    const event = at >= 0 && at % 2 === 0 ? toRunEvent(seq, String(fields[at + 1])) : undefined;
+    if (event) events.push(event);
+  }
+  return events;
 }

@@ -5,7 +5,7 @@ import { RUN_STATUSES, type RunMeta, type RunStatus } from './store.js';
 /**
  * Status indexes: one sorted set per status (`<prefix>:idx:<STATUS>`, runId scored by updatedAt).
  *
- * On a single Redis the run's own scripts (createRun-9, saveRun-9, deleteRun-9) move its entry in the
+ * On a single Redis the run's own scripts (createRun-10, saveRun-10, deleteRun-10) move its entry in the
  * same atomic step as its status, and `update()`/`forget()` are not used. In a Cluster (or behind a
  * plain client whose server is cluster-enabled) the indexes live on other slots than the runs, so a
  * run's script cannot update them: they are updated right after it, best-effort. Readers treat an

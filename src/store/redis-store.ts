@@ -1,9 +1,23 @@
 import type { Cluster, Redis } from 'ioredis';
+import { type FlowStructure, parseFlowStructure } from '../compile/flow-structure.js';
 import { LeaseLostError, SnapshotCorruptError, VersionConflictError } from '../errors.js';
 import { checkId, openRedis, validateRedisOptions } from './redis-connection.js';
-import { decodeRun, indexKey, metaArgs, pairArgs, RUN_KIND, runKeys } from './redis-run-fields.js';
-import { StatusIndex } from './redis-status-index.js';
+import { watchStream } from './redis-history.js';
 import {
+  decodeRun,
+  eventArgs,
+  flowKey,
+  historyEvents,
+  indexKey,
+  metaArgs,
+  pairArgs,
+  RUN_KIND,
+  runKeys,
+} from './redis-run-fields.js';
+import { StatusIndex } from './redis-status-index.js';
+import { checkHistoryLimit, type HistoryOptions, type WatchHistoryOptions } from './run-history.js';
+import {
+  type CreateOptions,
   FINISHED_STATUSES,
   type ListRunsOptions,
   type PurgeOptions,
@@ -35,6 +49,13 @@ export interface RedisStoreOptions {
    * @default 30_000
    */
   unavailableDeadlineMs?: number;
+  /**
+   * Events kept in each run's history (`{<prefix>:<runId>}:events`, a stream appended by the run's
+   * writes); beyond it the oldest go (`XADD MAXLEN ~`: trimmed by whole stream nodes, so a history
+   * may hold up to ~100 more). An event is ~100 bytes, so the default caps a run's history at ~1 MB.
+   * @default 10_000
+   */
+  historyLimit?: number;
 }
 
 /**
@@ -56,6 +77,7 @@ export interface RedisStoreOptions {
  */
 export function redisStore(options: RedisStoreOptions): Store {
   const { redis, prefix, unavailableDeadlineMs } = validateRedisOptions(options);
+  const historyLimit = String(checkHistoryLimit(options.historyLimit));
   const connection = openRedis(redis, unavailableDeadlineMs);
   const index = new StatusIndex(connection, prefix);
   // On a single Redis, createRun, saveRun and deleteRun keep the status indexes in the same atomic
@@ -66,6 +88,7 @@ export function redisStore(options: RedisStoreOptions): Store {
   let indexedByScripts = connection.client.isCluster === false;
   // All seven, declared as keys: the status a run leaves is known only inside the script.
   const statusIndexKeys = RUN_STATUSES.map((status) => indexKey(prefix, status));
+  const closing = new AbortController();
 
   const runScript = async (
     what: string,
@@ -80,7 +103,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       connection.call(
         what,
         runId,
-        () => connection.script(name, [keys.meta, keys.parts, ...indexKeys], args),
+        () => connection.script(name, [keys.meta, keys.parts, keys.events, ...indexKeys], args),
         signal,
       ) as Promise<unknown[]>;
     if (!withIndexes || !indexedByScripts) return send([]);
@@ -95,10 +118,17 @@ export function redisStore(options: RedisStoreOptions): Store {
   };
 
   return {
-    async create(meta: RunMeta, parts: Record<string, string>, options: WriteOptions = {}) {
+    async create(meta: RunMeta, parts: Record<string, string>, options: CreateOptions = {}) {
       checkId('runId', meta.id);
       const pairs = pairArgs(meta.id, parts);
-      const args = [RUN_KIND, ...metaArgs(meta), meta.id, String(pairs.length / 2), ...pairs];
+      const args = [
+        RUN_KIND,
+        ...metaArgs(meta),
+        meta.id,
+        String(pairs.length / 2),
+        ...pairs,
+        ...eventArgs(historyLimit, options.events),
+      ];
       const reply = await runScript('create run', meta.id, 'createRun', args, true, options.signal);
       if (reply[0] !== 'OK') return false;
       // The run's first write follows at once; its index entry need not hold it up (the index is a hint).
@@ -129,6 +159,7 @@ export function redisStore(options: RedisStoreOptions): Store {
         String(del.length),
         ...set,
         ...del,
+        ...eventArgs(historyLimit, write.events),
       ];
       const reply = await runScript('save run', write.runId, 'saveRun', args, true, options.signal);
       const meta = { ...write.meta, id: write.runId };
@@ -229,7 +260,44 @@ export function redisStore(options: RedisStoreOptions): Store {
       return deleted;
     },
 
-    close: () => connection.close(),
+    async history(runId: string, options: HistoryOptions = {}) {
+      checkId('runId', runId);
+      const after = options.after ?? 0;
+      const reply = await runScript('read history', runId, 'readHistory', [String(after)]);
+      if (reply[0] === 'NONE') return undefined;
+      return historyEvents(reply[1]);
+    },
+
+    watch(runId: string, options: WatchHistoryOptions = {}) {
+      checkId('runId', runId);
+      return watchStream(
+        connection,
+        runId,
+        runKeys(prefix, runId),
+        options,
+        unavailableDeadlineMs,
+        closing.signal,
+      );
+    },
+
+    async saveFlow(structure: FlowStructure) {
+      await connection.call('store flow', undefined, (client) =>
+        client.set(flowKey(prefix, structure.hash), JSON.stringify(structure), 'NX'),
+      );
+    },
+
+    async loadFlow(hash: string) {
+      const text = await connection.call('load flow', undefined, (client) =>
+        client.get(flowKey(prefix, hash)),
+      );
+      return text === null ? undefined : parseFlowStructure(text);
+    },
+
+    async close() {
+      // Watches hold their own connections: they end (and close them) with the store.
+      closing.abort();
+      await connection.close();
+    },
   };
 }
 

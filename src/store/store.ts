@@ -1,3 +1,6 @@
+import type { FlowStructure } from '../compile/flow-structure.js';
+import type { HistoryOptions, NewRunEvent, RunEvent, WatchHistoryOptions } from './run-history.js';
+
 /**
  * The narrow interface every store implements (memory, Redis). A run is stored as small `meta` plus
  * named `parts` (opaque strings the engine produces), so a write carries only the parts that changed.
@@ -70,6 +73,8 @@ export interface RunWrite {
   set: Record<string, string>;
   /** Parts removed. */
   del?: readonly string[];
+  /** What this write records, appended to the run's history in the same atomic step. */
+  events?: readonly NewRunEvent[];
 }
 
 export interface WriteOptions {
@@ -78,6 +83,11 @@ export interface WriteOptions {
    * stop retrying and waiting. A write already sent may still be applied ("maybe stored").
    */
   signal?: AbortSignal;
+}
+
+export interface CreateOptions extends WriteOptions {
+  /** The run's first history events (its RUNNING status, its first tasks), stored with it. */
+  events?: readonly NewRunEvent[];
 }
 
 export interface ListRunsOptions {
@@ -99,7 +109,7 @@ export interface Store {
    * Create a new run owned by `owner`, with fencing token 1 and version 0.
    * Resolves false (and changes nothing) when a run with that id exists.
    */
-  create(meta: RunMeta, parts: Record<string, string>, options?: WriteOptions): Promise<boolean>;
+  create(meta: RunMeta, parts: Record<string, string>, options?: CreateOptions): Promise<boolean>;
   /**
    * Take a run over: increment its fencing token and return it with the stored run.
    * Resolves undefined when there is no such run. Throws `SnapshotCorruptError` for data that is not a run.
@@ -118,6 +128,20 @@ export interface Store {
   delete(runId: string): Promise<boolean>;
   /** Retention: delete old finished runs; resolves the number deleted. */
   purge(options: PurgeOptions): Promise<number>;
-  /** Idempotent; closes only what the store opened itself. */
+  /** Idempotent; closes only what the store opened itself (and ends its watches). */
   close(): Promise<void>;
+  /**
+   * A run's history, oldest first (events the writes recorded, see `RunWrite.events`).
+   * Resolves undefined when there is no such run. Optional for stores written before history existed.
+   */
+  history?(runId: string, options?: HistoryOptions): Promise<RunEvent[] | undefined>;
+  /**
+   * A run's history after `after`, then its events as they are stored, from any process; it never ends
+   * by itself (the engine ends it at the run's end): end it with `signal` or by leaving the loop.
+   */
+  watch?(runId: string, options?: WatchHistoryOptions): AsyncIterable<RunEvent>;
+  /** Store a flow's structure under its hash unless one is stored already (the flow catalog). */
+  saveFlow?(structure: FlowStructure): Promise<void>;
+  /** The structure stored under `hash`, if any. */
+  loadFlow?(hash: string): Promise<FlowStructure | undefined>;
 }

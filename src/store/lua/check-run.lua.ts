@@ -37,11 +37,11 @@ local function inspectRun(kind)
   return 'ok'
 end
 
--- The index key of a status among KEYS[3..] (nil for a status without one, or on a Cluster, where
--- the caller passes only the run's two keys).
+-- The index key of a status among KEYS[4..] (nil for a status without one, or on a Cluster, where
+-- the caller passes only the run's own three keys).
 local function statusIndex(status)
   local suffix = ':idx:' .. status
-  for i = 3, #KEYS do
+  for i = 4, #KEYS do
     if string.sub(KEYS[i], -#suffix) == suffix then return KEYS[i] end
   end
   return nil
@@ -98,6 +98,20 @@ local function holdsWrite(at, pairsAt, n, d)
     if redis.call('HEXISTS', KEYS[2], ARGV[pairsAt + 2 * n + i]) == 1 then return false end
   end
   return true
+end
+
+-- Append the events a write records to the run's history, KEYS[3] (a stream), numbered after 'last'
+-- (the meta's 'events' field): entry id '0-<seq>', so a reader's seq is the id and XREAD resumes after
+-- a seen seq as it is. ARGV[at] is the length cap (approximate: whole nodes are trimmed), ARGV[at + 1]
+-- the number of events m, then m JSON events. Returns the new last seq.
+local function appendEvents(last, at)
+  local m = tonumber(ARGV[at + 1])
+  for i = 1, m do
+    last = last + 1
+    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[at], '0-' .. last, 'e', ARGV[at + 1 + i])
+  end
+  if m > 0 then redis.call('HSET', KEYS[1], 'events', last) end
+  return last
 end
 
 -- The meta block (8 ARGV from 'at'): flow, version, hash, status, createdAt, updatedAt, hasOwner, owner.

@@ -7,17 +7,19 @@ import { checkRunLua } from './check-run.lua.js';
 export const createRun = {
   name: 'createRun',
   lua: `--[[
-  createRun-9: create a run with fencing token 1 and version 0, unless its keys hold anything; on a
-  single Redis, list it in its status index in the same step.
+  createRun-10: create a run with fencing token 1 and version 0, unless its keys hold anything; start
+  its history with the events given; on a single Redis, list it in its status index in the same step.
 
   KEYS[1] {prefix:runId}:meta    hash
   KEYS[2] {prefix:runId}:parts   hash
-  KEYS[3..9] <prefix>:idx:<STATUS>, one per status, as saveRun takes them (single Redis only: in a
-             Cluster they are on other slots, so the caller passes 2 keys and adds the entry itself)
+  KEYS[3] {prefix:runId}:events  stream (the run's history)
+  KEYS[4..10] <prefix>:idx:<STATUS>, one per status, as saveRun takes them (single Redis only: in a
+             Cluster they are on other slots, so the caller passes 3 keys and adds the entry itself)
   ARGV[1]      kind marker
   ARGV[2..9]   meta block: flow, version, hash, status, createdAt, updatedAt, hasOwner ('0'|'1'), owner
   ARGV[10]     runId (the index member)
   ARGV[11]     number of parts n, then ARGV[12..11+2n] part name/value pairs
+  ARGV[12+2n]  history length cap, ARGV[13+2n] number of events m, then m JSON events (see appendEvents)
   A run that holds exactly this create's content, createdAt included, and was never claimed or
   written since is this very create retried after its reply was lost (a retry resends the same meta),
   not a conflict. Any other create of that id (another start, even with the same inputs and owner) is
@@ -34,9 +36,13 @@ if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
   end
   return {'EXISTS'}
 end
-redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'token', '1', 'seq', '0')
+local n = tonumber(ARGV[11])
+-- No run here: a history left under its id (a run deleted by hand) is not this run's.
+redis.call('DEL', KEYS[3])
+redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'token', '1', 'seq', '0', 'events', '0')
 writeMeta(KEYS[1], 2)
-hsetPairs(KEYS[2], 12, tonumber(ARGV[11]))
+hsetPairs(KEYS[2], 12, n)
+appendEvents(0, 12 + 2 * n)
 -- Scored by updatedAt: the time the run entered its status.
 local to = statusIndex(ARGV[5])
 if to then redis.call('ZADD', to, ARGV[7], ARGV[10]) end

@@ -3,14 +3,15 @@ import { checkRunLua } from './check-run.lua.js';
 export const saveRun = {
   name: 'saveRun',
   lua: `--[[
-  saveRun-9: apply one fenced, versioned write: meta fields, changed parts, removed parts; on a single
-  Redis, move the run's status index entry in the same step when the status changes.
-  Nothing is written unless every check passes.
+  saveRun-10: apply one fenced, versioned write: meta fields, changed parts, removed parts, and the
+  events it records appended to the run's history; on a single Redis, move the run's status index
+  entry in the same step when the status changes. Nothing is written unless every check passes.
 
   KEYS[1] {prefix:runId}:meta    hash
   KEYS[2] {prefix:runId}:parts   hash
-  KEYS[3..9] <prefix>:idx:<STATUS>, one per status, any order (single Redis only; in a Cluster they
-             are on other slots, so the caller passes 2 keys and updates the indexes itself).
+  KEYS[3] {prefix:runId}:events  stream (the run's history)
+  KEYS[4..10] <prefix>:idx:<STATUS>, one per status, any order (single Redis only; in a Cluster they
+             are on other slots, so the caller passes 3 keys and updates the indexes itself).
              All seven are declared because the status the run leaves is known only here, and a
              script should touch only keys it was given (servers such as Dragonfly enforce it).
   ARGV[1]      kind marker
@@ -22,6 +23,7 @@ export const saveRun = {
   ARGV[14]     number of deleted parts d
   ARGV[15..14+2n]          part name/value pairs to set
   ARGV[15+2n..14+2n+d]     part names to delete
+  ARGV[15+2n+d]            history length cap, then the number of events m, then m JSON events
   A write at the stored version under the current token that the run already holds (updatedAt
   aside) is an exact replay of the last applied write (a retry rebuilt a moment later), not a conflict.
 
@@ -34,7 +36,8 @@ export const saveRun = {
 ${checkRunLua}
 -- Fast path: one read of everything the checks need (a write is on every task's critical path).
 local partsType = redis.call('TYPE', KEYS[2])['ok']
-local read, meta = pcall(redis.call, 'HMGET', KEYS[1], 'kind', 'token', 'seq', 'status', 'updatedAt')
+local read, meta = pcall(redis.call, 'HMGET', KEYS[1], 'kind', 'token', 'seq', 'status', 'updatedAt',
+  'events')
 local sound = read and meta[1] == ARGV[1] and (partsType == 'hash' or partsType == 'none')
   and meta[2] and string.match(meta[2], '^%d+$') and meta[3] and string.match(meta[3], '^%d+$')
   and RUN_STATUS[meta[4]]
@@ -55,8 +58,10 @@ redis.call('HSET', KEYS[1], 'seq', ARGV[3])
 writeMeta(KEYS[1], 4)
 hsetPairs(KEYS[2], 15, n)
 hdelNames(KEYS[2], 15 + 2 * n, d)
+-- A run stored before history existed has no counter: its history starts now, at 1.
+appendEvents(tonumber(meta[6]) or 0, 15 + 2 * n + d)
 -- Most writes keep the status: then the entry, scored by the time the run entered it, is already right.
-if #KEYS > 2 and meta[4] ~= ARGV[7] then
+if #KEYS > 3 and meta[4] ~= ARGV[7] then
   local from = meta[4] and statusIndex(meta[4])
   if from then redis.call('ZREM', from, ARGV[12]) end
   local to = statusIndex(ARGV[7])

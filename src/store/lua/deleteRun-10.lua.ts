@@ -3,15 +3,16 @@ import { checkRunLua } from './check-run.lua.js';
 export const deleteRun = {
   name: 'deleteRun',
   lua: `--[[
-  deleteRun-9: delete a run's keys, optionally only if it still has one of some statuses and was last
+  deleteRun-10: delete a run's keys (its history too), optionally only if it still has one of some statuses and was last
   updated before a time (so purge never deletes a run that changed since its index entry was read);
   on a single Redis, remove its status index entries in the same step (a run created again under the
   same id right after keeps its new entry).
 
   KEYS[1] {prefix:runId}:meta    hash
   KEYS[2] {prefix:runId}:parts   hash
-  KEYS[3..9] <prefix>:idx:<STATUS>, one per status (single Redis only; in a Cluster they are on other
-             slots, so the caller passes 2 keys and removes the entries itself)
+  KEYS[3] {prefix:runId}:events  stream (the run's history)
+  KEYS[4..10] <prefix>:idx:<STATUS>, one per status (single Redis only; in a Cluster they are on other
+             slots, so the caller passes 3 keys and removes the entries itself)
   ARGV[1] kind marker
   ARGV[2] statuses the run must have, comma-separated ('' = any)
   ARGV[3] the run's updatedAt must be below this (epoch ms; '' = any)
@@ -33,8 +34,8 @@ end
 if ARGV[3] ~= '' and not ((tonumber(current[2]) or 0) < tonumber(ARGV[3])) then
   return {'SKIP', status, current[2]}
 end
-redis.call('DEL', KEYS[1], KEYS[2])
-for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[4]) end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+for i = 4, #KEYS do redis.call('ZREM', KEYS[i], ARGV[4]) end
 return {'OK', status}
 `,
 } as const;
