@@ -127,9 +127,13 @@ export class RunWriter {
         // Within one write, run statuses come before task changes (a watcher learns the run is
         // reverting before it sees tasks revert), except a status that ends the run: it comes last, so
         // a history ends with it and a watch that stops there has seen every change.
+        // A status changes in the same step as the task change that caused it, and is noted just after
+        // it: placed before that write's task changes, it takes the time of the first (times never go
+        // back along a history).
         const ends = (e: NewRunEvent) => ENDING.has(e.state as RunStatus);
+        const firstTask = this.taskEvents[0]?.at ?? Number.POSITIVE_INFINITY;
         const events = [
-          ...this.statusEvents.filter((e) => !ends(e)),
+          ...this.statusEvents.filter((e) => !ends(e)).map((e) => ({ ...e, at: Math.min(e.at, firstTask) })),
           ...this.taskEvents,
           ...this.statusEvents.filter(ends),
         ];

@@ -71,7 +71,14 @@ describe('stored runs on Redis: list, get, delete, purge', () => {
     const ok = await engine.get('ok-1');
     expect(ok?.meta).toMatchObject({ id: 'ok-1', flow: 'provision', version: '1', status: 'SUCCESS' });
     expect(ok?.results).toEqual(PROVISION_RESULTS);
-    expect(ok?.tasks.format).toEqual({ state: 'SUCCESS', attempt: 1, result: 'disk-slot-web' });
+    expect(ok?.tasks.format).toEqual({
+      state: 'SUCCESS',
+      attempt: 1,
+      result: 'disk-slot-web',
+      startedAt: expect.any(Number),
+      finishedAt: expect.any(Number),
+    });
+    expect(ok!.tasks.format!.finishedAt).toBeGreaterThanOrEqual(ok!.tasks.format!.startedAt!);
     expect(ok?.tasks.boot?.result).toEqual(PROVISION_RESULTS.vm);
     expect(ok?.failures).toEqual([]);
 

@@ -25,6 +25,9 @@ export async function dumpPrefix(redis: Redis, prefix: string): Promise<Record<s
       case 'set':
         dump[key] = { set: (await redis.smembers(key)).sort() };
         break;
+      case 'stream':
+        dump[key] = { stream: await redis.xrange(key, '-', '+') };
+        break;
       default:
         dump[key] = { [type]: await redis.get(key) };
     }
