@@ -1,6 +1,7 @@
 import { decodeValue, encodeValue, TAG } from '../store/codec.js';
 import type { ArgSource, FlowGraph } from './flow-graph.js';
 import type { RunContext } from './run-context.js';
+import { recordOf } from './task-records.js';
 
 /**
  * Where a task's arguments come from at run time: run inputs, other tasks' stored results (a key of
@@ -15,7 +16,7 @@ export function createArguments(graph: FlowGraph) {
       case 'input':
         return decodeValue(ctx.inputs[source.name]);
       case 'task': {
-        const result = decodeValue(ctx.tasks[source.task]?.r);
+        const result = decodeValue(recordOf(graph, ctx, source.task).r);
         return source.key === undefined
           ? result
           : (result as Record<string, unknown> | undefined)?.[source.key];
@@ -50,9 +51,10 @@ export function createArguments(graph: FlowGraph) {
     const out: Record<string, unknown> = {};
     for (const [arg, source] of Object.entries(node.args)) {
       if (source.kind === 'input') out[arg] = ctx.inputs[source.name];
-      else if (source.kind === 'task' && source.key === undefined) out[arg] = ctx.tasks[source.task]?.r;
+      else if (source.kind === 'task' && source.key === undefined)
+        out[arg] = recordOf(graph, ctx, source.task).r;
       else {
-        const stored = source.kind === 'task' ? ctx.tasks[source.task]?.r : undefined;
+        const stored = source.kind === 'task' ? recordOf(graph, ctx, source.task).r : undefined;
         // A key of a plain encoded object is itself encoded; anything else goes through the codec.
         out[arg] =
           source.kind === 'task' && isPlainEncoded(stored)

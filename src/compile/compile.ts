@@ -3,6 +3,7 @@ import { NotSerializableError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
 import { toFailureRecord } from '../store/failure-record.js';
 import { isFinished } from '../store/store.js';
+import type { Failed, Settled } from './effect-actor.js';
 import { buildFlowGraph, type FlowGraph } from './flow-graph.js';
 import { structuralHash } from './hash.js';
 import { laneRegion, type TaskEventKind } from './lane-states.js';
@@ -10,6 +11,7 @@ import { computeLanes, directStarts, type Lanes, laneName, MAX_LANES_PER_EVENT }
 import { initialContext, type RunContext, type RunInput } from './run-context.js';
 import { createScheduler, type Scheduler, type Step } from './scheduler.js';
 import { createTaskActors, type TaskHooks } from './task-actors.js';
+import { RecordWriter, recordOf } from './task-records.js';
 import type { TaskState } from './task-states.js';
 
 /** Emitted by the run actor on every task state change (`actor.on('task', ...)`). */
@@ -18,6 +20,8 @@ export interface TaskStateEvent {
   task: string;
   state: TaskState;
   attempt: number;
+  /** When (epoch ms): the time carried by the event that caused the change. */
+  at: number;
 }
 
 type RunEventKind = 'start' | 'suspend' | 'resume' | 'cancel' | 'rollback';
@@ -86,7 +90,7 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
     // resolves the transitions of one event pairwise.
     if (step.raise.length > MAX_LANES_PER_EVENT) for (const type of step.raise) enqueue.raise({ type });
     else if (step.raise.length > 0) enqueue.raise({ type: 'WAKE' });
-    for (const change of step.changed) enqueue.emit({ type: 'task', ...change });
+    for (const change of step.changed) enqueue.emit({ type: 'task', ...change, at: step.at });
   };
 
   const retryDelay = (name: string, attempt: number) => {
@@ -104,9 +108,9 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
     actors: createTaskActors(graph),
     guards: {
       recordIs: ({ context }, params: { task: string; state: TaskState }) =>
-        context.tasks[params.task]!.s === params.state,
+        recordOf(graph, context, params.task).s === params.state,
       recordIsNot: ({ context }, params: { task: string; state: TaskState }) =>
-        context.tasks[params.task]!.s !== params.state,
+        recordOf(graph, context, params.task).s !== params.state,
       /**
        * The task starts in the same microstep as its dependency's completion, by its lane's own
        * transition: it waits for nothing else (no other dependency, decider or concurrency limit).
@@ -116,49 +120,63 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
         scheduler.startsWith(context, params.dep, params.task),
       /** Attempts are left and the error is one a new attempt can fix. */
       canRetry: ({ context, event }, params: { task: string }) => {
-        const rec = context.tasks[params.task]!;
+        const rec = recordOf(graph, context, params.task);
         const node = graph.byName.get(params.task)!;
         return (
           // Not while suspended either: a retrying task is a running task finishing its work.
           context.phase === 'run' &&
           rec.a < node.task.retry.attempts &&
-          !(event.error instanceof NotSerializableError)
+          !((event.error as Failed | undefined)?.error instanceof NotSerializableError)
         );
       },
     },
     actions: {
       /** A task's actor finished or its state was forced: update the context and schedule what follows. */
       onTask: enqueueActions(({ context, event, enqueue }, params: { task: string; kind: TaskEventKind }) => {
+        // A pure step: the draft is a copy, records are replaced (never changed in place), and the time
+        // is the one the actor stamped on its outcome.
         const draft: RunContext = { ...context };
-        const step: Step = { raise: [], changed: [] };
+        const settled = (event.output ?? event.error) as Settled<unknown> | Failed;
+        const step: Step = {
+          raise: [],
+          changed: [],
+          records: new RecordWriter(graph, draft),
+          at: settled.at,
+        };
         const { task } = params;
-        const rec = draft.tasks[task]!;
         const node = graph.byName.get(task)!;
+        const thrown = () => toFailureRecord((settled as Failed).error);
         switch (params.kind) {
-          case 'done':
+          case 'done': {
             if (draft.phase === 'run') {
               step.direct = new Set(node.dependents.filter((t) => scheduler.startsWith(context, task, t)));
             }
-            rec.r = event.output;
-            delete rec.f;
-            scheduler.setState(draft, task, 'SUCCESS', step);
+            const { f: _f, ...rest } = step.records.get(task);
+            scheduler.setState(draft, task, 'SUCCESS', step, () => ({
+              ...rest,
+              r: (settled as Settled<unknown>).value,
+            }));
             scheduler.schedule(draft, draft.phase === 'run' ? node.dependents : [task], step);
             break;
+          }
           case 'retry':
-            rec.f = toFailureRecord(event.error);
-            rec.at = Date.now() + retryDelay(task, rec.a);
-            scheduler.setState(draft, task, 'RETRYING', step);
-            rec.a += 1;
+            scheduler.setState(draft, task, 'RETRYING', step, (old) => ({
+              ...old,
+              f: thrown(),
+              at: step.at + retryDelay(task, old.a),
+            }));
             break;
           case 'slept':
-            delete rec.at;
-            scheduler.setState(draft, task, 'RUNNING', step);
+            // The next attempt: while RETRYING, `a` is still the attempt that failed.
+            scheduler.setState(draft, task, 'RUNNING', step, ({ at: _at, ...rest }) => ({
+              ...rest,
+              a: rest.a + 1,
+            }));
             break;
           case 'failed': {
-            const failure = toFailureRecord(event.error);
-            rec.f = failure;
+            const failure = thrown();
             draft.failures = [...draft.failures, { task, failure }];
-            scheduler.setState(draft, task, 'FAILURE', step);
+            scheduler.setState(draft, task, 'FAILURE', step, (old) => ({ ...old, f: failure }));
             scheduler.onFailure(draft, task, step);
             scheduler.schedule(draft, [task], step);
             break;
@@ -168,10 +186,9 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
             scheduler.schedule(draft, node.deps, step);
             break;
           case 'revertFailed': {
-            const failure = toFailureRecord(event.error);
-            rec.f = failure;
+            const failure = thrown();
             draft.revertFailures = [...draft.revertFailures, { task, failure }];
-            scheduler.setState(draft, task, 'REVERT_FAILURE', step);
+            scheduler.setState(draft, task, 'REVERT_FAILURE', step, (old) => ({ ...old, f: failure }));
             scheduler.schedule(draft, [], step);
             break;
           }
@@ -179,9 +196,12 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
         flush(draft, step, enqueue);
       }),
       /** Run-level commands: start, suspend, resume (also after rehydration), cancel, rollback. */
-      onRun: enqueueActions(({ context, enqueue }, params: { kind: RunEventKind }) => {
+      onRun: enqueueActions(({ context, event, enqueue }, params: { kind: RunEventKind }) => {
         const draft: RunContext = { ...context };
-        const step: Step = { raise: [], changed: [] };
+        // Commands carry their time (`at`, stamped by whoever sends them); the first step takes the input's.
+        const at =
+          (event as { at?: number; input?: RunInput }).at ?? (event as { input?: RunInput }).input?.at ?? 0;
+        const step: Step = { raise: [], changed: [], records: new RecordWriter(graph, draft), at };
         const finished = isFinished(draft.status);
         switch (params.kind) {
           case 'start':

@@ -41,9 +41,21 @@ const RESOLVE = 'taskweave.effect.resolve';
 const REJECT = 'taskweave.effect.reject';
 const STOP = 'xstate.stop';
 
+/** What an effect actor's done event carries as `output`: the effect's value and when it resolved. */
+export interface Settled<T> {
+  value: T;
+  at: number;
+}
+
+/** What an effect actor's error event carries as `error`: what the effect threw and when. */
+export interface Failed {
+  error: unknown;
+  at: number;
+}
+
 export function fromEffect<TOutput, TInput>(
   effect: (params: EffectParams<TInput>) => PromiseLike<TOutput>,
-): PromiseActorLogic<TOutput, TInput> {
+): PromiseActorLogic<Settled<TOutput>, TInput> {
   const signals = new WeakMap<AnyActorRef, LazySignal>();
   return {
     config: effect,
@@ -51,7 +63,7 @@ export function fromEffect<TOutput, TInput>(
       if (snapshot.status !== 'active') return snapshot;
       switch (event.type) {
         case RESOLVE:
-          return { ...snapshot, status: 'done', output: event.data as TOutput, input: undefined };
+          return { ...snapshot, status: 'done', output: event.data as Settled<TOutput>, input: undefined };
         case REJECT:
           return { ...snapshot, status: 'error', error: event.data, input: undefined };
         case STOP:
@@ -72,14 +84,18 @@ export function fromEffect<TOutput, TInput>(
         self.send({ type, data });
       };
       // Called at once, as fromPromise does: an async effect's first await decides when it yields.
+      // The outcome carries its time, stamped here where it is born: the machine's transitions read no clock.
       Promise.resolve(effect({ input: snapshot.input as TInput, signal })).then(
-        (output) => settle(RESOLVE, output),
-        (error) => settle(REJECT, error),
+        (value) => settle(RESOLVE, { value, at: Date.now() } satisfies Settled<TOutput>),
+        (error) => settle(REJECT, { error, at: Date.now() } satisfies Failed),
       );
     },
     getInitialSnapshot: (_, input) =>
-      ({ status: 'active', output: undefined, error: undefined, input }) as PromiseSnapshot<TOutput, TInput>,
+      ({ status: 'active', output: undefined, error: undefined, input }) as PromiseSnapshot<
+        Settled<TOutput>,
+        TInput
+      >,
     getPersistedSnapshot: (snapshot) => snapshot,
-    restoreSnapshot: (snapshot) => snapshot as PromiseSnapshot<TOutput, TInput>,
+    restoreSnapshot: (snapshot) => snapshot as PromiseSnapshot<Settled<TOutput>, TInput>,
   };
 }

@@ -4,6 +4,7 @@ import { idleId, type Lanes, runningId } from './lanes.js';
 import type { RunContext } from './run-context.js';
 import type { Scheduler } from './scheduler.js';
 import type { ExecuteInput, RevertInput } from './task-actors.js';
+import { recordOf } from './task-records.js';
 
 /**
  * The states of one lane (a region of the run machine): `idle`, or one task's busy state. A task is a
@@ -59,14 +60,20 @@ export function laneRegion(
     states: {
       idle: { id: idleId(index), on: { WAKE: wake, ...listeners } },
       ...Object.fromEntries(
-        lane.map((task) => [task, taskStates(task, lanes.successor.get(task), idle, scheduler)]),
+        lane.map((task) => [task, taskStates(graph, task, lanes.successor.get(task), idle, scheduler)]),
       ),
     },
   };
 }
 
 /** A task's busy states; its other states (PENDING, SUCCESS, ...) are its lane being elsewhere. */
-function taskStates(task: string, next: string | undefined, idle: string, scheduler: Scheduler) {
+function taskStates(
+  graph: FlowGraph,
+  task: string,
+  next: string | undefined,
+  idle: string,
+  scheduler: Scheduler,
+) {
   const on = (kind: TaskEventKind) => ({ type: 'onTask' as const, params: { task, kind } });
   const done = next
     ? [
@@ -96,7 +103,7 @@ function taskStates(task: string, next: string | undefined, idle: string, schedu
           input: ({ context }: { context: RunContext }): ExecuteInput => ({
             runId: context.runId,
             task,
-            attempt: context.tasks[task]!.a,
+            attempt: recordOf(graph, context, task).a,
             idempotencyKey: scheduler.key(context, task),
             args: scheduler.encodedArgs(context, task),
           }),
@@ -118,7 +125,9 @@ function taskStates(task: string, next: string | undefined, idle: string, schedu
         invoke: {
           id: `sleep:${task}`,
           src: 'sleepUntil' as const,
-          input: ({ context }: { context: RunContext }) => ({ until: context.tasks[task]!.at ?? 0 }),
+          input: ({ context }: { context: RunContext }) => ({
+            until: recordOf(graph, context, task).at ?? 0,
+          }),
           onDone: { target: 'RUNNING', actions: on('slept') },
         },
         on: { WAKE: leave('RETRYING'), [`ABORT.${task}`]: leave('RETRYING') },
@@ -128,7 +137,7 @@ function taskStates(task: string, next: string | undefined, idle: string, schedu
           id: `revert:${task}`,
           src: 'revert' as const,
           input: ({ context }: { context: RunContext }): RevertInput => {
-            const rec = context.tasks[task]!;
+            const rec = recordOf(graph, context, task);
             const flowFailures: Record<string, FailureRecord> = {};
             for (const { task: failed, failure } of context.failures) flowFailures[failed] = failure;
             return {

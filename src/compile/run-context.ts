@@ -1,5 +1,6 @@
 import type { FailureRecord } from '../store/failure-record.js';
 import type { RunStatus } from '../store/store.js';
+import { initialGroups, type TaskGroups } from './task-records.js';
 import type { TaskState } from './task-states.js';
 
 /**
@@ -17,6 +18,10 @@ export interface TaskRecord {
   f?: FailureRecord;
   /** Backoff deadline (epoch ms) while RETRYING. */
   at?: number;
+  /** When its last execute or revert started (epoch ms, from the event that started it). */
+  st?: number;
+  /** When its last execute or revert ended (epoch ms, from the actor's outcome). */
+  ft?: number;
 }
 
 export interface RunFailure {
@@ -30,7 +35,8 @@ export interface RunContext {
   runId: string;
   /** Encoded run inputs. */
   inputs: Record<string, unknown>;
-  tasks: Record<string, TaskRecord>;
+  /** Task records in groups (see task-records.ts): `tasks[group][name]`. Never changed in place. */
+  tasks: TaskGroups;
   /** Retry scope name → iteration (0 for the first run of the scope). */
   scopes: Record<string, number>;
   status: RunStatus;
@@ -57,6 +63,8 @@ export interface RunInput {
   runId: string;
   inputs: Record<string, unknown>;
   concurrency?: number;
+  /** When the run starts (epoch ms): the time of its first transition, which reads no clock. @default 0 */
+  at?: number;
 }
 
 export function initialContext(
@@ -65,8 +73,7 @@ export function initialContext(
   input: RunInput,
   sharedLanes = 0,
 ): RunContext {
-  const tasks: Record<string, TaskRecord> = {};
-  for (const name of taskNames) tasks[name] = { s: 'PENDING', a: 0 };
+  const tasks = initialGroups(taskNames);
   const scopes: Record<string, number> = {};
   for (const name of scopeNames) scopes[name] = 0;
   return {

@@ -1,11 +1,12 @@
 import { CancelledError } from '../errors.js';
 import { decodeValue } from '../store/codec.js';
-import { toFailureRecord } from '../store/failure-record.js';
+import { type FailureRecord, toFailureRecord } from '../store/failure-record.js';
 import { isFinished } from '../store/store.js';
 import { createArguments } from './arguments.js';
 import type { ArgSource, FlowGraph } from './flow-graph.js';
 import type { DirectStarts, Lanes } from './lanes.js';
-import type { RunContext } from './run-context.js';
+import type { RunContext, TaskRecord } from './run-context.js';
+import { type RecordWriter, recordOf } from './task-records.js';
 import {
   BUSY_STATES,
   isAllowedTransition,
@@ -27,6 +28,10 @@ export interface Step {
   changed: { task: string; state: TaskState; attempt: number }[];
   /** Tasks the machine starts by itself in this microstep (their lanes listen for the completion): no WAKE needed. */
   direct?: ReadonlySet<string>;
+  /** Copy-on-write of the draft's task records: records are replaced, never changed in place. */
+  records: RecordWriter;
+  /** The time of the event being applied (epoch ms): transitions read no clock. */
+  at: number;
 }
 
 export type Draft = RunContext;
@@ -40,7 +45,14 @@ export interface Scheduler {
   cancel(ctx: Draft, step: Step): void;
   /** An operator's rollback: revert everything that ran, whatever the run's state. */
   rollback(ctx: Draft, step: Step): void;
-  setState(ctx: Draft, task: string, state: TaskState, step: Step): void;
+  /** Move a task along TASK_TRANSITIONS; `fields` gives the new record's other fields from the old record. */
+  setState(
+    ctx: Draft,
+    task: string,
+    state: TaskState,
+    step: Step,
+    fields?: (old: TaskRecord) => Omit<TaskRecord, 's'>,
+  ): void;
   /**
    * Whether `task` starts in the very microstep in which `dep` completes, by its lane's own transition
    * (the machine's `canStartAfter` guard): it waits for nothing else. Read on the context before the event.
@@ -67,10 +79,11 @@ export function createScheduler(
     if (!laneOf) return true;
     const lane = laneOf.get(task)!;
     const own =
-      except !== undefined && laneOf.get(except) === lane && BUSY_STATES.has(ctx.tasks[except]!.s) ? 1 : 0;
+      except !== undefined && laneOf.get(except) === lane && BUSY_STATES.has(rec(ctx, except).s) ? 1 : 0;
     return (ctx.laneBusy[lane] ?? 0) - own === 0;
   };
   const all = graph.tasks.map((t) => t.name);
+  const rec = (ctx: Pick<RunContext, 'tasks'>, task: string): TaskRecord => recordOf(graph, ctx, task);
   const total = all.length;
   const retrySets = new Map<string, ReadonlySet<string>>();
   // A retry scope's revert covers its tasks and everything downstream of them that may have run.
@@ -94,22 +107,33 @@ export function createScheduler(
   };
 
   const nested = new Map<string, readonly string[]>();
-  // Scopes strictly inside `scope` (flows form a tree, so: whose tasks are a subset of its tasks).
+  // Scopes strictly inside `scope` in the flow tree: for each of its tasks, the scopes listed before it
+  // (a task's scopes are innermost first). Not "whose tasks are a subset": a scope holding only another
+  // scope has the same tasks, and is still its parent, not its child.
   const nestedScopes = (scope: string): readonly string[] => {
     let list = nested.get(scope);
     if (!list) {
-      const outer = graph.scopes.get(scope)!.tasks;
-      list = [...graph.scopes.values()]
-        .filter((s) => s.name !== scope && [...s.tasks].every((t) => outer.has(t)))
-        .map((s) => s.name);
+      const found = new Set<string>();
+      for (const t of graph.scopes.get(scope)!.tasks) {
+        const scopes = graph.byName.get(t)!.scopes;
+        for (const inner of scopes.slice(0, scopes.indexOf(scope))) found.add(inner);
+      }
+      list = [...found];
       nested.set(scope, list);
     }
     return list;
   };
 
-  const setState = (ctx: Draft, task: string, state: TaskState, step: Step) => {
-    const rec = ctx.tasks[task]!;
-    const old = rec.s;
+  /** Move a task to `state` (checked against TASK_TRANSITIONS), with the record's other fields from `with`. */
+  const setState = (
+    ctx: Draft,
+    task: string,
+    state: TaskState,
+    step: Step,
+    fields?: (old: TaskRecord) => Omit<TaskRecord, 's'>,
+  ) => {
+    const record = rec(ctx, task);
+    const old = record.s;
     if (!isAllowedTransition(old, state)) {
       throw new Error(
         `taskweave bug: task \`${task}\` moved ${old} → ${state}, which TASK_TRANSITIONS does not allow`,
@@ -126,8 +150,16 @@ export function createScheduler(
     }
     if (old === 'SUCCESS' || old === 'IGNORED') ctx.settled -= 1;
     if (state === 'SUCCESS' || state === 'IGNORED') ctx.settled += 1;
-    rec.s = state;
-    step.changed.push({ task, state, attempt: rec.a });
+    // `s` first: the stored part reads as the state it is in (`{"s":"SUCCESS",...}`).
+    const { s: _old, ...rest } = (fields ? fields(record) : record) as TaskRecord;
+    const next: TaskRecord = { s: state, ...rest };
+    // Times of the task's last effect: started on entering a busy state from a resting one, ended on leaving.
+    if ((state === 'RUNNING' || state === 'REVERTING') && !BUSY_STATES.has(old)) {
+      next.st = step.at;
+      delete next.ft;
+    } else if (BUSY_STATES.has(old) && !BUSY_STATES.has(state)) next.ft = step.at;
+    step.records.put(task, next);
+    step.changed.push({ task, state, attempt: next.a });
   };
 
   const { value, scopeValues, encodedArgs, key } = createArguments(graph);
@@ -137,41 +169,37 @@ export function createScheduler(
     const node = graph.byName.get(task)!;
     let ignoredDeps = 0;
     for (const dep of node.deps) {
-      const s = ctx.tasks[dep]!.s;
+      const s = rec(ctx, dep).s;
       if (s === 'IGNORED') ignoredDeps += 1;
       else if (s !== 'SUCCESS') return 'wait';
     }
     if (ignoredDeps > 0) {
       if (ignoredDeps === node.deps.length) return 'ignore';
       for (const [arg, source] of Object.entries(node.args)) {
-        if (source.kind === 'task' && !node.optional.has(arg) && ctx.tasks[source.task]!.s === 'IGNORED')
+        if (source.kind === 'task' && !node.optional.has(arg) && rec(ctx, source.task).s === 'IGNORED')
           return 'ignore';
       }
     }
     for (const { from, decider } of node.deciders) {
-      if (from.some((f) => ctx.tasks[f]!.s !== 'SUCCESS')) continue;
+      if (from.some((f) => rec(ctx, f).s !== 'SUCCESS')) continue;
       const history: Record<string, unknown> = {};
-      for (const f of from) history[f] = decodeValue(ctx.tasks[f]!.r);
+      for (const f of from) history[f] = decodeValue(rec(ctx, f).r);
       if (!decider(history)) return 'ignore';
     }
     return 'ready';
   };
 
   const revertible = (ctx: Draft, task: string): boolean => {
-    if (!REVERTIBLE_STATES.has(ctx.tasks[task]!.s)) return false;
+    if (!REVERTIBLE_STATES.has(rec(ctx, task).s)) return false;
     if (ctx.phase === 'retry' && !retrySet(ctx.retryScope!).has(task)) return false;
-    for (const d of graph.byName.get(task)!.dependents) if (!UNDONE_STATES.has(ctx.tasks[d]!.s)) return false;
+    for (const d of graph.byName.get(task)!.dependents) if (!UNDONE_STATES.has(rec(ctx, d).s)) return false;
     return true;
   };
 
   const limit = (ctx: Draft) => (ctx.concurrency > 0 ? ctx.concurrency : Number.POSITIVE_INFINITY);
 
   const start = (ctx: Draft, task: string, step: Step) => {
-    const rec = ctx.tasks[task]!;
-    rec.a = 1;
-    delete rec.f;
-    delete rec.r;
-    setState(ctx, task, 'RUNNING', step);
+    setState(ctx, task, 'RUNNING', step, () => ({ a: 1 }));
     if (!step.direct?.has(task)) step.raise.push(`START.${task}`);
   };
 
@@ -201,11 +229,11 @@ export function createScheduler(
   const scheduleRun = (ctx: Draft, candidates: Iterable<string>, step: Step) => {
     const max = limit(ctx);
     // Tasks the machine starts by itself in this microstep come first: their lanes are theirs.
-    if (step.direct) for (const t of step.direct) if (ctx.tasks[t]!.s === 'PENDING') start(ctx, t, step);
+    if (step.direct) for (const t of step.direct) if (rec(ctx, t).s === 'PENDING') start(ctx, t, step);
     drain(
       ctx,
       max,
-      (t) => ctx.tasks[t]!.s === 'PENDING',
+      (t) => rec(ctx, t).s === 'PENDING',
       (t) => start(ctx, t, step),
     );
     const queued = new Set(ctx.queue);
@@ -213,7 +241,7 @@ export function createScheduler(
     const work = [...candidates];
     for (let i = 0; i < work.length; i++) {
       const t = work[i]!;
-      if (ctx.tasks[t]!.s !== 'PENDING' || queued.has(t)) continue;
+      if (rec(ctx, t).s !== 'PENDING' || queued.has(t)) continue;
       const r = readiness(ctx, t);
       if (r === 'ready') {
         if (ctx.busy < max && laneFree(ctx, t)) start(ctx, t, step);
@@ -235,7 +263,8 @@ export function createScheduler(
     drain(
       ctx,
       max,
-      (t) => revertible(ctx, t),
+      // A REVERT_FAILURE task is queued only by an operator's rollback (below), to try its revert again.
+      (t) => revertible(ctx, t) || rec(ctx, t).s === 'REVERT_FAILURE',
       (t) => revert(ctx, t, step),
     );
     const queued = new Set(ctx.queue);
@@ -257,15 +286,13 @@ export function createScheduler(
     // The retry scope is reverted: run it again, unless a revert failed (then everything reverts).
     const scope = ctx.retryScope!;
     const set = retrySet(scope);
-    if ([...set].some((t) => ctx.tasks[t]!.s === 'REVERT_FAILURE')) {
+    if ([...set].some((t) => rec(ctx, t).s === 'REVERT_FAILURE')) {
       enterRevert(ctx, step);
       return;
     }
     for (const t of set) {
-      const rec = ctx.tasks[t]!;
-      if (rec.s === 'PENDING') continue;
-      setState(ctx, t, 'PENDING', step);
-      ctx.tasks[t] = { s: 'PENDING', a: 0 };
+      if (rec(ctx, t).s === 'PENDING') continue;
+      setState(ctx, t, 'PENDING', step, () => ({ a: 0 }));
     }
     // Scopes nested in the retried one start afresh, as TaskFlow clears a reverted retry's history.
     const scopes = { ...ctx.scopes, [scope]: (ctx.scopes[scope] ?? 0) + 1 };
@@ -290,10 +317,12 @@ export function createScheduler(
   /** Stop retries in flight; with `cancel`, abort running executions too. */
   const abortWork = (ctx: Draft, step: Step, running: boolean) => {
     for (const t of all) {
-      const rec = ctx.tasks[t]!;
-      if (rec.s === 'RETRYING' || (running && rec.s === 'RUNNING')) {
-        if (rec.s === 'RUNNING') rec.f = toFailureRecord(new CancelledError(ctx.runId));
-        setState(ctx, t, 'FAILURE', step);
+      const s = rec(ctx, t).s;
+      if (s === 'RETRYING' || (running && s === 'RUNNING')) {
+        // A record made here, not from a live CancelledError: the same transition gives the same record.
+        if (s === 'RUNNING')
+          setState(ctx, t, 'FAILURE', step, (old) => ({ ...old, f: cancelled(ctx.runId) }));
+        else setState(ctx, t, 'FAILURE', step);
         step.raise.push(`ABORT.${t}`);
       }
     }
@@ -355,16 +384,26 @@ export function createScheduler(
   const rollback = (ctx: Draft, step: Step) => {
     ctx.status = 'REVERTING';
     ctx.suspended = false;
-    if (ctx.phase !== 'revert') enterRevert(ctx, step);
-    else schedule(ctx, 'all', step);
+    if (ctx.phase !== 'revert') {
+      enterRevert(ctx, step);
+      return;
+    }
+    // A revert that threw is tried again (its cause fixed, the operator says): its dependencies
+    // follow once it succeeds. The run ends REVERTED unless a revert throws again.
+    const failed = all.filter((t) => rec(ctx, t).s === 'REVERT_FAILURE');
+    if (failed.length > 0) {
+      ctx.revertFailures = [];
+      ctx.queue = [...ctx.queue, ...failed.filter((t) => !ctx.queue.includes(t))];
+    }
+    schedule(ctx, 'all', step);
   };
 
   const startsWith = (ctx: RunContext, dep: string, task: string): boolean => {
     if (!direct.get(dep)?.has(task) || !laneFree(ctx, task, dep)) return false;
     if (ctx.phase !== 'run' || ctx.suspended || ctx.concurrency !== 0) return false;
-    if (ctx.tasks[task]!.s !== 'PENDING') return false;
+    if (rec(ctx, task).s !== 'PENDING') return false;
     const node = graph.byName.get(task)!;
-    return node.deciders.length === 0 && node.deps.every((d) => d === dep || ctx.tasks[d]!.s === 'SUCCESS');
+    return node.deciders.length === 0 && node.deps.every((d) => d === dep || rec(ctx, d).s === 'SUCCESS');
   };
 
   const listensFor = (dep: string, task: string) => direct.get(dep)?.has(task) ?? false;
@@ -381,4 +420,10 @@ export function createScheduler(
     encodedArgs,
     key,
   };
+}
+
+/** The failure recorded for a task whose execute a cancel aborted (what `new CancelledError(runId)` holds). */
+function cancelled(runId: string): FailureRecord {
+  const { stack: _stack, ...record } = toFailureRecord(new CancelledError(runId));
+  return record;
 }

@@ -72,6 +72,12 @@ export const TASK_TRANSITIONS: readonly TaskTransition[] = [
     on: 'error',
     why: 'revert threw: its dependencies are left as they are',
   },
+  {
+    from: 'REVERT_FAILURE',
+    to: 'REVERTING',
+    on: 'REVERT',
+    why: 'an operator rolls the run back again (engine.revert): the revert that threw is tried again',
+  },
   { from: 'REVERTED', to: 'PENDING', on: 'RESET', why: 'a retry controller runs its scope again' },
   { from: 'IGNORED', to: 'PENDING', on: 'RESET', why: 'a retry controller runs its scope again' },
   {

@@ -1,6 +1,7 @@
 import { type Actor, type AnyStateMachine, createActor, type InspectionEvent, type Observer } from 'xstate';
-import type { CompiledFlow } from '../compile/compile.js';
+import type { CompiledFlow, TaskStateEvent } from '../compile/compile.js';
 import type { RunContext, RunInput } from '../compile/run-context.js';
+import { allRecords, recordOf } from '../compile/task-records.js';
 import { CancelledError, FlowFailedError, RevertFailedError, RunSuspendedError } from '../errors.js';
 import { decodeValue } from '../store/codec.js';
 import { fromFailureRecord } from '../store/failure-record.js';
@@ -66,7 +67,12 @@ export class ActiveRun {
       ...(options.create ? { create: options.create } : {}),
       snapshot: (dirty) => {
         const persisted = persistedSnapshot(this.actor.getSnapshot());
-        const parts = splitSnapshot(persisted, firstWrite ? allTasks : dirty, firstWrite ? undefined : last);
+        const parts = splitSnapshot(
+          persisted,
+          compiled.graph,
+          firstWrite ? allTasks : dirty,
+          firstWrite ? undefined : last,
+        );
         const { queue, failures, revertFailures } = persisted.context as RunContext;
         last = { queue, failures, revertFailures };
         firstWrite = false;
@@ -74,30 +80,30 @@ export class ActiveRun {
       },
       onFatal: (error) => this.exit({ error }),
     });
-    this.actor.on(
-      'task',
-      (event: { task: string; state: RunContext['tasks'][string]['s']; attempt: number }) => {
-        const rec = (this.actor.getSnapshot().context as RunContext).tasks[event.task]!;
-        const failed = rec.f && ['FAILURE', 'RETRYING', 'REVERT_FAILURE'].includes(event.state);
-        this.writer.recordTask({
+    this.actor.on('task', (event: TaskStateEvent) => {
+      const rec = recordOf(compiled.graph, this.actor.getSnapshot().context as RunContext, event.task);
+      const failed = rec.f && ['FAILURE', 'RETRYING', 'REVERT_FAILURE'].includes(event.state);
+      this.writer.recordTask(
+        {
           task: event.task,
           state: event.state,
           attempt: event.attempt,
           ...(failed ? { error: { name: rec.f!.name, message: rec.f!.message } } : {}),
-        });
-        this.writer.touch([event.task]);
-        // While held, listeners may still be attached (start() returned the run only just now).
-        if (!this.held && !run.hasListeners('task')) return;
-        const task = {
-          task: event.task,
-          state: event.state,
-          attempt: event.attempt,
-          ...(event.state === 'SUCCESS' ? { result: decodeValue(rec.r) } : {}),
-          ...(failed ? { error: fromFailureRecord(rec.f!) } : {}),
-        };
-        this.report(() => run.emitTask(task));
-      },
-    );
+        },
+        event.at,
+      );
+      this.writer.touch([event.task]);
+      // While held, listeners may still be attached (start() returned the run only just now).
+      if (!this.held && !run.hasListeners('task')) return;
+      const task = {
+        task: event.task,
+        state: event.state,
+        attempt: event.attempt,
+        ...(event.state === 'SUCCESS' ? { result: decodeValue(rec.r) } : {}),
+        ...(failed ? { error: fromFailureRecord(rec.f!) } : {}),
+      };
+      this.report(() => run.emitTask(task));
+    });
     this.actor.subscribe({
       next: (snapshot) => this.onSnapshot(snapshot.context as RunContext),
       error: (error) => this.exit({ error: error as Error }),
@@ -134,7 +140,8 @@ export class ActiveRun {
     this.report(() => this.options.run.setStatus(status));
     this.actor.start();
     this.writer.touch();
-    if (first) this.actor.send({ type: first });
+    // Commands carry their time: the machine's transitions read no clock.
+    if (first) this.actor.send({ type: first, at: Date.now() });
   }
 
   /** Tell the FlowRun now, or once the run is created (see `held`). */
@@ -145,7 +152,7 @@ export class ActiveRun {
 
   send(type: 'SUSPEND' | 'CANCEL' | 'ROLLBACK'): void {
     if (this.exited) return;
-    this.actor.send({ type });
+    this.actor.send({ type, at: Date.now() });
     // A command may change only run fields (a SUSPEND while tasks run): that transition is stored too.
     this.writer.touch();
   }
@@ -202,7 +209,7 @@ export function settle(
 ): { value: Record<string, unknown> } | { error: Error } {
   switch (context.status) {
     case 'SUCCESS':
-      return { value: runResults(compiled, context.tasks) };
+      return { value: runResults(compiled, allRecords(context)) };
     case 'SUSPENDED':
       return { error: new RunSuspendedError(context.runId) };
     case 'FAILURE':

@@ -263,7 +263,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       updatedAt: now,
       owner: engineId,
     };
-    const input: RunInput = { runId: id, inputs: encoded, concurrency: runConcurrency };
+    const input: RunInput = { runId: id, inputs: encoded, concurrency: runConcurrency, at: now };
     // One engine drives a run at most once: a second start of an id active here is refused before
     // it could displace the first (the store refuses ids other engines hold).
     if (active.has(id) || resuming.has(id)) {

@@ -1,6 +1,7 @@
 import type { CompiledFlow } from '../compile/compile.js';
 import type { FlowStructure } from '../compile/flow-structure.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
+import { groupsFrom } from '../compile/task-records.js';
 import type { TaskState } from '../compile/task-states.js';
 import type { TaskFailure } from '../errors.js';
 import { decodeValue } from '../store/codec.js';
@@ -96,10 +97,11 @@ export function runResults(
   tasks: Record<string, TaskRecord>,
 ): Record<string, unknown> {
   const results: Record<string, unknown> = {};
+  const groups = groupsFrom(compiled.graph, tasks);
   for (const [name, source] of compiled.graph.outputs) {
     if (source.kind !== 'task' || tasks[source.task]?.s !== 'SUCCESS') continue;
     // Outputs read tasks' results only: the records are all the context they need.
-    results[name] = compiled.scheduler.value({ tasks } as RunContext, source);
+    results[name] = compiled.scheduler.value({ tasks: groups } as RunContext, source);
   }
   return results;
 }

@@ -1,6 +1,8 @@
 import type { CompiledFlow } from '../compile/compile.js';
+import type { FlowGraph } from '../compile/flow-graph.js';
 import { laneName } from '../compile/lanes.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
+import { groupsFrom, recordOf } from '../compile/task-records.js';
 import { BUSY_STATES, TASK_STATES } from '../compile/task-states.js';
 import { SnapshotCorruptError } from '../errors.js';
 
@@ -22,6 +24,7 @@ type Persisted = { value: Record<string, unknown>; context: RunContext; [key: st
 
 export function splitSnapshot(
   snapshot: unknown,
+  graph: FlowGraph,
   tasks: Iterable<string>,
   /**
    * The queue and failure lists as last written: they can be long (a wide flow's queue, failures with
@@ -38,7 +41,7 @@ export function splitSnapshot(
   if (failures !== last?.failures || revertFailures !== last?.revertFailures) {
     parts[FAILURES_PART] = JSON.stringify({ failures, revertFailures });
   }
-  for (const task of tasks) parts[taskPart(task)] = JSON.stringify(records[task]);
+  for (const task of tasks) parts[taskPart(task)] = JSON.stringify(recordOf(graph, { tasks: records }, task));
   return parts;
 }
 
@@ -114,7 +117,7 @@ export function joinSnapshot(
     context: {
       ...(context as RunContext),
       inputs: inputs as Record<string, unknown>,
-      tasks,
+      tasks: groupsFrom(compiled.graph, tasks),
       queue,
       failures: lists.failures as RunContext['failures'],
       revertFailures: lists.revertFailures as RunContext['revertFailures'],

@@ -1,6 +1,7 @@
 import { initialTransition, transition } from 'xstate';
 import { type CompiledFlow, compile } from '../compile/compile.js';
 import type { RunContext } from '../compile/run-context.js';
+import { recordOf } from '../compile/task-records.js';
 import type { Flow } from '../flow/types.js';
 import { encodeValue } from '../store/codec.js';
 import { isFinished } from '../store/store.js';
@@ -54,14 +55,11 @@ export function createPathModel(flow: Flow, options: ModelOptions = {}) {
   const inputs: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(options.inputs ?? {}))
     inputs[name] = encodeValue(value, `inputs.${name}`);
-  // The machine's actions update task records in place, so a snapshot shared by two branches of the
-  // walk would see the other branch's steps: each transition gets its own copy of the task records.
-  const send = (snapshot: Snapshot, event: { type: string; output?: unknown; error?: unknown }) => {
-    const tasks: RunContext['tasks'] = {};
-    for (const [name, record] of Object.entries(snapshot.context.tasks)) tasks[name] = { ...record };
-    const copy = { ...snapshot, context: { ...snapshot.context, tasks } } as Snapshot;
-    return transition(machine, copy, event as never)[0];
-  };
+  // Transitions are pure: a snapshot shared by two branches of the walk stays as it was. Outcomes carry
+  // their time as the task actors stamp it; the model's clock stands still at 0.
+  const send = (snapshot: Snapshot, event: { type: string; output?: unknown; error?: unknown }) =>
+    transition(machine, snapshot, event as never)[0];
+  const rec = (snapshot: Snapshot, task: string) => recordOf(graph, snapshot.context, task);
 
   /** Backoff sleeps are not choices: they always end, so the model ends them at once (the replay drops backoffs). */
   const settleSleeps = (snapshot: Snapshot): Snapshot => {
@@ -69,8 +67,8 @@ export function createPathModel(flow: Flow, options: ModelOptions = {}) {
     for (let again = true; again; ) {
       again = false;
       for (const task of order) {
-        if (next.context.tasks[task]!.s === 'RETRYING') {
-          next = send(next, { type: `xstate.done.actor.sleep:${task}` });
+        if (rec(next, task).s === 'RETRYING') {
+          next = send(next, { type: `xstate.done.actor.sleep:${task}`, output: { value: undefined, at: 0 } });
           again = true;
         }
       }
@@ -80,9 +78,8 @@ export function createPathModel(flow: Flow, options: ModelOptions = {}) {
 
   const context = (state: ModelState): RunContext => state.snapshot.context;
   const busy = (state: ModelState): string[] => {
-    const tasks = context(state).tasks;
     return order.flatMap((t) => {
-      const s = tasks[t]!.s;
+      const s = rec(state.snapshot, t).s;
       return s === 'RUNNING' ? [`execute:${t}`] : s === 'REVERTING' ? [`revert:${t}`] : [];
     });
   };
@@ -114,22 +111,25 @@ export function createPathModel(flow: Flow, options: ModelOptions = {}) {
         case 'success':
           snapshot = send(state.snapshot, {
             type: `xstate.done.actor.execute:${task}`,
-            output: encodeValue(options.results?.[task], '$', task),
+            output: { value: encodeValue(options.results?.[task], '$', task), at: 0 },
           });
           break;
         case 'failure':
           snapshot = send(state.snapshot, {
             type: `xstate.error.actor.execute:${task}`,
-            error: new InjectedFailureError(task),
+            error: { error: new InjectedFailureError(task), at: 0 },
           });
           break;
         case 'reverted':
-          snapshot = send(state.snapshot, { type: `xstate.done.actor.revert:${task}` });
+          snapshot = send(state.snapshot, {
+            type: `xstate.done.actor.revert:${task}`,
+            output: { value: undefined, at: 0 },
+          });
           break;
         case 'revert-failure':
           snapshot = send(state.snapshot, {
             type: `xstate.error.actor.revert:${task}`,
-            error: new InjectedFailureError(task, 'revert'),
+            error: { error: new InjectedFailureError(task, 'revert'), at: 0 },
           });
           break;
       }
@@ -145,7 +145,7 @@ export function createPathModel(flow: Flow, options: ModelOptions = {}) {
       const ctx = context(state);
       const histories = new Map<string, string[]>(order.map((t) => [t, []]));
       for (const { task, outcome } of state.steps) histories.get(task)!.push(outcome);
-      const tasks = order.map((t) => [ctx.tasks[t]!.s, ...histories.get(t)!]);
+      const tasks = order.map((t) => [rec(state.snapshot, t).s, ...histories.get(t)!]);
       return JSON.stringify([tasks, ctx.scopes, ctx.phase, ctx.retryScope, ctx.status, ctx.queue]);
     },
   };

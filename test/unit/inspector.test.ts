@@ -32,7 +32,7 @@ describe('engine inspect option', () => {
     expect(last.context).toMatchObject({
       runId: 'run-1',
       status: 'SUCCESS',
-      tasks: { a: { s: 'SUCCESS' }, b: { s: 'SUCCESS' } },
+      tasks: [{ a: { s: 'SUCCESS' }, b: { s: 'SUCCESS' } }],
     });
     // Each task's execute is a child actor of the run, invoked by name, with its own snapshots.
     const children = snapshots.filter((e) => !isRoot(e.actorRef, e.rootId)).map((e) => idOf(e.actorRef));
@@ -40,7 +40,7 @@ describe('engine inspect option', () => {
     expect(
       snapshots.find((e) => idOf(e.actorRef) === 'execute:a' && e.snapshot.status === 'done')?.snapshot,
     ).toMatchObject({
-      output: 1,
+      output: { value: 1, at: expect.any(Number) },
     });
 
     // The children's completions reach the run actor as events, sent by the child.

@@ -1,0 +1,155 @@
+import { isDeepStrictEqual } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { type AnyMachineSnapshot, type InspectionEvent, initialTransition, transition } from 'xstate';
+import { fakeCloud, makeServerBoot, SERVER_BOOT_STEPS } from '../../examples/server-boot.js';
+import { compile, createEngine, type Flow, graph, linear, parallel, retry, task } from '../../src/index.js';
+import { seededRandom } from '../../src/testing/random.js';
+
+/**
+ * Transitions of a compiled machine are pure (API.md, "The compiled machine is a real XState machine"):
+ * an event never changes an earlier snapshot, and the same (snapshot, event) gives the same result.
+ */
+
+/** A random DAG of `n` tasks wired by requires/provides; `failAt` throws (after `failAfter` attempts). */
+function randomFlow(seed: number, n: number, failAt?: number): Flow {
+  const random = seededRandom(seed);
+  const tasks = Array.from({ length: n }, (_, i) => {
+    const requires = Array.from({ length: i }, (_, j) => j)
+      .filter(() => random() < 0.3)
+      .map((j) => `v${j}`);
+    return task({
+      name: `t${i}`,
+      requires,
+      provides: `v${i}`,
+      ...(i % 4 === 1 ? { retry: { attempts: 2, backoffMs: 1 } } : {}),
+      execute: async (_args: Record<string, unknown>, ctx) => {
+        await new Promise((r) => setTimeout(r, Math.floor(random() * 3)));
+        if (i === failAt) throw new Error(`t${i} fails`);
+        if (i % 4 === 1 && ctx.attempt === 1) throw new Error(`t${i} flakes once`);
+        return i;
+      },
+      revert: async () => {},
+    });
+  });
+  return graph(`random-${seed}-${n}-${failAt ?? 'ok'}`, tasks);
+}
+
+const flaky = (name: string) =>
+  task({
+    name,
+    provides: name,
+    execute: (_: unknown, ctx) => {
+      if (ctx.attempt < 2) throw new Error(`${name} not yet`);
+      return name;
+    },
+    retry: { attempts: 3, backoffMs: 1 },
+  });
+
+const retryScope = linear('scoped', [
+  linear(
+    'inner',
+    [
+      task({ name: 'prepare', provides: 'p', execute: () => 'p', revert: () => {} }),
+      task({
+        name: 'try-host',
+        requires: ['host', 'p'],
+        execute: ({ host }: { host: string }) => {
+          if (host !== 'h3') throw new Error(`${host} is full`);
+          return host;
+        },
+      }),
+    ],
+    { retry: retry.forEach(['h1', 'h2', 'h3'], { provides: 'host' }) },
+  ),
+  parallel('after', [flaky('x'), flaky('y')]),
+]);
+
+interface Kept {
+  snapshot: AnyMachineSnapshot;
+  copy: unknown;
+}
+
+/** Run `flow` with an inspector that keeps every snapshot the run actor emits, with a deep copy taken then. */
+async function runKeeping(flow: Flow, inputs: Record<string, unknown> = {}): Promise<Kept[]> {
+  const kept: Kept[] = [];
+  const engine = createEngine({
+    inspect: (event: InspectionEvent) => {
+      if (event.type !== '@xstate.snapshot' || event.actorRef.sessionId !== event.rootId) return;
+      const snapshot = event.snapshot as AnyMachineSnapshot;
+      kept.push({ snapshot, copy: structuredClone({ value: snapshot.value, context: snapshot.context }) });
+    },
+  });
+  await engine.run(flow, inputs).catch(() => {});
+  await engine.close();
+  return kept;
+}
+
+describe('pure transitions', () => {
+  const flows: [string, Flow, Record<string, unknown>][] = [
+    ['server boot', makeServerBoot({ cloud: fakeCloud() }), { network: 'n', sizeGb: 1 }],
+    ...SERVER_BOOT_STEPS.map((step): [string, Flow, Record<string, unknown>] => [
+      `server boot failing at ${step}`,
+      makeServerBoot({ cloud: fakeCloud(), failAt: step }),
+      { network: 'n', sizeGb: 1 },
+    ]),
+    ['a retry controller and per-task retries', retryScope, {}],
+    ...[1, 2, 3, 4, 5].map((seed): [string, Flow, Record<string, unknown>] => [
+      `random graph ${seed}`,
+      randomFlow(seed, 12 + seed * 8, seed % 2 === 0 ? 7 + seed : undefined),
+      {},
+    ]),
+    ['a random graph of 70 tasks (three record groups)', randomFlow(99, 70, 66), {}],
+  ];
+
+  it.each(flows)(
+    '%s: every snapshot the run emitted is as it was when emitted',
+    async (_name, flow, inputs) => {
+      const kept = await runKeeping(flow, inputs);
+      expect(kept.length).toBeGreaterThan(3);
+      const changed = kept.filter(
+        ({ snapshot, copy }) =>
+          !isDeepStrictEqual({ value: snapshot.value, context: snapshot.context }, copy),
+      );
+      expect(changed.map((k) => kept.indexOf(k))).toEqual([]);
+    },
+  );
+
+  it('transition() gives the same result twice and leaves its argument as it was', () => {
+    for (const [name, flow] of flows) {
+      const { machine, graph: g } = compile(flow);
+      const input = { runId: 'r', inputs: { network: 'n', sizeGb: 1 }, at: 1_000 };
+      const [first] = initialTransition(machine, input);
+      const [again] = initialTransition(machine, input);
+      expect(again.context, name).toEqual(first.context);
+      // Walk the machine: finish the first busy task each time, failing every third one.
+      let snapshot = first;
+      for (let i = 0; i < 3 * g.tasks.length && snapshot.context.status === 'RUNNING'; i++) {
+        const busy = Object.keys(snapshot.children as object)[0];
+        if (busy === undefined) break;
+        const [kind, taskName] = busy.split(':') as [string, string];
+        const event =
+          kind === 'execute' && i % 3 === 2
+            ? { type: `xstate.error.actor.${busy}`, error: { error: new Error('no'), at: 2_000 + i } }
+            : { type: `xstate.done.actor.${busy}`, output: { value: { encoded: taskName }, at: 2_000 + i } };
+        const before = structuredClone(snapshot.context);
+        const [next] = transition(machine, snapshot, event as never);
+        const [twice] = transition(machine, snapshot, event as never);
+        expect(snapshot.context, `${name}: the snapshot an event was applied to`).toEqual(before);
+        expect(twice.context, `${name}: the same event applied twice`).toEqual(next.context);
+        expect(twice.value).toEqual(next.value);
+        snapshot = next;
+      }
+    }
+  });
+
+  it('stamps task records with the times their events carry, not the clock', () => {
+    const { machine } = compile(linear('timed', [task({ name: 'a', execute: () => 1, revert: () => {} })]));
+    const [started] = initialTransition(machine, { runId: 'r', inputs: {}, at: 1_000 });
+    expect(started.context.tasks[0]!.a).toMatchObject({ s: 'RUNNING', st: 1_000 });
+    const [done] = transition(machine, started, {
+      type: 'xstate.done.actor.execute:a',
+      output: { value: 1, at: 5_000 },
+    } as never);
+    expect(done.context.tasks[0]!.a).toMatchObject({ s: 'SUCCESS', st: 1_000, ft: 5_000, r: 1 });
+  });
+});
