@@ -21,7 +21,8 @@ import {
  * Redis, in one run; prints a table and writes bench/RESULTS.md.
  *
  * The memory figure needs `global.gc`: without `--expose-gc`, this file re-runs itself in a child
- * `node --expose-gc --import tsx bench/index.ts`. `--no-rand1000` skips the 1,000-task random DAG.
+ * `node --expose-gc --import tsx bench/index.ts`. `--no-rand1000` skips the 1,000-task random DAG;
+ * `--quick` (development) runs fewer and shorter repetitions and writes bench/RESULTS.quick.md instead.
  */
 const self = fileURLToPath(import.meta.url);
 if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
@@ -33,7 +34,8 @@ if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
   process.exit(child.status ?? 1);
 }
 
-const withRand1000 = !process.argv.includes('--no-rand1000');
+const quick = process.argv.includes('--quick');
+const withRand1000 = !quick && !process.argv.includes('--no-rand1000');
 const t0 = Date.now();
 const log = (message: string) =>
   console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${message}`);
@@ -73,7 +75,7 @@ const env = {
 
 // ---------------------------------------------------------------- engine overhead (memory store)
 log('engine overhead on the memory store (bench/engine.ts)…');
-const engineRows: EngineBenchRow[] = await engineBench();
+const engineRows: EngineBenchRow[] = await engineBench({ quick, withRand1000, log });
 
 // ---------------------------------------------------------------- taskweave vs BullMQ, interleaved
 /**
@@ -139,7 +141,7 @@ try {
     inFlight: 200,
     warmup: 400,
     // This VM's speed varies ±30 % from second to second: more alternating repetitions, steadier medians.
-    reps: 9,
+    reps: quick ? 3 : 9,
   });
   log(
     `fan10: taskweave ${fan.tw.tasksPerSec.toFixed(0)} tasks/s, BullMQ ${fan.bull.tasksPerSec.toFixed(0)} tasks/s`,
@@ -152,7 +154,7 @@ try {
     bullRuns: 200,
     inFlight: 200,
     warmup: 400,
-    reps: 7,
+    reps: quick ? 3 : 7,
   });
   log(
     `chain10 × 200: taskweave ${chainConcurrent.tw.tasksPerSec.toFixed(0)}, BullMQ ${chainConcurrent.bull.tasksPerSec.toFixed(0)}`,
@@ -163,7 +165,7 @@ try {
     bullRuns: 50,
     inFlight: 1,
     warmup: 200,
-    reps: 7,
+    reps: quick ? 3 : 7,
   });
   log(
     `chain10 one at a time: taskweave ${chainSerial.tw.tasksPerSec.toFixed(0)}, BullMQ ${chainSerial.bull.tasksPerSec.toFixed(0)}`,
@@ -190,7 +192,11 @@ const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
 const check = (ok: boolean) => (ok ? '✓' : '✗');
 const spread = (xs: readonly number[]) => `${n0(Math.min(...xs))}–${n0(Math.max(...xs))}`;
+const stat = (s: { usPerTask: number; samples: number[] }) =>
+  `${f1(s.usPerTask)} (${f1(Math.min(...s.samples))}–${f1(Math.max(...s.samples))})`;
 
+const engineRow = (shape: string, inFlight: number) =>
+  engineRows.find((r) => r.shape === shape && r.inFlight === inFlight);
 const fanRatio = fan.tw.tasksPerSec / fan.bull.tasksPerSec;
 const fanTreeMedian = median(fanTree);
 const chainSizeRatio = sizes.chain1000Serial.usPerTask / sizes.chain10SerialAgain.usPerTask;
@@ -198,7 +204,28 @@ const randSizeRatio = sizes.rand1000Serial
   ? sizes.rand1000Serial.usPerTask / sizes.rand10Serial.usPerTask
   : undefined;
 
+const fan10Mem = engineRow('fan10', 200);
+const chain10Mem = engineRow('chain10', 1);
+const wide = ['fan100', 'rand100', 'rand1000 (floor: chain1000)']
+  .map((shape) => engineRow(shape, 1))
+  .filter((r) => r !== undefined);
 const targets = [
+  ...[fan10Mem, chain10Mem]
+    .filter((r) => r !== undefined)
+    .map((r) => ({
+      target: `engine overhead ≤ 1.3× the XState floor: ${r.shape}, ${r.inFlight} in flight (memory store)`,
+      figure: `${f1(r.engine.usPerTask)} / ${f1(r.floor.usPerTask)} µs = **${f2(median(r.ratios))}×** (${f2(Math.min(...r.ratios))}–${f2(Math.max(...r.ratios))})`,
+      ok: median(r.ratios) <= 1.3,
+    })),
+  ...wide.map((r) => {
+    const base = engineRow('fan10', 1)!;
+    const ratio = r.engine.usPerTask / base.engine.usPerTask;
+    return {
+      target: `per-task cost of ${r.shape.split(' ')[0]} ≤ 1.5× fan10's (memory store, one run at a time)`,
+      figure: `${f1(r.engine.usPerTask)} / ${f1(base.engine.usPerTask)} µs = **${f2(ratio)}×**`,
+      ok: ratio <= 1.5,
+    };
+  }),
   {
     target: 'fan-out/fan-in (fan10 × 200 in flight) ≥ 4× BullMQ FlowProducer tasks/s',
     figure: `${n0(fan.tw.tasksPerSec)} vs ${n0(fan.bull.tasksPerSec)} tasks/s = **${f2(fanRatio)}×**`,
@@ -249,10 +276,8 @@ const share = (p: ProfileSummary, prefix: string) =>
   p.areas.filter((a) => a.area.startsWith(prefix)).reduce((sum, a) => sum + a.share, 0);
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 const mem = sizes.memory;
-const engineRow = (shape: string, inFlight: number) =>
-  engineRows.find((r) => r.shape === shape && r.inFlight === inFlight);
-const memChain = engineRow('chain10', 1);
-const memFan = engineRow('fan10', 200);
+const memChain = engineRow('chain10', 1)?.engine;
+const memFan = engineRow('fan10', 200)?.engine;
 const fanNeededUs = 1e6 / (4 * fan.bull.tasksPerSec);
 const overloaded = Math.max(env.loadBefore[0] ?? 0, loadAfter[0] ?? 0) > os.availableParallelism();
 const notes = [
@@ -331,9 +356,19 @@ ${sizes.rand1000Serial ? twRow(sizes.rand1000Serial) : '| rand1000 | skipped (`-
 
 ## Engine overhead without persistence (memory store, \`bench/engine.ts\`)
 
-| flow | tasks | runs | in flight | µs/task | first run (incl. compile) ms |
-|---|---:|---:|---:|---:|---:|
-${engineRows.map((r) => `| ${r.shape} | ${r.tasks} | ${r.runs} | ${r.inFlight} | ${f1(r.usPerTask)} | ${n0(r.createMs)} |`).join('\n')}
+The XState floor (\`bench/floor.ts\`): the same DAG as a hand-written XState v5 machine in this process, one
+state node and one invoked promise actor per task, one transition per completion, no persistence.
+*Structured*: a chain as a sequence of states, a fan as start → parallel state (one region per middle task) → join.
+*Regions*: the generic shape any DAG allows, one parallel region per task, pending tasks listening for their
+dependencies' done events (the only floor a random graph has). Engine and floors alternate, repetition by
+repetition; µs/task median (range); engine ÷ floor is the median of the per-repetition ratios (range).
+
+| flow | runs | in flight | engine µs/task | floor µs/task | regions floor µs/task | engine ÷ floor | first engine run (incl. compile) ms |
+|---|---:|---:|---:|---:|---:|---:|---:|
+${engineRows.map((r) => `| ${r.shape} | ${r.runs} | ${r.inFlight} | ${stat(r.engine)} | ${stat(r.floor)} | ${r.regions ? stat(r.regions) : '—'} | **${f2(median(r.ratios))}×** (${f2(Math.min(...r.ratios))}–${f2(Math.max(...r.ratios))}) | ${n0(r.createMs)} |`).join('\n')}
+
+The region-per-task floor is out of reach for rand1000 (one run did not finish in minutes: XState walks every
+active region on every microstep, 1,000 of them here), so rand1000's floor column is chain1000's structured floor.
 
 ## What dominates
 
@@ -352,7 +387,9 @@ xstate ${pct(share(profiles.fan10, 'xstate'))}, ioredis ${pct(share(profiles.fan
 ${profileTable(profiles.fan10, 4000)}
 `;
 
-writeFileSync(new URL('./RESULTS.md', import.meta.url), md);
+// `--quick` is for development: its figures go to a file git ignores, RESULTS.md keeps the full run's.
+const resultsFile = quick ? 'RESULTS.quick.md' : 'RESULTS.md';
+writeFileSync(new URL(`./${resultsFile}`, import.meta.url), md);
 
 // ---------------------------------------------------------------- console table
 console.log();
@@ -384,4 +421,4 @@ if (mem)
   console.log(
     `memory: ${f1(mem.heapPerRunKB)} KB heap per run (${n0(mem.heapPerRunKB * 1000)} KB per 1,000 concurrent runs)`,
   );
-log('wrote bench/RESULTS.md');
+log(`wrote bench/${resultsFile}`);

@@ -13,6 +13,7 @@ import {
 } from '../src/index.js';
 import { runBatch } from './engine.js';
 import { chain, fan, randomDag } from './shapes.js';
+import { median } from './stats.js';
 
 /**
  * taskweave persisted to Redis: every transition is one acknowledged, fenced write (the durability
@@ -75,11 +76,7 @@ function counting(store: Store) {
   return { store: wrapped, counts };
 }
 
-export const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
+export { median };
 
 async function throughput(
   engine: Engine,

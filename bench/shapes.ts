@@ -23,17 +23,25 @@ export function fan(n: number, name = `fan${n}`): Flow {
   ]);
 }
 
-/** A seeded random DAG wired by requires/provides: each task needs up to 2 earlier ones. */
-export function randomDag(n: number, seed = 42, name = `rand${n}`): Flow {
+/**
+ * The edges of a seeded random DAG: task i needs up to 2 earlier tasks (`deps[i]`, indexes). Shared by
+ * `randomDag` and the XState floor (`bench/floor.ts`) so both run the same graph.
+ */
+export function randomDeps(n: number, seed = 42): number[][] {
   let state = seed;
   const random = () => {
     state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
     return state / 2 ** 31;
   };
-  const tasks = Array.from({ length: n }, (_, i) => {
-    const requires =
-      i === 0 ? [] : [...new Set([Math.floor(random() * i), Math.floor(random() * i)])].map((j) => `v${j}`);
-    return noop(`r${i}`, { requires, provides: `v${i}` });
-  });
+  return Array.from({ length: n }, (_, i) =>
+    i === 0 ? [] : [...new Set([Math.floor(random() * i), Math.floor(random() * i)])],
+  );
+}
+
+/** A seeded random DAG wired by requires/provides: each task needs up to 2 earlier ones. */
+export function randomDag(n: number, seed = 42, name = `rand${n}`): Flow {
+  const tasks = randomDeps(n, seed).map((deps, i) =>
+    noop(`r${i}`, { requires: deps.map((j) => `v${j}`), provides: `v${i}` }),
+  );
   return graph(name, tasks);
 }
