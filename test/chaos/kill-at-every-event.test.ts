@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, redisStore, type Store } from '../../src/index.js';
+import { createEngine, type RunEvent, redisStore, type Store } from '../../src/index.js';
 import { type Child, startChild } from '../support/child.js';
 import { countOf, PROVISION_RESULTS, provisionFlow, redisEffects } from '../support/flows.js';
 import { cleanPrefix, newRedis, testPrefix } from '../support/redis.js';
@@ -17,10 +17,17 @@ import { cleanPrefix, newRedis, testPrefix } from '../support/redis.js';
 const TASKS = ['reserve', 'format', 'tag', 'attach', 'boot'];
 const EVENTS = 10; // 5 tasks × (RUNNING, SUCCESS)
 
+/** The state of the last event of `task` (of the run's status when undefined) in a history. */
+function lastState(history: readonly RunEvent[], task: string | undefined): string | undefined {
+  return history.filter((e) => e.task === task).at(-1)?.state;
+}
+
 describe('SIGKILL after each task event, then resume', () => {
   let redis: Redis;
   let prefix: string;
   let store: Store;
+  /** Reads history as any process would: an engine that knows no flow. */
+  let reader: ReturnType<typeof createEngine>;
   const children: Child[] = [];
   /** Tasks stored SUCCESS when the child was killed after event k. */
   const succeededAtKill = new Map<number, number>();
@@ -29,10 +36,12 @@ describe('SIGKILL after each task event, then resume', () => {
     redis = newRedis();
     prefix = testPrefix('killk');
     store = redisStore({ redis, prefix });
+    reader = createEngine({ store });
   });
 
   afterAll(async () => {
     for (const child of children) await child.kill();
+    await reader.close();
     await store.close();
     await cleanPrefix(redis, prefix);
     await redis.quit();
@@ -53,6 +62,16 @@ describe('SIGKILL after each task event, then resume', () => {
     const storedState = (task: string) =>
       (JSON.parse(atKill.parts[`t:${task}`] ?? '{"s":"PENDING"}') as { s: string }).s;
     succeededAtKill.set(k, TASKS.filter((t) => storedState(t) === 'SUCCESS').length);
+    // The history shows exactly what was stored: each task's last event is its stored state, the
+    // run's last status event its stored status, numbered from 1 with no gap.
+    const historyAtKill = await reader.history(runId);
+    expect(historyAtKill.map((e) => e.seq)).toEqual(historyAtKill.map((_, i) => i + 1));
+    for (const task of TASKS) {
+      expect(lastState(historyAtKill, task) ?? 'PENDING', `${task}'s history at the kill`).toBe(
+        storedState(task),
+      );
+    }
+    expect(lastState(historyAtKill, undefined)).toBe('RUNNING');
     const log = redisEffects(redis, prefix);
     const ran = (await log.all()).filter((e) => e.key.startsWith(`${runId}:`));
     const childRuns = countOf(ran);
@@ -65,6 +84,13 @@ describe('SIGKILL after each task event, then resume', () => {
       await engine.close();
     }
     expect((await store.load(runId))?.meta.status).toBe('SUCCESS');
+    // The resumed run's history goes on from the stored one: no gap, nothing rewritten, SUCCESS last.
+    const history = await reader.history(runId);
+    expect(history.slice(0, historyAtKill.length)).toEqual(historyAtKill);
+    expect(history.map((e) => e.seq)).toEqual(history.map((_, i) => i + 1));
+    expect(history.at(-1)).toMatchObject({ state: 'SUCCESS' });
+    expect(history.at(-1)?.task).toBeUndefined();
+    for (const task of TASKS) expect(lastState(history, task)).toBe('SUCCESS');
 
     const effects = (await log.all()).filter((e) => e.key.startsWith(`${runId}:`));
     const total = countOf(effects);

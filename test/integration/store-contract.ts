@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LeaseLostError, VersionConflictError } from '../../src/errors.js';
+import type { NewRunEvent } from '../../src/store/run-history.js';
 import type { RunMeta, RunWrite, Store } from '../../src/store/store.js';
 
 /**
@@ -209,6 +210,117 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       };
       await store.create(meta('r1'), parts);
       expect((await store.load('r1'))?.parts).toEqual(parts);
+    });
+
+    describe('history', () => {
+      const event = (task: string | undefined, state: string, at = 1_000) =>
+        ({ at, state, ...(task ? { task, attempt: 1 } : {}) }) as NewRunEvent;
+      const history = async (id: string, after?: number) =>
+        (await store.history!(id, after === undefined ? {} : { after }))?.map(
+          (e) => `${e.seq} ${e.task ?? '[run]'} ${e.state}`,
+        );
+
+      it('numbers the events a create and its writes record, in order, with no gap', async () => {
+        expect(
+          await store.create(
+            meta('h1'),
+            {},
+            { events: [event(undefined, 'RUNNING'), event('a', 'RUNNING')] },
+          ),
+        ).toBe(true);
+        const claimed = (await store.claim('h1', 'engine-a'))!;
+        const write = (seq: number, events: NewRunEvent[]): RunWrite => ({
+          runId: 'h1',
+          token: claimed.token,
+          seq,
+          meta: meta('h1', { owner: 'engine-a' }),
+          set: {},
+          events,
+        });
+        await store.save(write(1, [event('a', 'SUCCESS', 1_001), event('b', 'RUNNING', 1_002)]));
+        await store.save(write(2, []));
+        await store.save(
+          write(3, [
+            event('b', 'FAILURE', 1_003),
+            { at: 1_004, task: 'b', state: 'REVERTING', attempt: 2, error: { name: 'E', message: 'm' } },
+          ]),
+        );
+        expect(await history('h1')).toEqual([
+          '1 [run] RUNNING',
+          '2 a RUNNING',
+          '3 a SUCCESS',
+          '4 b RUNNING',
+          '5 b FAILURE',
+          '6 b REVERTING',
+        ]);
+        expect(await history('h1', 4)).toEqual(['5 b FAILURE', '6 b REVERTING']);
+        expect((await store.history!('h1'))![5]).toEqual({
+          seq: 6,
+          at: 1_004,
+          task: 'b',
+          state: 'REVERTING',
+          attempt: 2,
+          error: { name: 'E', message: 'm' },
+        });
+        // A refused write (stale token, wrong version) records nothing.
+        await store.claim('h1', 'engine-b');
+        await expect(store.save(write(4, [event('c', 'RUNNING')]))).rejects.toBeInstanceOf(LeaseLostError);
+        expect(await history('h1')).toHaveLength(6);
+      });
+
+      it('has none for an absent run, and goes with the run when it is deleted or purged', async () => {
+        expect(await store.history!('absent')).toBeUndefined();
+        await store.create(
+          meta('h1', { status: 'SUCCESS', updatedAt: Date.now() - HOUR }),
+          {},
+          {
+            events: [event(undefined, 'RUNNING')],
+          },
+        );
+        await store.create(
+          meta('h2', { status: 'SUCCESS', updatedAt: Date.now() - HOUR }),
+          {},
+          {
+            events: [event(undefined, 'RUNNING')],
+          },
+        );
+        expect(await store.delete('h1')).toBe(true);
+        expect(await store.history!('h1')).toBeUndefined();
+        expect(await store.purge({ olderThanMs: 1 })).toBe(1);
+        expect(await store.history!('h2')).toBeUndefined();
+        // A run created again under that id starts a history of its own.
+        await store.create(meta('h1'), {}, { events: [event(undefined, 'RUNNING', 2_000)] });
+        expect(await history('h1')).toEqual(['1 [run] RUNNING']);
+      });
+
+      it('watch gives past events, then live ones, until its signal aborts', async () => {
+        await store.create(meta('h1'), {}, { events: [event(undefined, 'RUNNING')] });
+        const claimed = (await store.claim('h1', 'engine-a'))!;
+        const stop = new AbortController();
+        const seen: number[] = [];
+        let caughtUp!: () => void;
+        const pastSeen = new Promise<void>((resolve) => {
+          caughtUp = resolve;
+        });
+        const watching = (async () => {
+          for await (const e of store.watch!('h1', { signal: stop.signal })) {
+            seen.push(e.seq);
+            if (e.seq === 1) caughtUp();
+            if (e.seq === 3) stop.abort();
+          }
+        })();
+        await pastSeen;
+        await store.save({
+          runId: 'h1',
+          token: claimed.token,
+          seq: 1,
+          meta: meta('h1'),
+          set: {},
+          events: [event('a', 'RUNNING'), event('a', 'SUCCESS')],
+        });
+        await watching;
+        expect(seen).toEqual([1, 2, 3]);
+      });
     });
 
     it('closes idempotently', async () => {
