@@ -400,11 +400,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const flow = flows.get(stored.meta.flow);
       const compiled = flow ? compile(flow) : undefined;
       const known = compiled?.hash === stored.meta.hash ? compiled : undefined;
-      const [history, structure] = await Promise.all([
-        store.history?.(id),
-        known ? flowStructure(known) : store.loadFlow?.(stored.meta.hash),
-      ]);
-      return readRun(stored, compiled, { history, flow: structure });
+      const structure = known ? flowStructure(known) : await store.loadFlow?.(stored.meta.hash);
+      return readRun(stored, compiled, { flow: structure });
     },
     async history(id) {
       // A run started here a moment ago is read once its create is stored (or refused).

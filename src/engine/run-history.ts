@@ -74,30 +74,3 @@ export async function* watchRun(
     closing.removeEventListener('abort', onStop);
   }
 }
-
-/** When each task last started and ended executing or reverting, from its history. */
-export function taskTimes(
-  events: readonly RunEvent[],
-): Map<string, { startedAt?: number; finishedAt?: number }> {
-  const times = new Map<string, { startedAt?: number; finishedAt?: number }>();
-  for (const event of events) {
-    if (event.task === undefined) continue;
-    const time = times.get(event.task) ?? {};
-    switch (event.state) {
-      case 'RUNNING':
-      case 'REVERTING':
-        time.startedAt = event.at;
-        delete time.finishedAt;
-        break;
-      case 'SUCCESS':
-      case 'FAILURE':
-      case 'RETRYING':
-      case 'REVERTED':
-      case 'REVERT_FAILURE':
-        time.finishedAt = event.at;
-        break;
-    }
-    times.set(event.task, time);
-  }
-  return times;
-}

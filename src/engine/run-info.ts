@@ -6,9 +6,7 @@ import type { TaskState } from '../compile/task-states.js';
 import type { TaskFailure } from '../errors.js';
 import { decodeValue } from '../store/codec.js';
 import { fromFailureRecord } from '../store/failure-record.js';
-import type { RunEvent } from '../store/run-history.js';
 import type { RunMeta, StoredRun } from '../store/store.js';
-import { taskTimes } from './run-history.js';
 import { FAILURES_PART, parsePart } from './snapshot-parts.js';
 
 /** A stored run as the CLI, a dashboard or an operator reads it. */
@@ -24,9 +22,9 @@ export interface RunInfo {
       attempt: number;
       result?: unknown;
       error?: Error;
-      /** When its last execute or revert started (epoch ms), from the run's history. */
+      /** When its last execute or revert started (epoch ms; a retried execute counts from its first attempt). */
       startedAt?: number;
-      /** When its last execute or revert ended (epoch ms), from the run's history. */
+      /** When its last execute or revert ended (epoch ms; absent while it runs). */
       finishedAt?: number;
     }
   >;
@@ -46,9 +44,8 @@ export interface RunInfo {
 export function readRun(
   stored: StoredRun,
   compiled: CompiledFlow | undefined,
-  extra: { history?: readonly RunEvent[] | undefined; flow?: FlowStructure | undefined } = {},
+  extra: { flow?: FlowStructure | undefined } = {},
 ): RunInfo {
-  const times = taskTimes(extra.history ?? []);
   const id = stored.meta.id;
   const listsText = stored.parts[FAILURES_PART];
   const lists =
@@ -66,7 +63,8 @@ export function readRun(
       attempt: record.a,
       ...(record.r !== undefined ? { result: decodeValue(record.r) } : {}),
       ...(record.f ? { error: fromFailureRecord(record.f) } : {}),
-      ...times.get(part.slice(2)),
+      ...(record.st !== undefined ? { startedAt: record.st } : {}),
+      ...(record.ft !== undefined ? { finishedAt: record.ft } : {}),
     };
   }
   return {

@@ -6,10 +6,11 @@ import type { RunMeta, RunStatus, RunWrite, Store } from '../store/store.js';
 const ENDING: ReadonlySet<RunStatus> = new Set(['SUCCESS', 'REVERTED', 'FAILURE', 'SUSPENDED']);
 
 /**
- * When a change happened, for its history event. The one place the writer reads the clock: once task
- * events carry the time they were born (`at`), their time is taken from them instead.
+ * When the writer noted a change that came without a time: a run status (the context keeps no time
+ * for it; placed before its write's task changes, it takes the first one's time, see pump). Task
+ * changes bring the time they were born (`TaskStateEvent.at`).
  */
-export function changeTime(): number {
+function changeTime(): number {
   return Date.now();
 }
 
@@ -73,7 +74,7 @@ export class RunWriter {
   }
 
   /** Record a task's state change for the run's history; the next write stores it with the change. */
-  recordTask(event: Omit<NewRunEvent, 'at'>, at: number = changeTime()): void {
+  recordTask(event: Omit<NewRunEvent, 'at'>, at: number): void {
     this.taskEvents.push({ at, ...event });
   }
 
