@@ -112,6 +112,21 @@ export function jobBoardContract(name: string, setup: () => Promise<JobBoardHarn
       expect(await board.renew(id, 'c1', first.token, LEASE)).toBe(false);
     });
 
+    it('takes an expired claim over before waiting jobs of its priority (its run started), after higher ones', async () => {
+      await board.post({ flow: 'f', id: 'started' });
+      const first = (await board.claim('c1', LEASE))!;
+      await board.post({ flow: 'f', id: 'waiting' });
+      await board.post({ flow: 'f', id: 'urgent', priority: 1 });
+      // leaseUntil is on the Redis clock, which is this machine's clock here.
+      const expiry = first.job.leaseUntil ?? Number.POSITIVE_INFINITY;
+      await waitFor(() => Date.now() > expiry + 20);
+      const order: string[] = [];
+      for (let claim = await board.claim('c2', 60_000); claim; claim = await board.claim('c2', 60_000)) {
+        order.push(`${claim.job.id}${claim.takeover ? ' (takeover)' : ''}`);
+      }
+      expect(order).toEqual(['urgent', 'started (takeover)', 'waiting']);
+    });
+
     it('refuses a stale token after a takeover with LeaseLostError, changing nothing', async () => {
       const id = await board.post({ flow: 'f' });
       const first = (await board.claim('c1', LEASE))!;
