@@ -26,11 +26,10 @@ export interface MemoryStoreOptions {
   historyLimit?: number;
 }
 
-/** A run's history in memory, and the watches waiting for its next event. */
+/** A run's history in memory. */
 interface Log {
   events: RunEvent[];
   last: number;
-  wake: Set<() => void>;
 }
 
 /**
@@ -45,23 +44,27 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
   const historyLimit = checkHistoryLimit(options.historyLimit);
   const runs = new Map<string, StoredRun>();
   const logs = new Map<string, Log>();
+  /** Watches waiting for a run's next event (or its deletion), by run id. */
+  const waiting = new Map<string, Set<() => void>>();
+  const wake = (runId: string) => {
+    for (const done of waiting.get(runId) ?? []) done();
+  };
   const catalog = new Map<string, string>();
   const copy = (run: StoredRun): StoredRun => ({ ...run, meta: { ...run.meta }, parts: { ...run.parts } });
   const append = (runId: string, events: readonly NewRunEvent[] | undefined) => {
     if (!events?.length) return;
     let log = logs.get(runId);
     if (!log) {
-      log = { events: [], last: 0, wake: new Set() };
+      log = { events: [], last: 0 };
       logs.set(runId, log);
     }
     for (const event of events) log.events.push({ seq: ++log.last, ...event });
     if (log.events.length > historyLimit) log.events.splice(0, log.events.length - historyLimit);
-    for (const wake of log.wake) wake();
+    wake(runId);
   };
   const forget = (runId: string) => {
-    const log = logs.get(runId);
     logs.delete(runId);
-    for (const wake of log?.wake ?? []) wake();
+    wake(runId);
   };
   const after = (runId: string, seq: number): RunEvent[] => {
     const events = logs.get(runId)?.events ?? [];
@@ -150,21 +153,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
           seen = event.seq;
         }
         if (events.length > 0) continue;
+        // Like Redis: a watch of a run that is gone (deleted, purged) ends.
+        if (!runs.has(runId)) return;
         // Wait for the next append (or the end of the watch), registered before anything can append.
-        let log = logs.get(runId);
-        if (!log) {
-          log = { events: [], last: 0, wake: new Set() };
-          logs.set(runId, log);
-        }
-        const wakeSet = log.wake;
+        const set = waiting.get(runId) ?? new Set<() => void>();
+        waiting.set(runId, set);
         await new Promise<void>((resolve) => {
           const done = () => {
-            wakeSet.delete(done);
+            set.delete(done);
+            if (set.size === 0 && waiting.get(runId) === set) waiting.delete(runId);
             signal?.removeEventListener('abort', done);
             closing.signal.removeEventListener('abort', done);
             resolve();
           };
-          wakeSet.add(done);
+          set.add(done);
           signal?.addEventListener('abort', done, { once: true });
           closing.signal.addEventListener('abort', done, { once: true });
         });

@@ -328,6 +328,31 @@ describe.each(Object.keys(stores))('run history on the %s store', (kind) => {
   });
 });
 
+describe('a watched run that is deleted', () => {
+  it('ends the watch with RunNotFoundError (memory store; Redis notices within its 5 s block)', async () => {
+    const store = memoryStore();
+    const engine = createEngine({ store });
+    const gate = deferred();
+    const run = engine.start(
+      linear('deleted', [task({ name: 'a', execute: () => gate.promise.then(() => 1) })]),
+      {},
+      { id: 'del-1' },
+    );
+    const seen: string[] = [];
+    const watching = (async () => {
+      for await (const e of engine.watch('del-1')) {
+        seen.push(`${e.task ?? '[run]'} ${e.state}`);
+        if (e.task === 'a') await store.delete('del-1');
+      }
+    })();
+    await expect(watching).rejects.toThrow(RunNotFoundError);
+    expect(seen).toEqual(['[run] RUNNING', 'a RUNNING']);
+    gate.resolve();
+    await run.result.catch(() => {});
+    await engine.close();
+  });
+});
+
 describe('history length cap', () => {
   it('keeps the newest historyLimit events on the memory store', async () => {
     const store = memoryStore({ historyLimit: 3 });
@@ -336,6 +361,30 @@ describe('history length cap', () => {
     const events = await engine.history('c');
     expect(lines(events)).toEqual(['2 a RUNNING 1', '3 a SUCCESS 1', '4 [run] SUCCESS']);
     await engine.close();
+  });
+
+  it('keeps about the newest historyLimit events on Redis (XADD MAXLEN ~ trims whole stream nodes)', async () => {
+    const prefix = testPrefix('cap');
+    const store = redisStore({ redis: REDIS_URL, prefix, historyLimit: 10 });
+    const engine = createEngine({ store });
+    const n = 150;
+    const tasks = Array.from({ length: n }, (_, i) => task({ name: `t${i}`, execute: () => i }));
+    await engine.run(linear('long', tasks), {}, { id: 'long-1' });
+    const events = await engine.history('long-1');
+    const all = 2 * n + 2;
+    // Trimmed (a node holds up to 100 entries: at most that many beyond the cap stay), newest kept,
+    // still numbered as written.
+    expect(events.length).toBeGreaterThanOrEqual(10);
+    expect(events.length).toBeLessThan(10 + 101);
+    expect(events.map((e) => e.seq)).toEqual(
+      Array.from({ length: events.length }, (_, i) => all - events.length + 1 + i),
+    );
+    expect(lines(events.slice(-2))).toEqual([`${all - 1} t${n - 1} SUCCESS 1`, `${all} [run] SUCCESS`]);
+    await engine.close();
+    const redis = new Redis(REDIS_URL);
+    await cleanPrefix(redis, prefix);
+    await redis.quit();
+    await store.close();
   });
 
   it('rejects a historyLimit that is not a positive integer', () => {
