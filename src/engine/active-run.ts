@@ -41,10 +41,20 @@ export class ActiveRun {
   private ending = false;
   private readonly waiters: (() => void)[] = [];
   /**
-   * A fresh run's events wait here until the write that creates it is acknowledged: a run whose id
-   * turns out to be taken never existed, and must not have reported a task starting.
+   * What the run reports (task events, statuses) waits here until the write that stored it is
+   * acknowledged: listeners hear only what is durable. A fresh run whose id turns out to be taken
+   * never existed and reports nothing; a run lost to another engine (or whose stored data vanished)
+   * reports nothing after the last write it stored.
    */
-  private held: (() => void)[] | undefined;
+  private pending: { mark: number; event: () => void }[] = [];
+  /**
+   * Whether reports may reach listeners yet: a resumed run's first events wait for the caller of
+   * `engine.resume` to attach its listeners (the turn after the resume resolves).
+   */
+  private open: boolean;
+  /** Until reports have flowed once, events are queued even with no listener yet (they may come). */
+  private early = true;
+  private lastStatus: RunStatus | undefined;
 
   constructor(private readonly options: ActiveRunOptions) {
     const { compiled, run } = options;
@@ -79,7 +89,9 @@ export class ActiveRun {
         return { parts, status: (persisted.context as RunContext).status };
       },
       onFatal: (error) => this.exit({ error }),
+      onDurable: (mark) => this.flush(mark),
     });
+    this.open = options.snapshot === undefined;
     this.actor.on('task', (event: TaskStateEvent) => {
       const rec = recordOf(compiled.graph, this.actor.getSnapshot().context as RunContext, event.task);
       const failed = rec.f && ['FAILURE', 'RETRYING', 'REVERT_FAILURE'].includes(event.state);
@@ -93,8 +105,8 @@ export class ActiveRun {
         event.at,
       );
       this.writer.touch([event.task]);
-      // While held, listeners may still be attached (start() returned the run only just now).
-      if (!this.held && !run.hasListeners('task')) return;
+      // Early on, listeners may still be attached (start() or resume() returned the run only just now).
+      if (!this.early && !run.hasListeners('task')) return;
       const task = {
         task: event.task,
         state: event.state,
@@ -123,31 +135,45 @@ export class ActiveRun {
     // Report the run's state before its first task's events, which the actor emits as it starts.
     const stored = (this.options.snapshot as { context?: RunContext } | undefined)?.context;
     const status = first === 'ROLLBACK' || stored?.phase === 'revert' ? 'REVERTING' : 'RUNNING';
-    if (this.options.create) {
-      const held: (() => void)[] = [];
-      this.held = held;
-      this.writer.barrier().then(
-        () => {
-          // A run that ended meanwhile (its actor failed) reports nothing after its result.
-          if (this.exited) return;
-          // Still held while draining: what a listener causes lines up behind what is reported.
-          while (held.length > 0) held.shift()!();
-          this.held = undefined;
-        },
-        () => {}, // the writer's failure ends the run (onFatal); what was held is dropped
-      );
+    if (!this.open) {
+      setImmediate(() => {
+        this.open = true;
+        this.flush(this.durable);
+      });
     }
+    this.lastStatus = status;
     this.report(() => this.options.run.setStatus(status));
+    // A resumed run's busy tasks start again (their execute or revert is re-run): their states are
+    // reported as they start, though the stored state does not change.
+    if (stored) {
+      for (const node of this.options.compiled.graph.tasks) {
+        const { s: state, a: attempt } = recordOf(this.options.compiled.graph, stored, node.name);
+        if (state === 'RUNNING' || state === 'REVERTING') {
+          this.report(() => this.options.run.emitTask({ task: node.name, state, attempt }));
+        }
+      }
+    }
     this.actor.start();
     this.writer.touch();
     // Commands carry their time: the machine's transitions read no clock.
     if (first) this.actor.send({ type: first, at: Date.now() });
   }
 
-  /** Tell the FlowRun now, or once the run is created (see `held`). */
+  /** Tell the FlowRun once what changed is stored (see `pending`). */
   private report(event: () => void): void {
-    if (this.held) this.held.push(event);
-    else event();
+    this.pending.push({ mark: this.writer.mark(), event });
+  }
+
+  /** The last mark acknowledged by the store. */
+  private durable = 0;
+
+  private flush(mark: number): void {
+    this.durable = Math.max(this.durable, mark);
+    // A run that ended meanwhile (its actor failed, it was lost) reports nothing after its result.
+    if (!this.open || this.exited) return;
+    // In order; what a listener causes while this runs lines up behind what is reported.
+    while (this.pending.length > 0 && this.pending[0]!.mark <= this.durable) this.pending.shift()!.event();
+    this.early = false;
   }
 
   send(type: 'SUSPEND' | 'CANCEL' | 'ROLLBACK'): void {
@@ -173,7 +199,10 @@ export class ActiveRun {
     if (this.exited) return;
     const { status } = context;
     this.writer.recordStatus(status);
-    this.report(() => this.options.run.setStatus(status));
+    if (status !== this.lastStatus) {
+      this.lastStatus = status;
+      this.report(() => this.options.run.setStatus(status));
+    }
     if (this.ending || !ENDED.has(context.status)) return;
     this.ending = true;
     // The end is reported only once it is durable (invariant 1).
@@ -192,6 +221,14 @@ export class ActiveRun {
 
   private exit(outcome: { context: RunContext } | { error: Error }): void {
     if (this.exited) return;
+    if ('context' in outcome) {
+      // A resumed run that ends before its caller could listen settles once it could (see `open`).
+      if (!this.open) {
+        setImmediate(() => this.exit(outcome));
+        return;
+      }
+      this.flush(this.durable);
+    }
     this.exited = true;
     this.actor.stop(); // aborts the signals of running tasks
     const { run } = this.options;

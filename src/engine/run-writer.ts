@@ -32,6 +32,8 @@ export interface RunWriterOptions {
   snapshot(dirty: ReadonlySet<string>): { parts: Record<string, string>; status: RunStatus };
   /** Called once when the writer gives up: lease lost, corrupt store, or store unavailable past the deadline. */
   onFatal(error: Error): void;
+  /** Called after each acknowledged write with the last `mark()` it made durable. */
+  onDurable?(target: number): void;
   /** How long to keep retrying an unavailable store. @default 30_000 */
   unavailableDeadlineMs?: number;
   /**
@@ -90,6 +92,12 @@ export class RunWriter {
     if (tasks) for (const t of tasks) this.dirty.add(t);
     this.wanted += 1;
     this.schedule();
+  }
+
+  /** Note that the run changed, and return the mark `onDurable` reports once that change is stored. */
+  mark(): number {
+    this.touch();
+    return this.wanted;
   }
 
   /** Resolves when the state as it is now is durable. */
@@ -160,6 +168,7 @@ export class RunWriter {
         }
         this.acked = target;
         this.firstWritten();
+        this.options.onDurable?.(target);
         const due = this.waiters.filter((w) => w.target <= target);
         this.waiters = this.waiters.filter((w) => w.target > target);
         for (const w of due) w.resolve();
