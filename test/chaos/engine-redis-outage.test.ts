@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { InspectionEvent } from 'xstate';
 import { createEngine, type Engine, redisStore, type Store, StoreUnavailableError } from '../../src/index.js';
 import {
   countOf,
@@ -43,6 +44,8 @@ describe('the engine while its Redis is down', () => {
   let store: Store;
   let formatGate: Deferred;
   let formatStarted: Deferred;
+  /** attach is RUNNING in the run's machine (not necessarily stored). */
+  let attachDue: Deferred;
 
   const open = (deadlineMs?: number, storeDeadlineMs = deadlineMs) => {
     store = redisStore({
@@ -61,6 +64,13 @@ describe('the engine while its Redis is down', () => {
       store,
       flows: [flow],
       ...(deadlineMs === undefined ? {} : { unavailableDeadlineMs: deadlineMs }),
+      // The machine's own changes, before they are stored (a FlowRun reports only what is stored).
+      inspect: (event: InspectionEvent) => {
+        if (event.type !== '@xstate.snapshot' || event.actorRef.sessionId !== event.rootId) return;
+        const groups = (event.snapshot as unknown as { context: { tasks: Record<string, { s: string }>[] } })
+          .context.tasks;
+        if (groups.some((g) => g.attach?.s === 'RUNNING')) attachDue.resolve();
+      },
     });
   };
 
@@ -82,6 +92,7 @@ describe('the engine while its Redis is down', () => {
     log = memoryEffects();
     formatGate = deferred();
     formatStarted = deferred();
+    attachDue = deferred();
   });
 
   afterEach(async () => {
@@ -93,8 +104,8 @@ describe('the engine while its Redis is down', () => {
   it('starts no task while Redis is down, then finishes the run with nothing lost when it returns', async () => {
     open();
     const run = await startThenKill('outage-recovers');
-    const attachDue = deferred();
-    run.on('task', (e) => e.task === 'attach' && e.state === 'RUNNING' && attachDue.resolve());
+    const heard: string[] = [];
+    run.on('task', (e) => heard.push(`${e.task} ${e.state}`));
     formatGate.resolve();
     // format's completion moves attach to RUNNING in the machine; its execute waits for a write that
     // Redis cannot take. Give it time to (wrongly) start.
@@ -102,6 +113,8 @@ describe('the engine while its Redis is down', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(countOf(await log.all()).attach).toBeUndefined();
     expect(run.status).toBe('RUNNING');
+    // Listeners hear what is stored: nothing of format's end or attach's start while Redis is down.
+    expect(heard).toEqual([]);
 
     await server.start();
     expect(await run.result).toEqual(PROVISION_RESULTS);
