@@ -35,7 +35,7 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'save-token',
     what: 'saveRun: a write with a stale fencing token is applied',
-    file: 'src/store/lua/saveRun-9.lua.ts',
+    file: 'src/store/lua/saveRun-10.lua.ts',
     find: "if meta[2] ~= ARGV[2] then return {'LEASE', meta[2]} end",
     replace: '-- mutant: no token check',
     suites: STORE_SUITES,
@@ -43,7 +43,7 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'save-version',
     what: 'saveRun: a write that skips a version is applied (seq + 1 check loosened to >=)',
-    file: 'src/store/lua/saveRun-9.lua.ts',
+    file: 'src/store/lua/saveRun-10.lua.ts',
     find: "if wanted ~= seq + 1 then return {'VERSION', seq} end",
     replace: "if wanted < seq + 1 then return {'VERSION', seq} end",
     suites: STORE_SUITES,
@@ -51,9 +51,25 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'save-replay',
     what: 'saveRun: any write at the stored version is taken for a replay of the last one (content unchecked)',
-    file: 'src/store/lua/saveRun-9.lua.ts',
+    file: 'src/store/lua/saveRun-10.lua.ts',
     find: "if wanted == seq and holdsWrite(4, 15, n, d) then return {'REPLAY'} end",
     replace: "if wanted == seq then return {'REPLAY'} end",
+    suites: STORE_SUITES,
+  },
+  {
+    id: 'save-history-seq',
+    what: "saveRun: a write's history events are numbered from 1 again instead of after the last one",
+    file: 'src/store/lua/saveRun-10.lua.ts',
+    find: 'appendEvents(tonumber(meta[6]) or 0, 15 + 2 * n + d)',
+    replace: 'appendEvents(0, 15 + 2 * n + d)',
+    suites: STORE_SUITES,
+  },
+  {
+    id: 'delete-history',
+    what: "deleteRun: a run's history is left behind when the run is deleted",
+    file: 'src/store/lua/deleteRun-10.lua.ts',
+    find: "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])",
+    replace: "redis.call('DEL', KEYS[1], KEYS[2])",
     suites: STORE_SUITES,
   },
   {

@@ -77,6 +77,25 @@ describe('redisStore on Redis', () => {
     expect(await admin.zscore(`${prefix}:idx:PENDING`, 'r1')).not.toBeNull();
   });
 
+  it("keeps a run's history as a stream under the run's hash tag, and deletes it with the run", async () => {
+    const events = `{${prefix}:r1}:events`;
+    await store.create(meta('r1'), { a: '1' }, { events: [{ at: 5, state: 'RUNNING' }] });
+    expect(await admin.type(events)).toBe('stream');
+    expect(await admin.xrange(events, '-', '+')).toEqual([['0-1', ['e', '{"at":5,"state":"RUNNING"}']]]);
+    expect(await admin.hget(keys('r1').meta, 'events')).toBe('1');
+    expect(await store.delete('r1')).toBe(true);
+    expect(await admin.exists(keys('r1').meta, keys('r1').parts, events)).toBe(0);
+    await store.create(
+      meta('r2', { status: 'SUCCESS', updatedAt: Date.now() - 10_000 }),
+      {},
+      {
+        events: [{ at: 5, state: 'RUNNING' }],
+      },
+    );
+    expect(await store.purge({ olderThanMs: 1_000 })).toBe(1);
+    expect(await admin.exists(`{${prefix}:r2}:events`)).toBe(0);
+  });
+
   describe('foreign or corrupt data gives SnapshotCorruptError for that run only', () => {
     const cases: [string, (id: string) => Promise<unknown>][] = [
       ['a string where the meta hash should be', (id) => admin.set(keys(id).meta, 'hello')],
