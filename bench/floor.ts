@@ -164,3 +164,41 @@ export async function floorBatch(machine: AnyStateMachine, runs: number, inFligh
   }
   return performance.now() - t0;
 }
+
+/**
+ * Heap per in-flight run of the fan10 floor: `runs` actors started with their eight middle tasks
+ * awaiting a latch, heapUsed after `gc()` against before (needs `--expose-gc`).
+ */
+export async function floorHeapPerRun(runs: number): Promise<number | undefined> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  let open!: () => void;
+  const latch = new Promise<void>((resolve) => (open = resolve));
+  let entered = 0;
+  const machine = floorMachine(fanDag(10)).provide({
+    actors: {
+      task: fromPromise(async ({ input }: { input: string }) => {
+        if (input.startsWith('m')) {
+          entered += 1;
+          await latch;
+        }
+        return input;
+      }),
+    },
+  });
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return process.memoryUsage().heapUsed;
+  };
+  await floorBatch(floorMachine(fanDag(10)), 50, 50);
+  const before = await settle();
+  const done = Array.from({ length: runs }, () => toPromise(createActor(machine).start()));
+  while (entered < runs * 8) await new Promise((r) => setTimeout(r, 5));
+  const after = await settle();
+  open();
+  await Promise.all(done);
+  return (after - before) / 1024 / runs;
+}

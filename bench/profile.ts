@@ -14,7 +14,7 @@ export interface ProfileSummary {
   own: { fn: string; ms: number; share: number }[];
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: {
     id: number;
     callFrame: { functionName: string; url: string; lineNumber: number };
@@ -46,7 +46,11 @@ export async function profile(run: () => Promise<unknown>): Promise<ProfileSumma
   await run();
   const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile };
   session.disconnect();
+  return summarize(profile);
+}
 
+/** Sum a V8 CPU profile (the inspector's, or a `node --cpu-prof` file's) by area and by function. */
+export function summarize(profile: CpuProfile, sizes = { functions: 12, own: 10 }): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const label = (frame: CpuProfile['nodes'][number]['callFrame']) => {
     const file = frame.url.replace(/^.*\/(node_modules|src|bench)\//, '$1/');
@@ -101,7 +105,7 @@ export async function profile(run: () => Promise<unknown>): Promise<ProfileSumma
   return {
     totalMs: total / 1000,
     areas: top(areas, 10).map(({ k, ms, share }) => ({ area: k, ms, share })),
-    functions: top(fns, 12).map(({ k, ms, share }) => ({ fn: k, ms, share })),
-    own: top(own, 10).map(({ k, ms, share }) => ({ fn: k, ms, share })),
+    functions: top(fns, sizes.functions).map(({ k, ms, share }) => ({ fn: k, ms, share })),
+    own: top(own, sizes.own).map(({ k, ms, share }) => ({ fn: k, ms, share })),
   };
 }

@@ -215,11 +215,11 @@ export interface TaskweaveBench extends Contender {
 }
 
 /** An engine on a Redis store under a random prefix; `close()` deletes every key it wrote. */
-export async function openTaskweave(): Promise<TaskweaveBench> {
+export async function openTaskweave(url = REDIS_URL): Promise<TaskweaveBench> {
   const prefix = `twbench-${randomBytes(4).toString('hex')}`;
-  const admin = new Redis(REDIS_URL, { lazyConnect: true });
+  const admin = new Redis(url, { lazyConnect: true });
   await admin.connect();
-  const base = redisStore({ redis: REDIS_URL, prefix });
+  const base = redisStore({ redis: url, prefix });
   const { store, counts } = counting(base);
   const flows = { fan10: fan(10), chain10: chain(10) };
   const engine = createEngine({ store, flows: Object.values(flows) });

@@ -1,0 +1,73 @@
+import { type FlowJob, FlowProducer, type Job, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createConductor, createEngine, redisJobBoard, redisStore } from '../src/index.js';
+import { fan } from './shapes.js';
+
+/**
+ * One engine process of the scale-out bench (`bench/scaleout.ts`), started as a child with an IPC
+ * channel: `node --import tsx bench/scaleout-worker.ts <taskweave|bullmq> <redisUrl> <prefix> <concurrency>`.
+ * - taskweave: a conductor (job board + engine on the Redis store) running fan10 jobs.
+ * - bullmq: a Worker on the bench queue whose `start` processor adds the fan-in tree (as `bench/bullmq.ts`).
+ * It answers `{ type: 'cpu' }` with its `process.cpuUsage()` and stops on `{ type: 'stop' }`.
+ */
+const [kind, url = '', prefix = '', concurrencyArg] = process.argv.slice(2);
+const concurrency = Number(concurrencyArg);
+if (!url || !prefix || !(concurrency >= 1) || (kind !== 'taskweave' && kind !== 'bullmq')) {
+  console.error(
+    `usage: scaleout-worker.ts <taskweave|bullmq> <redisUrl> <prefix> <concurrency>, got ${process.argv}`,
+  );
+  process.exit(2);
+}
+
+const fanInTree = (): FlowJob => ({
+  name: 'join',
+  queueName: 'bench',
+  children: Array.from({ length: 8 }, (_, i) => ({ name: `m${i}`, queueName: 'bench' })),
+});
+
+async function open(): Promise<() => Promise<void>> {
+  if (kind === 'taskweave') {
+    const flow = fan(10);
+    const board = redisJobBoard({ redis: url, prefix });
+    const store = redisStore({ redis: url, prefix });
+    const engine = createEngine({ store, flows: [flow] });
+    const conductor = createConductor({ board, engine, concurrency });
+    await conductor.start();
+    return async () => {
+      await conductor.stop({ drain: true });
+      await engine.close();
+      await store.close();
+      await board.close();
+    };
+  }
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const workerConnection = new Redis(url, { maxRetriesPerRequest: null });
+  const producer = new FlowProducer({ connection, prefix });
+  const worker = new Worker(
+    'bench',
+    async (job: Job) => {
+      if (job.name === 'start') await producer.add(fanInTree());
+      return job.name;
+    },
+    { connection: workerConnection, prefix, concurrency },
+  );
+  await worker.waitUntilReady();
+  await producer.waitUntilReady();
+  return async () => {
+    await worker.close();
+    await producer.close();
+    connection.disconnect();
+    workerConnection.disconnect();
+  };
+}
+
+const close = await open();
+process.on('message', (message: { type: string }) => {
+  if (message.type === 'cpu') process.send!({ type: 'cpu', cpu: process.cpuUsage() });
+  if (message.type === 'stop')
+    void close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+});
+process.send!({ type: 'ready' });

@@ -1,0 +1,208 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { FlowProducer } from 'bullmq';
+import { Redis } from 'ioredis';
+import { type JobBoard, redisJobBoard } from '../src/index.js';
+import { type OwnedRedis, startRedis } from '../test/support/redis-server.js';
+import { median } from './stats.js';
+
+/**
+ * Scale-out cost: fan10 jobs through 1, 2 and 4 engine processes sharing one bench-owned
+ * `redis-server` (no persistence, nothing else on it), for taskweave (conductors on a job board) and
+ * BullMQ (Workers on a queue, flows added by this process). On a 2-core machine wall-clock speed-up
+ * cannot show whether more engines cost coordination, so this measures CPU time per task summed over
+ * every process involved: the engine processes (`process.cpuUsage` over IPC), this process (posting
+ * the jobs and polling for their end) and Redis (`INFO cpu`, user + sys). Redis CPU per task gives the
+ * tasks/s one Redis node can carry (one core fully busy running commands).
+ *
+ * The in-flight total is the same for every process count: each of k processes runs 200 / k jobs at once.
+ */
+export interface ScaleRow {
+  system: 'taskweave' | 'bullmq';
+  processes: number;
+  jobs: number;
+  tasksPerSec: number[];
+  /** µs of CPU per task, per repetition: all processes and Redis. */
+  totalUs: number[];
+  enginesUs: number[];
+  posterUs: number[];
+  redisUs: number[];
+}
+
+const worker = new URL('./scaleout-worker.ts', import.meta.url);
+
+interface Child {
+  process: ChildProcess;
+  cpu(): Promise<number>;
+}
+
+async function spawnWorker(kind: string, url: string, prefix: string, concurrency: number): Promise<Child> {
+  const child = fork(worker, [kind, url, prefix, String(concurrency)], {
+    execArgv: ['--import', import.meta.resolve('tsx')],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      reject(new Error(`scale-out worker exited with ${code} before it was ready`)),
+    );
+    child.on('message', (m: { type: string }) => m.type === 'ready' && resolve());
+  });
+  child.removeAllListeners('exit');
+  return {
+    process: child,
+    cpu: () =>
+      new Promise((resolve) => {
+        const onMessage = (m: { type: string; cpu?: NodeJS.CpuUsage }) => {
+          if (m.type !== 'cpu') return;
+          child.off('message', onMessage);
+          resolve(m.cpu!.user + m.cpu!.system);
+        };
+        child.on('message', onMessage);
+        child.send({ type: 'cpu' });
+      }),
+  };
+}
+
+function stopWorker(child: Child): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.process.exitCode !== null) return resolve();
+    const timer = setTimeout(() => child.process.kill('SIGKILL'), 10_000);
+    child.process.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.process.send({ type: 'stop' });
+  });
+}
+
+/** One system's side: k engine processes, and how this process feeds them `jobs` fan10 runs and waits. */
+interface Side {
+  children: Child[];
+  /** Post the jobs, resolve when all their tasks are done. */
+  feed(jobs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function taskweaveSide(url: string, k: number): Promise<Side> {
+  const prefix = `twscale-${randomBytes(3).toString('hex')}`;
+  const children = await Promise.all(
+    Array.from({ length: k }, () => spawnWorker('taskweave', url, prefix, 200 / k)),
+  );
+  const board: JobBoard = redisJobBoard({ redis: url, prefix });
+  return {
+    children,
+    async feed(jobs) {
+      const base = (await board.counts()).COMPLETE;
+      await Promise.all(Array.from({ length: jobs }, () => board.post({ flow: 'fan10' })));
+      while ((await board.counts()).COMPLETE < base + jobs) await sleep(20);
+    },
+    async close() {
+      await Promise.all(children.map(stopWorker));
+      await board.close();
+    },
+  };
+}
+
+async function bullmqSide(url: string, k: number): Promise<Side> {
+  const prefix = `bmqscale-${randomBytes(3).toString('hex')}`;
+  const children = await Promise.all(
+    Array.from({ length: k }, () => spawnWorker('bullmq', url, prefix, 200 / k)),
+  );
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const producer = new FlowProducer({ connection, prefix });
+  const completed = () => connection.zcard(`${prefix}:bench:completed`);
+  return {
+    children,
+    async feed(jobs) {
+      const base = await completed();
+      await Promise.all(
+        Array.from({ length: jobs }, () => producer.add({ name: 'start', queueName: 'bench' })),
+      );
+      while ((await completed()) < base + jobs * 10) await sleep(20);
+    },
+    async close() {
+      await Promise.all(children.map(stopWorker));
+      await producer.close();
+      connection.disconnect();
+    },
+  };
+}
+
+export async function scaleOut(
+  opts: { jobs?: number; reps?: number; processes?: number[]; log?: (m: string) => void } = {},
+): Promise<{ rows: ScaleRow[]; redisVersion: string }> {
+  const jobs = opts.jobs ?? 600;
+  const reps = opts.reps ?? 3;
+  const redis: OwnedRedis = await startRedis();
+  const admin = new Redis(redis.url);
+  const redisCpu = async () => {
+    const text = await admin.info('cpu');
+    const get = (k: string) => Number(new RegExp(`${k}:([0-9.]+)`).exec(text)?.[1] ?? 0);
+    return (get('used_cpu_user') + get('used_cpu_sys')) * 1e6;
+  };
+  const redisVersion = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? '?';
+  const rows: ScaleRow[] = [];
+  try {
+    for (const k of opts.processes ?? [1, 2, 4]) {
+      opts.log?.(`  ${k} engine process${k > 1 ? 'es' : ''} each`);
+      const sides = { taskweave: await taskweaveSide(redis.url, k), bullmq: await bullmqSide(redis.url, k) };
+      try {
+        for (const side of Object.values(sides)) await side.feed(Math.ceil(jobs / 2)); // warm up the children
+        const row = (system: ScaleRow['system']): ScaleRow => ({
+          system,
+          processes: k,
+          jobs,
+          tasksPerSec: [],
+          totalUs: [],
+          enginesUs: [],
+          posterUs: [],
+          redisUs: [],
+        });
+        const out = { taskweave: row('taskweave'), bullmq: row('bullmq') };
+        for (let rep = 0; rep < reps; rep++) {
+          for (const system of ['taskweave', 'bullmq'] as const) {
+            const side = sides[system];
+            const cpus = async () => ({
+              engines: (await Promise.all(side.children.map((c) => c.cpu()))).reduce((a, b) => a + b, 0),
+              poster: process.cpuUsage().user + process.cpuUsage().system,
+              redis: await redisCpu(),
+            });
+            const before = await cpus();
+            const t0 = performance.now();
+            await side.feed(jobs);
+            const ms = performance.now() - t0;
+            const after = await cpus();
+            const tasks = jobs * 10;
+            const r = out[system];
+            r.tasksPerSec.push(tasks / (ms / 1000));
+            r.enginesUs.push((after.engines - before.engines) / tasks);
+            r.posterUs.push((after.poster - before.poster) / tasks);
+            r.redisUs.push((after.redis - before.redis) / tasks);
+            r.totalUs.push(r.enginesUs.at(-1)! + r.posterUs.at(-1)! + r.redisUs.at(-1)!);
+          }
+        }
+        rows.push(out.taskweave, out.bullmq);
+      } finally {
+        await sides.taskweave.close();
+        await sides.bullmq.close();
+      }
+    }
+  } finally {
+    admin.disconnect();
+    await redis.stop();
+  }
+  return { rows, redisVersion };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const quick = process.argv.includes('--quick');
+  const { rows } = await scaleOut({ jobs: quick ? 200 : 600, reps: 3, log: console.log });
+  for (const r of rows)
+    console.log(
+      `${r.system.padEnd(9)} ×${r.processes}: ${median(r.tasksPerSec).toFixed(0)} tasks/s, CPU µs/task total ${median(r.totalUs).toFixed(1)} (engines ${median(r.enginesUs).toFixed(1)}, poster ${median(r.posterUs).toFixed(1)}, redis ${median(r.redisUs).toFixed(1)})`,
+    );
+}
