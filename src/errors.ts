@@ -121,7 +121,11 @@ export class NotSerializableError extends TaskweaveError {
     super(
       `Expected a JSON-serialisable value (plain objects, arrays, strings, numbers, booleans, null, undefined, Date, bigint, Map, Set)${
         task ? ` from task \`${task}\`` : ''
-      }, got ${got} at \`${path}\`. Return plain data; keep handles and class instances out of results.`,
+      }, got ${got} at \`${path}\`. Return plain data; keep handles and class instances out of results.${
+        task
+          ? ` Its revert, if it has one, is given the unstored value as \`result\` (in the process that got it), so what it made can be undone.`
+          : ''
+      }`,
     );
   }
 }
@@ -137,16 +141,25 @@ export class UnknownFlowError extends TaskweaveError {
   }
 }
 
+/**
+ * A stored run's flow structure is none of the structures this engine has registered under its name.
+ * `knownVersions` lists them as `version (hash)`; `currentHash` is the newest one's.
+ */
 export class FlowVersionMismatchError extends TaskweaveError {
+  readonly knownVersions: readonly string[];
   constructor(
     readonly runId: string,
     readonly flow: string,
     readonly storedHash: string,
     readonly currentHash: string,
+    readonly storedVersion?: string,
+    knownVersions?: readonly string[],
   ) {
+    const known = knownVersions ?? [currentHash];
     super(
-      `Run \`${runId}\` was stored by flow \`${flow}\` with structure ${storedHash}, but this engine's \`${flow}\` compiles to ${currentHash}. The stored run was left untouched; resume it with the code that started it.`,
+      `Run \`${runId}\` was stored by flow \`${flow}\`${storedVersion === undefined ? '' : ` version ${storedVersion}`} with structure ${storedHash}, but this engine's \`${flow}\` is ${known.length === 1 ? `only ${known[0]}` : `one of ${known.join(', ')}`}. The stored run was left untouched; register the flow it was started with beside the new one (createEngine({ flows: [old, new] })) to resume or revert it.`,
     );
+    this.knownVersions = known;
   }
 }
 
@@ -171,9 +184,34 @@ export class LeaseLostError extends TaskweaveError {
   }
 }
 
+/**
+ * The store (Redis) did not answer within `unavailableDeadlineMs`. `cause` is the client's error (e.g.
+ * `connect ECONNREFUSED 127.0.0.1:6390`); `maybeStored` is true only when a write was sent and its
+ * outcome is unknown (it may land when Redis answers), never for reads.
+ */
 export class StoreUnavailableError extends TaskweaveError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly maybeStored: boolean;
+  constructor(message: string, options?: { cause?: unknown; maybeStored?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.maybeStored = options?.maybeStored ?? false;
+  }
+}
+
+/**
+ * Redis refused the credentials (`NOAUTH`, `WRONGPASS`) or the ACL user may not run a command
+ * (`NOPERM`): raised at once, not after the deadline, since waiting will not fix it.
+ */
+export class RedisAuthError extends StoreUnavailableError {}
+
+/**
+ * The stored run disappeared under a live engine (Redis lost its data, or someone deleted the run).
+ * Not a takeover: that is `LeaseLostError`.
+ */
+export class RunLostError extends TaskweaveError {
+  constructor(readonly runId: string) {
+    super(
+      `Run \`${runId}\` is no longer in the store although this engine was driving it: Redis lost its data (a restart without persistence, a failover, a flush) or someone deleted it. Nothing more was written; tasks that ran may have left effects. Run it again with a new id, or enable appendonly on Redis so a restart keeps runs.`,
+    );
   }
 }
 

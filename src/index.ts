@@ -22,8 +22,10 @@ export {
   type MissingInput,
   MissingInputsError,
   NotSerializableError,
+  RedisAuthError,
   RevertFailedError,
   RunExistsError,
+  RunLostError,
   RunNotFoundError,
   RunSuspendedError,
   SnapshotCorruptError,
@@ -83,7 +85,12 @@ export {
   type WaitJobOptions,
 } from './jobs/job-board.js';
 
-export { type RedisJobBoardOptions, redisJobBoard } from './jobs/redis-job-board.js';
+export {
+  type PurgeJobsOptions,
+  type RedisJobBoard,
+  type RedisJobBoardOptions,
+  redisJobBoard,
+} from './jobs/redis-job-board.js';
 export { decodeValue, encodeValue } from './store/codec.js';
 export type { FailureRecord } from './store/failure-record.js';
 export { type MemoryStoreOptions, memoryStore } from './store/memory-store.js';
@@ -96,10 +103,14 @@ export {
   type WatchHistoryOptions,
 } from './store/run-history.js';
 export {
+  type CorruptRun,
   type CreateOptions,
   FINISHED_STATUSES,
+  isCorruptRun,
+  type ListedRun,
   type ListRunsOptions,
   type PurgeOptions,
+  type ReadOptions,
   RUN_STATUSES,
   type RunMeta,
   type RunStatus,

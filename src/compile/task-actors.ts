@@ -51,6 +51,13 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
     return node.task;
   };
 
+  /**
+   * Results that could not be stored (NotSerializableError), kept in this process for the task's
+   * revert: the effect that made them (a VM, a socket) can then still be undone. Dropped by the revert.
+   */
+  const unstorable = new Map<string, unknown>();
+  const unstorableKey = (input: ExecuteInput | RevertInput) => `${input.runId}\u0000${input.task}`;
+
   const context = (input: ExecuteInput | RevertInput, signal: () => AbortSignal) => ({
     flowId: input.runId,
     taskName: input.task,
@@ -92,7 +99,13 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
         );
       }
       // Encoding checks serialisability and freezes the value as it was when the task finished.
-      return encodeValue(result, '$', task.name);
+      try {
+        return encodeValue(result, '$', task.name);
+      } catch (error) {
+        if (error instanceof NotSerializableError && task.revert)
+          unstorable.set(unstorableKey(input), result);
+        throw error;
+      }
     }),
 
     revert: fromEffect<void, RevertInput>(async ({ input, signal }: EffectParams<RevertInput>) => {
@@ -100,13 +113,16 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
       // Cancelled (or stopped) while waiting for the write: the effect must not start at all.
       if (signal.aborted) throw signal.signal.reason;
       const task = taskOf(input.task);
+      const raw = unstorable.get(unstorableKey(input));
+      unstorable.delete(unstorableKey(input));
       if (!task.revert) return;
       const flowFailures: Record<string, Error> = {};
       for (const [name, record] of Object.entries(input.flowFailures))
         flowFailures[name] = fromFailureRecord(record);
       const args = {
         ...(decodeValue(input.args) as Record<string, unknown>),
-        result: input.result === undefined ? undefined : decodeValue(input.result),
+        // A result that could not be stored is handed over as it was (in the process that got it).
+        result: input.result === undefined ? raw : decodeValue(input.result),
         flowFailures,
         ...(input.error ? { error: fromFailureRecord(input.error) } : {}),
       };

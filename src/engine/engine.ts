@@ -37,8 +37,19 @@ export interface EngineOptions {
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Engine id written as the owner of runs it holds. @default `<hostname>:<pid>:<random>` */
   id?: string;
-  /** How long to keep retrying writes while the store is unavailable before a run stops with StoreUnavailableError. @default 30_000 */
+  /**
+   * How long any store operation of this engine (writes of its runs, and the reads of get, resume and
+   * revert) may wait for an unavailable store before it fails with StoreUnavailableError. A store with a
+   * shorter deadline of its own gives up sooner.
+   * @default 30_000
+   */
   unavailableDeadlineMs?: number;
+  /**
+   * Close the store in `engine.close()`. Pass false for a store shared with other engines (then close
+   * it yourself once the last of them is closed).
+   * @default true
+   */
+  closeStore?: boolean;
 }
 
 export interface StartOptions {
@@ -97,7 +108,10 @@ export interface Engine {
   register(...flows: Flow[]): void;
   readonly store: Store;
   readonly id: string;
-  /** Stop every active run here (they stay stored, resumable) and close what the engine opened. Idempotent. */
+  /**
+   * Stop every active run here (they stay stored, resumable) and close the store (unless
+   * `closeStore: false`). Idempotent. Nothing of the engine keeps Node alive afterwards.
+   */
   close(): Promise<void>;
 }
 
@@ -118,10 +132,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
     options.unavailableDeadlineMs ?? 30_000,
     0,
   );
-  const ownStore = options.store === undefined;
+  if (options.closeStore !== undefined && typeof options.closeStore !== 'boolean') {
+    throw new FlowDefinitionError(
+      `Expected \`closeStore\` to be a boolean, got ${describe(options.closeStore)}`,
+    );
+  }
+  const closeStore = options.closeStore ?? true;
   const store = options.store ?? memoryStore();
+  /** Every read this engine makes is bounded by the same deadline as its writes. */
+  const reading = { deadlineMs: unavailableDeadlineMs };
   const engineId = options.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const flows = new Map<string, Flow>();
   const machines = new Map<Flow, AnyStateMachine>();
   const active = new Map<string, ActiveRun>();
   let closed = false;
@@ -153,6 +173,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
   };
 
+  /**
+   * Flows by name, each with every structure registered under it (oldest first). New runs by name use
+   * the last one; a stored run is resumed, reverted and read with the one whose hash it recorded.
+   */
+  const flows = new Map<string, CompiledFlow[]>();
+
   const register = (...list: Flow[]) => {
     for (const flow of list) {
       if (!flow || typeof flow !== 'object' || !['linear', 'parallel', 'graph'].includes(flow.kind)) {
@@ -160,14 +186,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
           `Expected a flow made by linear(), parallel() or graph(), got ${describe(flow)}`,
         );
       }
-      const known = flows.get(flow.name);
-      if (known && known !== flow && compile(known).hash !== compile(flow).hash) {
-        throw new FlowDefinitionError(
-          `Expected one flow named \`${flow.name}\` per engine, got two with different structures`,
-        );
-      }
-      compile(flow); // validate now: definition errors surface at registration
-      flows.set(flow.name, flow);
+      const compiled = compile(flow); // validate now: definition errors surface at registration
+      const versions = flows.get(flow.name) ?? [];
+      const same = versions.findIndex((known) => known.hash === compiled.hash);
+      // The same structure again (a new version string, or the same flow passed to start()) takes the
+      // old one's place: it does not become the newest by being mentioned again.
+      if (same >= 0) versions[same] = compiled;
+      else versions.push(compiled);
+      flows.set(flow.name, versions);
     }
   };
   register(...(options.flows ?? []));
@@ -178,10 +204,31 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return machine;
   };
 
+  /** The newest structure registered under `name`: what new runs by name start on. */
   const flowByName = (name: string): Flow => {
-    const flow = flows.get(name);
-    if (!flow) throw new UnknownFlowError(name, [...flows.keys()]);
-    return flow;
+    const versions = flows.get(name);
+    if (!versions) throw new UnknownFlowError(name, [...flows.keys()]);
+    return versions[versions.length - 1]!.flow;
+  };
+
+  /** The registered structure a stored run was started on, if this engine has it. */
+  const compiledFor = (meta: RunMeta): CompiledFlow | undefined =>
+    flows.get(meta.flow)?.find((known) => known.hash === meta.hash);
+
+  /** Like `compiledFor`, but a run this engine cannot drive is refused, naming what it knows. */
+  const compiledForRun = (meta: RunMeta): CompiledFlow => {
+    const found = compiledFor(meta);
+    if (found) return found;
+    const versions = flows.get(meta.flow);
+    if (!versions) throw new UnknownFlowError(meta.flow, [...flows.keys()]);
+    throw new FlowVersionMismatchError(
+      meta.id,
+      meta.flow,
+      meta.hash,
+      versions[versions.length - 1]!.hash,
+      meta.version,
+      versions.map((known) => `${known.flow.version} (${known.hash})`),
+    );
   };
 
   const assertOpen = () => {
@@ -285,11 +332,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   /** Load and check flow, structure and data: a refused resume leaves the stored run untouched. */
   const inspect = async (id: string) => {
-    const stored = await store.load(id);
+    const stored = await store.load(id, reading);
     if (!stored) throw new RunNotFoundError(id);
-    const compiled = compile(flowByName(stored.meta.flow));
-    if (compiled.hash !== stored.meta.hash)
-      throw new FlowVersionMismatchError(id, stored.meta.flow, stored.meta.hash, compiled.hash);
+    const compiled = compiledForRun(stored.meta);
     const checked = joinSnapshot(id, compiled, stored.parts); // corrupt data is refused before claiming
     return { compiled, stored, checked };
   };
@@ -297,7 +342,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   /** Inspect, then claim (a new fencing token): from here on this engine drives the run. */
   const takeOver = async (id: string, inspected?: Awaited<ReturnType<typeof inspect>>) => {
     const { compiled, stored, checked } = inspected ?? (await inspect(id));
-    const claimed = await store.claim(id, engineId);
+    const claimed = await store.claim(id, engineId, reading);
     if (!claimed) throw new RunNotFoundError(id);
     // A claim changes only token and owner: the parts read before it are still the run's unless a
     // write landed in between (a higher seq); parse them again only then.
@@ -395,13 +440,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
       return true;
     },
     async get(id) {
-      const stored = await store.load(id);
+      const stored = await store.load(id, reading);
       if (!stored) return undefined;
-      const flow = flows.get(stored.meta.flow);
-      const compiled = flow ? compile(flow) : undefined;
-      const known = compiled?.hash === stored.meta.hash ? compiled : undefined;
+      const known = compiledFor(stored.meta);
+      // Validated as resume validates it: a corrupt run is refused, never shown half-read.
+      if (known) joinSnapshot(id, known, stored.parts);
       const structure = known ? flowStructure(known) : await store.loadFlow?.(stored.meta.hash);
-      return readRun(stored, compiled, { flow: structure });
+      return readRun(stored, known, { flow: structure });
     },
     async history(id) {
       // A run started here a moment ago is read once its create is stored (or refused).
@@ -417,7 +462,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       closed = true;
       closing.abort();
       for (const [id, activeRun] of active) activeRun.abort(new EngineClosedError(id));
-      if (ownStore) await store.close();
+      if (closeStore) await store.close();
     },
   };
 }

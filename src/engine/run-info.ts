@@ -2,12 +2,12 @@ import type { CompiledFlow } from '../compile/compile.js';
 import type { FlowStructure } from '../compile/flow-structure.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
 import { groupsFrom } from '../compile/task-records.js';
-import type { TaskState } from '../compile/task-states.js';
-import type { TaskFailure } from '../errors.js';
+import { TASK_STATES, type TaskState } from '../compile/task-states.js';
+import { SnapshotCorruptError, type TaskFailure } from '../errors.js';
 import { decodeValue } from '../store/codec.js';
 import { fromFailureRecord } from '../store/failure-record.js';
 import type { RunMeta, StoredRun } from '../store/store.js';
-import { FAILURES_PART, parsePart } from './snapshot-parts.js';
+import { CORE_PART, FAILURES_PART, INPUTS_PART, parsePart } from './snapshot-parts.js';
 
 /** A stored run as the CLI, a dashboard or an operator reads it. */
 export interface RunInfo {
@@ -40,13 +40,23 @@ export interface RunInfo {
   flow?: FlowStructure;
 }
 
-/** Read a stored run without its flow's code (per-task data comes from the stored parts). */
+/**
+ * Read a stored run without its flow's code (per-task data comes from the stored parts). Without the
+ * flow (the caller validated it with the flow when it had it) the parts are still checked for what
+ * every run has: inputs, task records with a known state, and once started its core and task parts.
+ */
 export function readRun(
   stored: StoredRun,
   compiled: CompiledFlow | undefined,
   extra: { flow?: FlowStructure | undefined } = {},
 ): RunInfo {
   const id = stored.meta.id;
+  const corrupt = (detail: string) => new SnapshotCorruptError(id, detail);
+  if (stored.parts[INPUTS_PART] === undefined) throw corrupt(`part \`${INPUTS_PART}\` is missing`);
+  const taskParts = Object.keys(stored.parts).filter((part) => part.startsWith('t:'));
+  if (stored.parts[CORE_PART] !== undefined && taskParts.length === 0) {
+    throw corrupt('the run has started but its task parts are missing');
+  }
   const listsText = stored.parts[FAILURES_PART];
   const lists =
     listsText === undefined
@@ -56,7 +66,15 @@ export function readRun(
   const tasks: RunInfo['tasks'] = {};
   for (const [part, text] of Object.entries(stored.parts)) {
     if (!part.startsWith('t:')) continue;
-    const record = parsePart(id, part, text) as TaskRecord;
+    const record = parsePart(id, part, text) as TaskRecord | null;
+    if (
+      !record ||
+      typeof record !== 'object' ||
+      !TASK_STATES.includes(record.s) ||
+      typeof record.a !== 'number'
+    ) {
+      throw corrupt(`task \`${part.slice(2)}\` has no valid record`);
+    }
     records[part.slice(2)] = record;
     tasks[part.slice(2)] = {
       state: record.s,

@@ -1,4 +1,4 @@
-import { RunExistsError, StoreUnavailableError } from '../errors.js';
+import { RedisAuthError, RunExistsError, StoreUnavailableError } from '../errors.js';
 import type { NewRunEvent } from '../store/run-history.js';
 import type { RunMeta, RunStatus, RunWrite, Store } from '../store/store.js';
 
@@ -43,6 +43,9 @@ export interface RunWriterOptions {
    */
   create?: Record<string, string>;
 }
+
+/** How long past the deadline the writer waits for a store that does not honour `deadlineMs` itself. */
+const BACKSTOP_GRACE_MS = 1_000;
 
 export class RunWriter {
   private wanted = 0;
@@ -150,8 +153,8 @@ export class RunWriter {
         this.taskEvents = [];
         if (this.create) {
           // Version 0: the next write is seq 1.
-          await this.persist((signal) =>
-            this.options.store.create(this.meta, { ...this.create, ...parts }, { signal, events }),
+          await this.persist((options) =>
+            this.options.store.create(this.meta, { ...this.create, ...parts }, { ...options, events }),
           );
           this.create = undefined;
         } else {
@@ -163,7 +166,7 @@ export class RunWriter {
             set: parts,
             events,
           };
-          await this.persist((signal) => this.options.store.save(write, { signal }).then(() => true));
+          await this.persist((options) => this.options.store.save(write, options).then(() => true));
           this.seq = write.seq;
         }
         this.acked = target;
@@ -184,32 +187,43 @@ export class RunWriter {
 
   /**
    * Write, retrying the same write while the store is unavailable (stores accept an exact replay), for
-   * at most `unavailableDeadlineMs` in all: a store that retries by itself (Redis) is told to stop at
-   * that deadline, or as soon as the writer is killed, through the signal.
+   * at most `unavailableDeadlineMs` in all: the store is told the time left (its error then names the
+   * client's error and whether the write may have landed), and told to stop at once when the writer is
+   * killed, through the signal. A store that ignores `deadlineMs` is stopped a little later by the signal.
    */
-  private async persist(write: (signal: AbortSignal) => Promise<boolean>): Promise<void> {
+  private async persist(
+    write: (options: { signal: AbortSignal; deadlineMs: number }) => Promise<boolean>,
+  ): Promise<void> {
     const deadlineMs = this.options.unavailableDeadlineMs ?? 30_000;
     const deadline = Date.now() + deadlineMs;
     const timer = setTimeout(
       () =>
         this.letGo.abort(
           new StoreUnavailableError(
-            `The store did not take the write of run \`${this.options.runId}\` within unavailableDeadlineMs of ${deadlineMs} ms. It may or may not have been applied; the run stays stored and resumable.`,
+            `The store did not take the write of run \`${this.options.runId}\` within unavailableDeadlineMs of ${deadlineMs} ms. It may or may not have been applied (maybe stored): engine.resume('${this.options.runId}') continues the run from what was stored.`,
+            { maybeStored: true },
           ),
         ),
-      deadlineMs,
+      deadlineMs + BACKSTOP_GRACE_MS,
     );
     let delay = 50;
     try {
       for (;;) {
         try {
-          if (!(await write(this.letGo.signal))) throw new RunExistsError(this.options.runId);
+          const signal = this.letGo.signal;
+          if (!(await write({ signal, deadlineMs: Math.max(1, deadline - Date.now()) })))
+            throw new RunExistsError(this.options.runId);
           return;
         } catch (error) {
           // Killed or past the deadline: a retry landing now would store, or for a create bring back, a
           // run this engine has let go of.
           if (this.letGo.signal.aborted) throw this.letGo.signal.reason;
-          if (!(error instanceof StoreUnavailableError) || Date.now() + delay > deadline) throw error;
+          if (
+            !(error instanceof StoreUnavailableError) ||
+            error instanceof RedisAuthError ||
+            Date.now() + delay > deadline
+          )
+            throw error;
           await new Promise((r) => setTimeout(r, delay));
           delay = Math.min(delay * 2, 2_000);
         }

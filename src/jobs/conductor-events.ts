@@ -26,8 +26,10 @@ export interface ConductorEvents {
   released: [{ id: string; token: number; reason: string }];
   /** An operator cancelled the job: its run was cancelled (reverted). */
   cancelled: [{ id: string; token: number; state?: JobState }];
-  /** A board call failed; the conductor waits `delayMs` and tries again. Never fatal. */
+  /** A board call failed (Redis unreachable: `error` is a StoreUnavailableError); the conductor waits `delayMs` and tries again. Never fatal. */
   backoff: [{ error: Error; delayMs: number; during: string }];
+  /** The board answered again after `backoffs` failed calls over `afterMs`: the conductor goes on claiming. */
+  recovered: [{ afterMs: number; backoffs: number }];
 }
 
 export type ConductorEventName = keyof ConductorEvents;
@@ -43,6 +45,7 @@ export interface ConductorStats {
   released: number;
   cancelled: number;
   backoffs: number;
+  recoveries: number;
   /** Jobs held right now. */
   running: number;
 }
@@ -57,6 +60,7 @@ const COUNTED: Record<ConductorEventName, Exclude<keyof ConductorStats, 'running
   released: 'released',
   cancelled: 'cancelled',
   backoff: 'backoffs',
+  recovered: 'recoveries',
 };
 
 /** Emits a conductor's events and counts them; a listener that throws cannot break the conductor. */

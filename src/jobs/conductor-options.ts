@@ -29,6 +29,13 @@ export interface ConductorOptions {
   backoffMs?: number;
   /** @default 5_000 */
   maxBackoffMs?: number;
+  /**
+   * How long `start()` waits to reach the board before it rejects (StoreUnavailableError), and the
+   * longest `stop()` waits for the board when Redis is gone (it then returns; what is left of the runs
+   * stays stored and their claims expire).
+   * @default 30_000
+   */
+  unavailableDeadlineMs?: number;
 }
 
 export type ResolvedConductorOptions = Required<ConductorOptions>;
@@ -63,6 +70,7 @@ export function resolveConductorOptions(options: ConductorOptions): ResolvedCond
     pollMs: options.pollMs ?? 5_000,
     backoffMs: options.backoffMs ?? 100,
     maxBackoffMs: options.maxBackoffMs ?? 5_000,
+    unavailableDeadlineMs: options.unavailableDeadlineMs ?? 30_000,
   };
   const { concurrency, heartbeatMs } = resolved;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
@@ -81,5 +89,6 @@ export function resolveConductorOptions(options: ConductorOptions): ResolvedCond
   expectCount('pollMs', resolved.pollMs, 1);
   expectCount('backoffMs', resolved.backoffMs, 1);
   expectCount('maxBackoffMs', resolved.maxBackoffMs, resolved.backoffMs);
+  expectCount('unavailableDeadlineMs', resolved.unavailableDeadlineMs, 1);
   return resolved;
 }

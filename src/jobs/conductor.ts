@@ -1,4 +1,4 @@
-import { CancelledError, LeaseLostError, TaskweaveError } from '../errors.js';
+import { CancelledError, LeaseLostError, StoreUnavailableError, TaskweaveError } from '../errors.js';
 import { ConductorStoppedError, LeaseOverdueError } from './conductor-errors.js';
 import {
   type ConductorEventName,
@@ -35,9 +35,16 @@ export interface StopOptions {
 export interface Conductor {
   /** Owner name written on this conductor's claims. */
   readonly id: string;
-  /** Begin claiming jobs. Resolves at once; the conductor works until `stop()`. */
+  /**
+   * Check that the board answers, then begin claiming jobs; the conductor works until `stop()`.
+   * Rejects (StoreUnavailableError, with the client's error as `cause`) when the board cannot be
+   * reached within `unavailableDeadlineMs`; `start()` may then be called again.
+   */
   start(): Promise<void>;
-  /** Stop claiming; drain or hand over the jobs held. Idempotent. */
+  /**
+   * Stop claiming; drain or hand over the jobs held. Idempotent. With Redis gone it returns within
+   * `unavailableDeadlineMs`: the runs stay stored, and the claims it could not release expire.
+   */
   stop(options?: StopOptions): Promise<void>;
   on<K extends ConductorEventName>(event: K, listener: (...args: ConductorEvents[K]) => void): this;
   off<K extends ConductorEventName>(event: K, listener: (...args: ConductorEvents[K]) => void): this;
@@ -102,12 +109,50 @@ class JobConductor implements Conductor {
     }
     if (this.started) return;
     this.started = true;
+    try {
+      await this.reachBoard();
+    } catch (error) {
+      this.started = false;
+      throw error;
+    }
+    if (this.stopping) return;
     this.loopDone = this.loop();
   }
 
+  /** One read of the board within the deadline: a conductor that cannot reach Redis says so at once. */
+  private async reachBoard(): Promise<void> {
+    const { board, unavailableDeadlineMs } = this.options;
+    const timer = new AbortController();
+    const reached = board.counts().then(() => true);
+    reached.catch(() => {});
+    const outcome = await Promise.race([
+      reached,
+      sleep(unavailableDeadlineMs, timer.signal).then(() => false),
+    ]);
+    timer.abort();
+    if (outcome) return;
+    throw new StoreUnavailableError(
+      `Conductor \`${this.id}\` could not reach its job board within ${unavailableDeadlineMs} ms (unavailableDeadlineMs). Check that Redis is running and reachable, then start it again.`,
+    );
+  }
+
   stop(options: StopOptions = {}): Promise<void> {
-    this.stopped ??= this.shutdown(options);
+    this.stopped ??= this.boundedShutdown(options);
     return this.stopped;
+  }
+
+  /** `shutdown`, but never longer than the deadline: a Redis that is gone must not hold `stop()` up. */
+  private async boundedShutdown(options: StopOptions): Promise<void> {
+    const done = this.shutdown(options);
+    done.catch(() => {});
+    const { unavailableDeadlineMs } = this.options;
+    // With drain and its own timeout, the deadline counts from the end of that timeout.
+    const limit =
+      unavailableDeadlineMs + (options.drain ? (options.timeoutMs ?? Number.POSITIVE_INFINITY) : 0);
+    if (!Number.isFinite(limit)) return done;
+    const timer = new AbortController();
+    await Promise.race([done, sleep(limit, timer.signal)]);
+    timer.abort();
   }
 
   on<K extends ConductorEventName>(event: K, listener: (...args: ConductorEvents[K]) => void): this {
@@ -128,6 +173,7 @@ class JobConductor implements Conductor {
   private async loop(): Promise<void> {
     const { board, leaseMs, maxTakeovers, pollMs, concurrency } = this.options;
     let delay = this.options.backoffMs;
+    let failing: { since: number; backoffs: number } | undefined;
     while (!this.stopping) {
       try {
         if (this.held.size >= concurrency) {
@@ -139,6 +185,10 @@ class JobConductor implements Conductor {
         const sentAt = performance.now();
         const claim = await board.claim(this.id, leaseMs, { maxTakeovers });
         delay = this.options.backoffMs;
+        if (failing) {
+          this.report.emit('recovered', { afterMs: Date.now() - failing.since, backoffs: failing.backoffs });
+          failing = undefined;
+        }
         if (claim && this.stopping) {
           // Stopped while the claim was on its way: give it back untouched.
           await board.release(claim.job.id, claim.token).catch(() => {});
@@ -148,6 +198,8 @@ class JobConductor implements Conductor {
         else await board.waitForWork(pollMs, this.wakeLoop.signal);
       } catch (error) {
         if (this.stopping || error instanceof JobBoardClosedError) break;
+        failing ??= { since: Date.now(), backoffs: 0 };
+        failing.backoffs += 1;
         this.report.emit('backoff', { error: asError(error), delayMs: delay, during: 'claim' });
         await sleep(delay, this.wakeLoop.signal);
         delay = Math.min(delay * 2, this.options.maxBackoffMs);

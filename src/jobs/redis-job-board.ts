@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { type Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { LeaseLostError } from '../errors.js';
+import { type CallSpec, createCaller, type RedisCaller } from '../redis/call.js';
+import { closeClient, isRedisTarget, openClient, type RedisClient } from '../redis/client.js';
 import { stringify } from '../store/codec.js';
 import { type FailureRecord, toFailureRecord } from '../store/failure-record.js';
-import { isRedisTarget } from '../store/redis-connection.js';
 import {
   type Claim,
   type ClaimOptions,
   expectCount,
   expectString,
   type FailOptions,
+  FINAL_JOB_STATES,
   InvalidJobOptionError,
   JOB_STATES,
   type Job,
@@ -17,6 +19,7 @@ import {
   JobBoardClosedError,
   JobCorruptError,
   type JobCounts,
+  type JobState,
   type ListJobsOptions,
   type PostJob,
   type WaitJobOptions,
@@ -27,6 +30,7 @@ import { claimJob } from './lua/claimJob-3.lua.js';
 import { completeJob } from './lua/completeJob-2.lua.js';
 import { failJob } from './lua/failJob-5.lua.js';
 import { peekWork } from './lua/peekWork-2.lua.js';
+import { purgeJobs } from './lua/purgeJobs-1.lua.js';
 import { releaseJob } from './lua/releaseJob-4.lua.js';
 import { renewLease } from './lua/renewLease-2.lua.js';
 import { retryJob } from './lua/retryJob-4.lua.js';
@@ -43,13 +47,24 @@ import {
   pairs,
 } from './redis-job-record.js';
 
-type Client = Redis | Cluster;
-
 export interface RedisJobBoardOptions {
   /** A Redis URL (the board opens a client and closes it in `close()`), or an ioredis `Redis` or `Cluster` (left open). */
   redis: string | Redis | Cluster;
   /** Key prefix: every key of the board lives under the hash tag `{<prefix>:jobs}`. @default 'tw' */
   prefix?: string;
+  /**
+   * How long a board operation may wait for an unavailable Redis (down, unreachable, not answering)
+   * before it rejects with `StoreUnavailableError` (its `cause` is the client's error).
+   * @default 30_000
+   */
+  unavailableDeadlineMs?: number;
+}
+
+export interface PurgeJobsOptions {
+  /** Delete jobs finished (last changed, Redis server clock) more than this long ago. */
+  olderThanMs: number;
+  /** Which final states to purge. @default FINAL_JOB_STATES (COMPLETE, FAILED, CANCELLED) */
+  state?: JobState | readonly JobState[];
 }
 
 /**
@@ -65,37 +80,67 @@ export interface RedisJobBoardOptions {
  * await board.wait(id); // { state: 'COMPLETE', results: { ip: '10.0.0.7' }, ... }
  * await board.close();
  */
-export function redisJobBoard(options: RedisJobBoardOptions): JobBoard {
-  return new RedisJobBoard(options);
+export function redisJobBoard(options: RedisJobBoardOptions): RedisJobBoard {
+  return new RedisBoard(options);
 }
 
-class RedisJobBoard implements JobBoard {
-  private readonly redis: Client;
+/** The Redis board: a `JobBoard`, plus retention. */
+export interface RedisJobBoard extends JobBoard {
+  /**
+   * Retention: delete finished jobs (COMPLETE, FAILED, CANCELLED, or `state`) last changed more than
+   * `olderThanMs` ago; resolves the number deleted. Jobs in other states are never touched.
+   */
+  purge(options: PurgeJobsOptions): Promise<number>;
+}
+
+class RedisBoard implements RedisJobBoard {
+  private readonly redis: RedisClient;
   private readonly ownsClient: boolean;
+  private readonly caller: RedisCaller;
   private readonly keys: JobKeys;
   private closed = false;
   private closing: Promise<void> | undefined;
   private readonly listeners: RedisJobListeners;
 
   constructor(options: RedisJobBoardOptions) {
-    const { redis, prefix = 'tw' } = options ?? ({} as RedisJobBoardOptions);
+    const { redis, prefix = 'tw', unavailableDeadlineMs = 30_000 } = options ?? ({} as RedisJobBoardOptions);
     if (!isRedisTarget(redis)) {
       throw new InvalidJobOptionError('redis', 'a Redis URL, an ioredis Redis or an ioredis Cluster', redis);
-    }
-    if (typeof redis === 'string') {
-      this.redis = new Redis(redis);
-      // Errors of a client we opened surface through the commands; without a listener ioredis logs each one.
-      this.redis.on('error', () => {});
-      this.ownsClient = true;
-    } else {
-      this.redis = redis;
-      this.ownsClient = false;
     }
     if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix)) {
       throw new InvalidJobOptionError('prefix', 'a non-empty string without `{` or `}`', prefix);
     }
+    expectCount('unavailableDeadlineMs', unavailableDeadlineMs, 1);
+    const opened = openClient(redis);
+    this.redis = opened.client;
+    this.ownsClient = opened.owned;
+    this.caller = createCaller(opened, unavailableDeadlineMs, (what) => new JobBoardClosedError(what));
     this.keys = jobKeys(prefix);
-    this.listeners = new RedisJobListeners(this.redis, this.keys.wake, this.keys.done);
+    this.listeners = new RedisJobListeners(this.redis, this.keys.wake, this.keys.done, (spec, command) =>
+      this.caller.call(spec, command),
+    );
+  }
+
+  /** Every command goes through the shared retry policy: bounded by the deadline, errors typed. */
+  private call<T>(
+    what: string,
+    subject: string | undefined,
+    write: boolean,
+    command: (client: RedisClient) => Promise<T>,
+  ): Promise<T> {
+    const spec: CallSpec = { what, write, ...(subject === undefined ? {} : { subject }) };
+    return this.caller.call(spec, command);
+  }
+
+  private script(
+    what: string,
+    subject: string | undefined,
+    write: boolean,
+    script: Parameters<typeof runScript>[1],
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    return this.call(what, subject, write, (client) => runScript(client, script, keys, args));
   }
 
   async post(job: PostJob): Promise<string> {
@@ -110,8 +155,10 @@ class RedisJobBoard implements JobBoard {
       throw new InvalidJobOptionError('inputs', 'an object of named inputs', inputs);
     }
     const { keys } = this;
-    await runScript(
-      this.redis,
+    await this.script(
+      'post job',
+      id,
+      true,
       addJob,
       [keys.job(id), keys.ready, keys.wake, keys.seq],
       [keys.statePrefix, id, flow, stringify(inputs), String(priority)],
@@ -124,7 +171,7 @@ class RedisJobBoard implements JobBoard {
     expectString('id', id);
     let raw: Record<string, string>;
     try {
-      raw = await this.redis.hgetall(this.keys.job(id));
+      raw = await this.call('read job', id, false, (client) => client.hgetall(this.keys.job(id)));
     } catch (error) {
       if (isWrongType(error)) throw new JobCorruptError(id, 'the key does not hold a hash');
       throw error;
@@ -141,10 +188,13 @@ class RedisJobBoard implements JobBoard {
       if (!JOB_STATES.includes(s))
         throw new InvalidJobOptionError('state', `one of ${JOB_STATES.join(', ')}`, s);
     }
-    const indexes = this.redis.pipeline();
-    for (const s of states) indexes.zrevrange(this.keys.statePrefix + s, 0, limit - 1, 'WITHSCORES');
+    const indexReplies = await this.call('list jobs', undefined, false, (client) => {
+      const indexes = client.pipeline();
+      for (const s of states) indexes.zrevrange(this.keys.statePrefix + s, 0, limit - 1, 'WITHSCORES');
+      return indexes.exec();
+    });
     const entries: { id: string; n: number }[] = [];
-    for (const [error, reply] of (await indexes.exec()) ?? []) {
+    for (const [error, reply] of indexReplies ?? []) {
       if (error) throw error;
       const flat = reply as string[];
       for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ id: flat[i]!, n: Number(flat[i + 1]) });
@@ -153,9 +203,12 @@ class RedisJobBoard implements JobBoard {
       .sort((a, b) => b.n - a.n)
       .slice(0, limit)
       .map((e) => e.id);
-    const reads = this.redis.pipeline();
-    for (const id of ids) reads.hgetall(this.keys.job(id));
-    const replies = (await reads.exec()) ?? [];
+    const replies =
+      (await this.call('list jobs', undefined, false, (client) => {
+        const reads = client.pipeline();
+        for (const id of ids) reads.hgetall(this.keys.job(id));
+        return reads.exec();
+      })) ?? [];
     const jobs: Job[] = [];
     ids.forEach((id, i) => {
       const [error, raw] = replies[i] ?? [];
@@ -177,8 +230,10 @@ class RedisJobBoard implements JobBoard {
     expectCount('maxTakeovers', maxTakeovers, 0);
     const { keys } = this;
     for (;;) {
-      const reply = (await runScript(
-        this.redis,
+      const reply = (await this.script(
+        'claim a job',
+        undefined,
+        true,
         claimJob,
         [keys.ready, keys.leases, keys.wake],
         [keys.statePrefix, keys.jobPrefix, owner, Math.ceil(leaseMs), maxTakeovers, keys.done],
@@ -201,7 +256,19 @@ class RedisJobBoard implements JobBoard {
     this.assertOpen('waitForWork');
     expectCount('timeoutMs', timeoutMs, 0);
     if (signal?.aborted) return false;
-    const next = Number(await runScript(this.redis, peekWork, [this.keys.ready, this.keys.leases], []));
+    let next: number;
+    try {
+      // The look is interruptible too: a conductor stopping while Redis is away does not wait for it.
+      next = Number(
+        await this.caller.call(
+          { what: 'look for work', write: false, ...(signal ? { signal } : {}) },
+          (client) => runScript(client, peekWork, [this.keys.ready, this.keys.leases], []),
+        ),
+      );
+    } catch (error) {
+      if (signal?.aborted || this.closed) return false;
+      throw error;
+    }
     if (next === 0) return true;
     if (signal?.aborted || this.closed) return false;
     // Block no longer than until the first lease expires (+ a little: claim reads the clock again).
@@ -218,8 +285,10 @@ class RedisJobBoard implements JobBoard {
     expectString('owner', owner);
     expectCount('token', token, 1);
     expectCount('leaseMs', leaseMs, 1);
-    const reply = await runScript(
-      this.redis,
+    const reply = await this.script(
+      'renew lease of job',
+      id,
+      true,
       renewLease,
       [this.keys.job(id), this.keys.leases],
       [id, owner, token, Math.ceil(leaseMs)],
@@ -232,8 +301,10 @@ class RedisJobBoard implements JobBoard {
     expectString('id', id);
     expectCount('token', token, 1);
     const { keys } = this;
-    const reply = await runScript(
-      this.redis,
+    const reply = await this.script(
+      'complete job',
+      id,
+      true,
       completeJob,
       [keys.job(id), keys.leases],
       [keys.statePrefix, id, token, stringify(results), keys.done],
@@ -254,8 +325,10 @@ class RedisJobBoard implements JobBoard {
     expectCount('maxAttempts', maxAttempts, 1);
     const record: FailureRecord = isFailureRecord(error) ? error : toFailureRecord(error);
     const { keys } = this;
-    const reply = await runScript(
-      this.redis,
+    const reply = await this.script(
+      'fail job',
+      id,
+      true,
       failJob,
       [keys.job(id), keys.leases, keys.ready, keys.wake, keys.seq],
       [keys.statePrefix, id, token, JSON.stringify(record), retry ? '1' : '0', maxAttempts, keys.done],
@@ -268,8 +341,10 @@ class RedisJobBoard implements JobBoard {
     expectString('id', id);
     expectCount('token', token, 1);
     const { keys } = this;
-    const reply = await runScript(
-      this.redis,
+    const reply = await this.script(
+      'release job',
+      id,
+      true,
       releaseJob,
       [keys.job(id), keys.leases, keys.ready, keys.wake],
       [keys.statePrefix, id, token],
@@ -281,8 +356,10 @@ class RedisJobBoard implements JobBoard {
     this.assertOpen('cancel');
     expectString('id', id);
     const { keys } = this;
-    const reply = await runScript(
-      this.redis,
+    const reply = await this.script(
+      'cancel job',
+      id,
+      true,
       cancelJob,
       [keys.job(id), keys.leases, keys.ready],
       [keys.statePrefix, id, keys.done],
@@ -294,8 +371,10 @@ class RedisJobBoard implements JobBoard {
     this.assertOpen('retry');
     expectString('id', id);
     const { keys } = this;
-    const reply = await runScript(
-      this.redis,
+    const reply = await this.script(
+      'retry job',
+      id,
+      true,
       retryJob,
       [keys.job(id), keys.ready, keys.wake, keys.seq],
       [keys.statePrefix, id],
@@ -314,9 +393,9 @@ class RedisJobBoard implements JobBoard {
 
   async counts(): Promise<JobCounts> {
     this.assertOpen('counts');
-    const replies = await this.redis
-      .multi(JOB_STATES.map((s) => ['zcard', this.keys.statePrefix + s]))
-      .exec();
+    const replies = await this.call('count jobs', undefined, false, (client) =>
+      client.multi(JOB_STATES.map((s) => ['zcard', this.keys.statePrefix + s])).exec(),
+    );
     const counts = {} as JobCounts;
     JOB_STATES.forEach((s, i) => {
       const [error, count] = replies?.[i] ?? [];
@@ -326,6 +405,38 @@ class RedisJobBoard implements JobBoard {
     return counts;
   }
 
+  async purge(options: PurgeJobsOptions): Promise<number> {
+    this.assertOpen('purge');
+    const { olderThanMs, state = FINAL_JOB_STATES } = options ?? ({} as PurgeJobsOptions);
+    expectCount('olderThanMs', olderThanMs, 0);
+    const states = typeof state === 'string' ? [state] : state;
+    for (const s of states) {
+      if (!FINAL_JOB_STATES.includes(s)) {
+        throw new InvalidJobOptionError('state', `one of ${FINAL_JOB_STATES.join(', ')} (finished jobs)`, s);
+      }
+    }
+    const page = 200;
+    let deleted = 0;
+    for (const s of new Set(states)) {
+      // Entries kept (newer, or not a job of ours) stay in the index: the next page starts after them.
+      let offset = 0;
+      for (;;) {
+        const [gone, kept, scanned] = (await this.script(
+          'purge jobs',
+          undefined,
+          true,
+          purgeJobs,
+          [this.keys.statePrefix + s],
+          [this.keys.jobPrefix, s, Math.floor(olderThanMs), offset, page],
+        )) as [number, number, number];
+        deleted += gone;
+        offset += kept;
+        if (scanned < page) break;
+      }
+    }
+    return deleted;
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -333,11 +444,9 @@ class RedisJobBoard implements JobBoard {
 
   private async shutdown(): Promise<void> {
     this.closed = true;
+    this.caller.close();
     this.listeners.close();
-    if (this.ownsClient) {
-      if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
-      else this.redis.disconnect();
-    }
+    if (this.ownsClient) await closeClient(this.redis);
   }
 
   private assertOpen(operation: string): void {

@@ -1,4 +1,5 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { CallSpec } from '../redis/call.js';
+import { duplicateClient, type RedisClient } from '../redis/client.js';
 import {
   FINAL_JOB_STATES,
   type Job,
@@ -8,7 +9,9 @@ import {
   JobWaitTimeoutError,
 } from './job-board.js';
 
-type Client = Redis | Cluster;
+type Client = RedisClient;
+/** The board's bounded way of calling Redis (see src/redis/call.ts). */
+type Call = <T>(spec: CallSpec, command: (client: Client) => Promise<T>) => Promise<T>;
 
 /** How often a waiter re-reads its job, in case a notification was lost while the subscriber was down. */
 const WAIT_RECHECK_MS = 5_000;
@@ -36,6 +39,8 @@ export class RedisJobListeners {
     private readonly redis: Client,
     private readonly wakeKey: string,
     private readonly doneChannel: string,
+    /** Bounds the subscription by the board's deadline: a Redis that is down fails `wait()`, not hangs it. */
+    private readonly call: Call,
   ) {}
 
   /** BLPOP the wake list for up to `ms`; true when a wake-up token arrived, false on timeout or abort. */
@@ -175,7 +180,9 @@ export class RedisJobListeners {
     subscriber.on('ready', () => {
       for (const set of this.watchers.values()) for (const notify of set) notify();
     });
-    this.subscribed = subscriber.subscribe(this.doneChannel).then(
+    this.subscribed = this.call({ what: 'subscribe to finished jobs', write: false }, () =>
+      subscriber.subscribe(this.doneChannel),
+    ).then(
       () => undefined,
       (error: unknown) => {
         this.subscribed = undefined;
@@ -188,9 +195,6 @@ export class RedisJobListeners {
   }
 
   private duplicate(): Client {
-    const connection = (this.redis as Redis).duplicate() as Client;
-    // Errors of these connections surface through the commands waiting on them; ioredis reconnects by itself.
-    connection.on('error', () => {});
-    return connection;
+    return duplicateClient(this.redis);
   }
 }

@@ -1,5 +1,5 @@
 import type { FlowStructure } from '../compile/flow-structure.js';
-import { LeaseLostError, SnapshotCorruptError, VersionConflictError } from '../errors.js';
+import { LeaseLostError, RunLostError, SnapshotCorruptError, VersionConflictError } from '../errors.js';
 import {
   checkHistoryLimit,
   type HistoryOptions,
@@ -92,7 +92,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
     },
     async save(write: RunWrite) {
       const run = runs.get(write.runId);
-      if (!run) throw new LeaseLostError(write.runId, write.token);
+      if (!run) throw new RunLostError(write.runId);
       if (run.token !== write.token) throw new LeaseLostError(write.runId, write.token, run.token);
       if (run.seq + 1 !== write.seq) throw new VersionConflictError(write.runId, run.seq + 1, write.seq);
       run.seq = write.seq;

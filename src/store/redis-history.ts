@@ -1,5 +1,6 @@
 import { StoreUnavailableError } from '../errors.js';
-import type { RedisClient, RedisConnection } from './redis-connection.js';
+import { duplicateClient } from '../redis/client.js';
+import type { RedisConnection } from './redis-connection.js';
 import { historyEvents, type RunKeys } from './redis-run-fields.js';
 import type { RunEvent, WatchHistoryOptions } from './run-history.js';
 
@@ -25,9 +26,8 @@ export async function* watchStream(
 ): AsyncGenerator<RunEvent> {
   const { signal } = options;
   if (signal?.aborted || closing.aborted) return;
-  const client = connection.client.duplicate() as RedisClient;
-  // Its errors surface through its commands; without a listener ioredis logs each one.
-  client.on('error', () => {});
+  // Its errors surface through its commands (duplicateClient listens, so ioredis logs none of them).
+  const client = duplicateClient(connection.client);
   const stop = () => client.disconnect();
   signal?.addEventListener('abort', stop, { once: true });
   closing.addEventListener('abort', stop, { once: true });

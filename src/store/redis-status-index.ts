@@ -1,6 +1,6 @@
 import type { RedisConnection } from './redis-connection.js';
 import { decodeMeta, indexKey, RUN_KIND, runKeys } from './redis-run-fields.js';
-import { RUN_STATUSES, type RunMeta, type RunStatus } from './store.js';
+import { type ListedRun, RUN_STATUSES, type RunMeta, type RunStatus } from './store.js';
 
 /**
  * Status indexes: one sorted set per status (`<prefix>:idx:<STATUS>`, runId scored by updatedAt).
@@ -54,17 +54,27 @@ export class StatusIndex {
    * Metadata of runs with one of `statuses` (and `flow`, if given), newest first: a k-way merge over
    * the status indexes, read a page at a time, each candidate's meta checked.
    */
-  async list(statuses: readonly RunStatus[], flow: string | undefined, limit: number): Promise<RunMeta[]> {
+  async list(statuses: readonly RunStatus[], flow: string | undefined, limit: number): Promise<ListedRun[]> {
     const page = Math.min(Math.max(limit, 50), 1000);
     const cursors = statuses.map((status) => ({ status, offset: 0, buffer: [] as Entry[], done: false }));
-    const out: RunMeta[] = [];
+    const out: { run: ListedRun; at: number }[] = [];
     while (out.length < limit) {
       await Promise.all(
         cursors
           .filter((c) => c.buffer.length === 0 && !c.done)
           .map(async (c) => {
-            const reply = await this.redis.call('list runs', undefined, (client) =>
-              client.zrevrange(indexKey(this.prefix, c.status), c.offset, c.offset + page - 1, 'WITHSCORES'),
+            const reply = await this.redis.call(
+              'list runs',
+              undefined,
+              (client) =>
+                client.zrevrange(
+                  indexKey(this.prefix, c.status),
+                  c.offset,
+                  c.offset + page - 1,
+                  'WITHSCORES',
+                ),
+              undefined,
+              { write: false },
             );
             for (let i = 0; i + 1 < reply.length; i += 2) {
               c.buffer.push({ runId: reply[i]!, score: Number(reply[i + 1]), status: c.status });
@@ -91,21 +101,32 @@ export class StatusIndex {
         batch.push(best.buffer.shift()!);
       }
       if (batch.length === 0 && cursors.every((c) => c.done && c.buffer.length === 0)) break;
-      const metas = await Promise.all(batch.map((entry) => this.check(entry)));
-      for (const meta of metas) if (meta && (flow === undefined || meta.flow === flow)) out.push(meta);
+      const checked = await Promise.all(batch.map((entry) => this.check(entry)));
+      for (const found of checked) {
+        // A corrupt run whose flow cannot be read is listed under any flow: a listing never hides a run.
+        if (found && (flow === undefined || found.flow === undefined || found.flow === flow)) out.push(found);
+      }
     }
-    return out.sort((a, b) => b.updatedAt - a.updatedAt);
+    return out.sort((a, b) => b.at - a.at).map((found) => found.run);
   }
 
   /** Candidate ids for purge: entries of `status` scored below `before`, oldest first. */
   async older(status: RunStatus, before: number, offset: number, count: number): Promise<string[]> {
-    return this.redis.call('purge runs', undefined, (client) =>
-      client.zrangebyscore(indexKey(this.prefix, status), '-inf', `(${before}`, 'LIMIT', offset, count),
+    return this.redis.call(
+      'purge runs',
+      undefined,
+      (client) =>
+        client.zrangebyscore(indexKey(this.prefix, status), '-inf', `(${before}`, 'LIMIT', offset, count),
+      undefined,
+      { write: false },
     );
   }
 
-  /** The run's meta if the entry is current; undefined (and the entry pruned) if stale or not a run. */
-  private async check(entry: Entry): Promise<RunMeta | undefined> {
+  /**
+   * The run's meta if the entry is current; `{ id, corrupt }` if the run's data is not a run's (listed
+   * with the reason, never left out); undefined (and the entry pruned) if the entry is stale.
+   */
+  private async check(entry: Entry): Promise<{ run: ListedRun; at: number; flow?: string } | undefined> {
     const names = [
       'kind',
       'flow',
@@ -118,34 +139,67 @@ export class StatusIndex {
       'token',
       'seq',
     ] as const;
+    const corrupt = (reason: string, flow?: string | null) => ({
+      run: { id: entry.runId, corrupt: reason },
+      at: entry.score,
+      ...(typeof flow === 'string' ? { flow } : {}),
+    });
+    const keys = runKeys(this.prefix, entry.runId);
     let values: (string | null)[];
     try {
-      values = await this.redis.call('list runs', entry.runId, (client) =>
-        client.hmget(runKeys(this.prefix, entry.runId).meta, ...names),
+      values = await this.redis.call(
+        'list runs',
+        entry.runId,
+        (client) => client.hmget(keys.meta, ...names),
+        undefined,
+        { write: false },
       );
     } catch (error) {
-      if (error instanceof Error && error.name === 'SnapshotCorruptError') return undefined;
+      if (error instanceof Error && error.name === 'SnapshotCorruptError') {
+        return corrupt('the meta key is not a hash');
+      }
       throw error;
     }
     const fields = Object.fromEntries(names.map((name, i) => [name, values[i]]));
+    if (fields.kind === null && values.some((value) => value !== null)) {
+      return corrupt('meta has no taskweave marker', fields.flow);
+    }
     if (fields.kind === null) {
-      // No run any more (deleted): the entry is stale.
+      // No meta: deleted (the entry is stale), unless its parts are still there.
+      const parts = await this.redis.call(
+        'list runs',
+        entry.runId,
+        (client) => client.exists(keys.parts),
+        undefined,
+        {
+          write: false,
+        },
+      );
+      if (parts === 1) return corrupt('parts exist without meta');
       await this.prune(entry.status, entry.runId, entry.score).catch(() => {});
       return undefined;
     }
-    if (fields.kind !== RUN_KIND) return undefined;
+    if (fields.kind !== RUN_KIND) {
+      return corrupt(
+        `meta has no taskweave marker (kind is ${String(fields.kind).slice(0, 40)})`,
+        fields.flow,
+      );
+    }
+    if (!INTEGER.test(fields.token ?? '') || !INTEGER.test(fields.seq ?? '')) {
+      return corrupt('meta token or seq is not a non-negative integer', fields.flow);
+    }
     let meta: RunMeta;
     try {
-      if (!INTEGER.test(fields.token ?? '') || !INTEGER.test(fields.seq ?? '')) return undefined;
       meta = decodeMeta(entry.runId, fields);
-    } catch {
-      return undefined; // corrupt runs are reported by load/claim, not by listing
+    } catch (error) {
+      const detail = (error as { detail?: unknown }).detail;
+      return corrupt(typeof detail === 'string' ? detail : (error as Error).message, fields.flow);
     }
     if (meta.status !== entry.status) {
       await this.prune(entry.status, entry.runId, entry.score).catch(() => {});
       return undefined;
     }
-    return meta;
+    return { run: meta, at: meta.updatedAt, flow: meta.flow };
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { type FlowStructure, parseFlowStructure } from '../compile/flow-structure.js';
-import { LeaseLostError, SnapshotCorruptError, VersionConflictError } from '../errors.js';
+import { LeaseLostError, RunLostError, SnapshotCorruptError, VersionConflictError } from '../errors.js';
 import { checkId, openRedis, validateRedisOptions } from './redis-connection.js';
 import { watchStream } from './redis-history.js';
 import {
@@ -21,6 +21,7 @@ import {
   FINISHED_STATUSES,
   type ListRunsOptions,
   type PurgeOptions,
+  type ReadOptions,
   RUN_STATUSES,
   type RunMeta,
   type RunStatus,
@@ -96,15 +97,22 @@ export function redisStore(options: RedisStoreOptions): Store {
     name: Parameters<typeof connection.script>[0],
     args: string[],
     withIndexes = false,
-    signal?: AbortSignal,
+    options: ReadOptions & { write?: boolean } = {},
   ): Promise<unknown[]> => {
     const keys = runKeys(prefix, runId);
+    const { signal, deadlineMs, write = true } = options;
+    const callOptions = {
+      write,
+      ...(deadlineMs === undefined ? {} : { deadlineMs }),
+      advice: adviceFor(name, runId),
+    };
     const send = (indexKeys: readonly string[]) =>
       connection.call(
         what,
         runId,
         () => connection.script(name, [keys.meta, keys.parts, keys.events, ...indexKeys], args),
         signal,
+        callOptions,
       ) as Promise<unknown[]>;
     if (!withIndexes || !indexedByScripts) return send([]);
     try {
@@ -129,16 +137,16 @@ export function redisStore(options: RedisStoreOptions): Store {
         ...pairs,
         ...eventArgs(historyLimit, options.events),
       ];
-      const reply = await runScript('create run', meta.id, 'createRun', args, true, options.signal);
+      const reply = await runScript('create run', meta.id, 'createRun', args, true, options);
       if (reply[0] !== 'OK') return false;
       // The run's first write follows at once; its index entry need not hold it up (the index is a hint).
       if (!indexedByScripts) void index.update(meta);
       return true;
     },
 
-    async claim(runId: string, owner: string) {
+    async claim(runId: string, owner: string, options: ReadOptions = {}) {
       checkId('runId', runId);
-      const reply = await runScript('claim run', runId, 'claimRun', [RUN_KIND, owner]);
+      const reply = await runScript('claim run', runId, 'claimRun', [RUN_KIND, owner], false, options);
       if (reply[0] === 'NONE') return undefined;
       if (reply[0] === 'CORRUPT') throw new SnapshotCorruptError(runId, String(reply[1]));
       const run = decodeRun(runId, reply[2], reply[3]);
@@ -161,7 +169,7 @@ export function redisStore(options: RedisStoreOptions): Store {
         ...del,
         ...eventArgs(historyLimit, write.events),
       ];
-      const reply = await runScript('save run', write.runId, 'saveRun', args, true, options.signal);
+      const reply = await runScript('save run', write.runId, 'saveRun', args, true, options);
       const meta = { ...write.meta, id: write.runId };
       switch (reply[0]) {
         case 'OK':
@@ -182,6 +190,8 @@ export function redisStore(options: RedisStoreOptions): Store {
           if (indexedByScripts) return;
           return index.update(meta);
         case 'LEASE':
+          // No token at all: there is no run any more (Redis lost it, or it was deleted), not a takeover.
+          if (reply[1] == null) throw new RunLostError(write.runId);
           throw new LeaseLostError(write.runId, write.token, reply[1] == null ? undefined : Number(reply[1]));
         case 'VERSION':
           throw new VersionConflictError(write.runId, Number(reply[1]) + 1, write.seq);
@@ -190,9 +200,12 @@ export function redisStore(options: RedisStoreOptions): Store {
       }
     },
 
-    async load(runId: string): Promise<StoredRun | undefined> {
+    async load(runId: string, options: ReadOptions = {}): Promise<StoredRun | undefined> {
       checkId('runId', runId);
-      const reply = await runScript('load run', runId, 'loadRun', [RUN_KIND]);
+      const reply = await runScript('load run', runId, 'loadRun', [RUN_KIND], false, {
+        ...options,
+        write: false,
+      });
       if (reply[0] === 'NONE') return undefined;
       if (reply[0] === 'CORRUPT') throw new SnapshotCorruptError(runId, String(reply[1]));
       return decodeRun(runId, reply[1], reply[2]);
@@ -263,7 +276,9 @@ export function redisStore(options: RedisStoreOptions): Store {
     async history(runId: string, options: HistoryOptions = {}) {
       checkId('runId', runId);
       const after = options.after ?? 0;
-      const reply = await runScript('read history', runId, 'readHistory', [String(after)]);
+      const reply = await runScript('read history', runId, 'readHistory', [String(after)], false, {
+        write: false,
+      });
       if (reply[0] === 'NONE') return undefined;
       return historyEvents(reply[1]);
     },
@@ -287,8 +302,12 @@ export function redisStore(options: RedisStoreOptions): Store {
     },
 
     async loadFlow(hash: string) {
-      const text = await connection.call('load flow', undefined, (client) =>
-        client.get(flowKey(prefix, hash)),
+      const text = await connection.call(
+        'load flow',
+        undefined,
+        (client) => client.get(flowKey(prefix, hash)),
+        undefined,
+        { write: false },
       );
       return text === null ? undefined : parseFlowStructure(text);
     },
@@ -299,6 +318,23 @@ export function redisStore(options: RedisStoreOptions): Store {
       await connection.close();
     },
   };
+}
+
+/** What to do when Redis stays away, by operation (the message's last sentence). */
+function adviceFor(script: string, runId: string): (maybeStored: boolean) => string {
+  switch (script) {
+    case 'createRun':
+      return (maybe) =>
+        maybe
+          ? `Once Redis is back, engine.resume('${runId}') continues the run if the write landed (else start it again).`
+          : `The run was not started; start it again once Redis is reachable.`;
+    case 'saveRun':
+      return () =>
+        `The run stays stored as of its last applied write: engine.resume('${runId}') continues it once Redis is back.`;
+    default:
+      return () =>
+        'Check that Redis is running and reachable, then try again (or raise unavailableDeadlineMs).';
+  }
 }
 
 function checkStatus(status: unknown): asserts status is RunStatus {

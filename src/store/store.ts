@@ -83,6 +83,27 @@ export interface WriteOptions {
    * stop retrying and waiting. A write already sent may still be applied ("maybe stored").
    */
   signal?: AbortSignal;
+  /**
+   * Give up (StoreUnavailableError) after this long if the store stays unavailable, when that is sooner
+   * than the store's own deadline: an engine's `unavailableDeadlineMs` bounds its store calls.
+   */
+  deadlineMs?: number;
+}
+
+/** A read's limits: the same as a write's. */
+export type ReadOptions = WriteOptions;
+
+/** A listed run whose stored data is not a run's: listed, never hidden, with the reason. */
+export interface CorruptRun {
+  id: string;
+  corrupt: string;
+}
+
+/** What `store.list()` yields: a run's metadata, or a corrupt run with the reason. */
+export type ListedRun = RunMeta | CorruptRun;
+
+export function isCorruptRun(entry: ListedRun): entry is CorruptRun {
+  return typeof (entry as CorruptRun).corrupt === 'string';
 }
 
 export interface CreateOptions extends WriteOptions {
@@ -114,16 +135,24 @@ export interface Store {
    * Take a run over: increment its fencing token and return it with the stored run.
    * Resolves undefined when there is no such run. Throws `SnapshotCorruptError` for data that is not a run.
    */
-  claim(runId: string, owner: string): Promise<{ token: number; run: StoredRun } | undefined>;
+  claim(
+    runId: string,
+    owner: string,
+    options?: ReadOptions,
+  ): Promise<{ token: number; run: StoredRun } | undefined>;
   /**
    * Apply a write atomically. Throws `LeaseLostError` when `token` is not the current one and
    * `VersionConflictError` when `seq` is not the stored version + 1; nothing is written then.
+   * `RunLostError` when the run is no longer stored at all (deleted, or Redis lost its data).
    */
   save(write: RunWrite, options?: WriteOptions): Promise<void>;
   /** Read a run; undefined when absent; `SnapshotCorruptError` for data that is not a run. */
-  load(runId: string): Promise<StoredRun | undefined>;
-  /** Runs' metadata, newest first. */
-  list(options?: ListRunsOptions): Promise<RunMeta[]>;
+  load(runId: string, options?: ReadOptions): Promise<StoredRun | undefined>;
+  /**
+   * Runs' metadata, newest first. A run whose stored data is corrupt is listed as `{ id, corrupt }`
+   * (the reason), not left out.
+   */
+  list(options?: ListRunsOptions): Promise<ListedRun[]>;
   /** Delete a run and everything stored for it. Resolves true if it existed. */
   delete(runId: string): Promise<boolean>;
   /** Retention: delete old finished runs; resolves the number deleted. */

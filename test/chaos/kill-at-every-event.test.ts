@@ -87,7 +87,11 @@ describe('SIGKILL after each task event, then resume', () => {
     const ran = (await log.all()).filter((e) => e.key.startsWith(`${runId}:`));
     const childRuns = countOf(ran);
 
-    const engine = createEngine({ store, flows: [provisionFlow(log, { label: 'resumer' })] });
+    const engine = createEngine({
+      store,
+      flows: [provisionFlow(log, { label: 'resumer' })],
+      closeStore: false,
+    });
     try {
       const run = await engine.resume(runId);
       expect(await run.result).toEqual(PROVISION_RESULTS);

@@ -115,7 +115,7 @@ describe('bad data under a run (invariant 6)', () => {
   it('gives UnknownFlowError for a run of a flow the engine does not know, and leaves it alone', async () => {
     await parkProvision(store, log, 'orphan');
     const before = await dumpPrefix(redis, prefix);
-    const stranger = createEngine({ store });
+    const stranger = createEngine({ store, closeStore: false });
     try {
       const error = await stranger.resume('orphan').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UnknownFlowError);

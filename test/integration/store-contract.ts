@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LeaseLostError, VersionConflictError } from '../../src/errors.js';
+import { LeaseLostError, RunLostError, VersionConflictError } from '../../src/errors.js';
 import type { NewRunEvent } from '../../src/store/run-history.js';
-import type { RunMeta, RunWrite, Store } from '../../src/store/store.js';
+import type { ListedRun, RunMeta, RunWrite, Store } from '../../src/store/store.js';
 
 /**
  * The behaviour every `Store` must have, run against each implementation (memory, Redis, Redis Cluster).
@@ -115,9 +115,12 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(await store.load('r1')).toEqual(before);
     });
 
-    it('rejects a write to a run that does not exist with LeaseLostError', async () => {
+    it('rejects a write to a run that does not exist with RunLostError (not a takeover)', async () => {
       const write: RunWrite = { runId: 'ghost', token: 1, seq: 1, meta: meta('ghost'), set: { a: '1' } };
-      await expect(store.save(write)).rejects.toBeInstanceOf(LeaseLostError);
+      const error = await store.save(write).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RunLostError);
+      expect(error).not.toBeInstanceOf(LeaseLostError);
+      expect(error).toMatchObject({ runId: 'ghost' });
       expect(await store.load('ghost')).toBeUndefined();
     });
 
@@ -140,7 +143,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       await store.create(meta('mid', { status: 'RUNNING', flow: 'deploy', updatedAt: now - 2000 }), {});
       await store.create(meta('new', { status: 'RUNNING', updatedAt: now - 1000 }), {});
       await store.create(meta('newest', { status: 'FAILURE', flow: 'deploy', updatedAt: now }), {});
-      const ids = (metas: RunMeta[]) => metas.map((m) => m.id);
+      const ids = (metas: ListedRun[]) => metas.map((m) => m.id);
       expect(ids(await store.list())).toEqual(['newest', 'new', 'mid', 'old']);
       expect(ids(await store.list({ status: 'RUNNING' }))).toEqual(['new', 'mid']);
       expect(ids(await store.list({ status: ['SUCCESS', 'FAILURE'] }))).toEqual(['newest', 'old']);

@@ -133,10 +133,14 @@ describe('redisStore on Redis', () => {
           set: { a: '2' },
         });
         expect((await store.load('good'))?.parts).toEqual({ a: '2' });
-        // list() reads meta only: runs whose meta is not a run are left out.
-        const listed = (await store.list()).map((m) => m.id);
-        expect(listed).toContain('good');
-        if (!what.includes('parts')) expect(listed).toEqual(['good']);
+        // list() reads meta only, and never hides a run: one whose meta is not a run's is listed as
+        // corrupt, with the reason.
+        const listed = await store.list();
+        expect(listed.map((m) => m.id).sort()).toEqual(['bad', 'good']);
+        expect(listed.find((m) => m.id === 'good')).toMatchObject({ flow: 'boot' });
+        const bad = listed.find((m) => m.id === 'bad');
+        if (what.includes('parts')) expect(bad).toMatchObject({ status: 'RUNNING' });
+        else expect(bad).toEqual({ id: 'bad', corrupt: expect.stringMatching(/meta/) });
       });
     }
   });

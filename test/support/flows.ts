@@ -223,7 +223,7 @@ export async function parkProvision(
     { label: 'parker', hangExecute: 'attach', onHang: () => hanging.resolve() },
     { version },
   );
-  const engine = createEngine({ store, flows: [flow] });
+  const engine = createEngine({ store, flows: [flow], closeStore: false });
   const run = engine.start(flow.name, { name: 'web' }, { id: runId });
   await hanging.promise;
   await engine.close();

@@ -140,6 +140,37 @@ describe('NotSerializableError', () => {
     expect((error.cause as Error).message).toMatch(/an instance of Connection/);
   });
 
+  it("hands a result that could not be stored to the task's revert, so its effect can be undone", async () => {
+    class Vm {
+      constructor(readonly id: string) {}
+    }
+    const live = new Set<string>();
+    const reverted: unknown[] = [];
+    const flow = linear('leaky-vm', [
+      task({ name: 'before', provides: 'ok', execute: () => 'ok', revert: () => {} }),
+      task({
+        name: 'create-vm',
+        requires: 'ok',
+        provides: 'vm',
+        execute: () => {
+          live.add('vm-1');
+          return new Vm('vm-1'); // made, but not storable
+        },
+        revert: ({ result, error }) => {
+          reverted.push(result);
+          expect(error).toBeInstanceOf(NotSerializableError);
+          if (result instanceof Vm) live.delete(result.id);
+        },
+      }),
+    ]);
+    const error = await rejectionOf(newEngine().run(flow));
+    expect(error).toBeInstanceOf(FlowFailedError);
+    expect(reverted).toHaveLength(1);
+    expect(reverted[0]).toBeInstanceOf(Vm); // the raw value, as execute returned it
+    expect(live.size).toBe(0); // nothing leaked
+    expect((error.cause as Error).message).toMatch(/revert, if it has one, is given the unstored value/);
+  });
+
   it('refuses run inputs that cannot be stored, at start', () => {
     const flow = linear('bad-input', [task({ name: 'use', requires: 'cb', execute: () => 1 })]);
     const error = thrownBy(() => newEngine().start(flow, { cb: () => 1 })) as NotSerializableError;

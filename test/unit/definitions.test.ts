@@ -293,10 +293,15 @@ describe('bad options, with messages saying what was expected and what was got',
     expect(() => newEngine().start(bad)).toThrow(DuplicateNameError);
   });
 
-  it('refuse two different flows under one name on an engine', () => {
-    const engine = newEngine({ flows: [linear('same', [t('a')])] });
-    expect(() => engine.register(linear('same', [t('a'), t('b')]))).toThrow(/one flow named `same`/);
-    engine.register(linear('same', [t('a')])); // the same structure is fine
+  it('keep two structures under one name side by side; new runs by name use the last registered', async () => {
+    const v1 = linear('same', [t('a')], { version: '1' });
+    const v2 = linear('same', [t('a'), t('b')], { version: '2' });
+    const engine = newEngine({ flows: [v1] });
+    engine.register(v2);
+    engine.register(linear('same', [t('a')], { version: '1b' })); // v1's structure again: stays older
+    const run = engine.start('same');
+    await run.result;
+    expect((await engine.get(run.id))?.meta.version).toBe('2');
   });
 
   it('unknown flow names are refused by start', () => {

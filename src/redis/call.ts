@@ -1,0 +1,260 @@
+import { setMaxListeners } from 'node:events';
+import { RedisAuthError, StoreUnavailableError, TaskweaveError } from '../errors.js';
+import type { OpenedClient, RedisClient } from './client.js';
+
+/**
+ * The one retry policy for an unavailable Redis, shared by the run store, the job board and the
+ * lifecycle store. A command is sent only once the client is connected (so a command for a Redis that
+ * was never reached is never sent later: nothing stored), retried on connection failures and on
+ * transient replies with backoff, and given up at the deadline with a `StoreUnavailableError` that
+ * names what failed, the client's error as `cause`, and whether a write may have landed.
+ */
+
+export interface CallSpec {
+  /** What is being done, for messages: `'create run'`, `'post job'`. */
+  what: string;
+  /** The run or job it concerns, for messages. */
+  subject?: string;
+  /** Does the command change data? Only a write can be "maybe stored". */
+  write: boolean;
+  /** A shorter deadline than the connection's (an engine's `unavailableDeadlineMs`). */
+  deadlineMs?: number;
+  /** Stop retrying and waiting once aborted (rejects with its reason). A command sent may still land. */
+  signal?: AbortSignal;
+  /** What the caller should do, ending the unavailable error's message. */
+  advice?: (maybeStored: boolean) => string;
+  /** Turn a reply the command's owner understands (WRONGTYPE: not our data) into its own error. */
+  reply?: (message: string) => Error | undefined;
+}
+
+export interface RedisCaller {
+  call<T>(spec: CallSpec, command: (client: RedisClient) => Promise<T>): Promise<T>;
+  /** Calls after this reject at once; waits in progress end (a closed client never comes back). */
+  close(): void;
+}
+
+/** Replies that mean "not now", not "no": retried until the deadline. */
+const TRANSIENT_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY )/;
+/** Replies that waiting will not change: wrong or missing credentials, or an ACL that forbids the command. */
+const AUTH_REPLY = /^(NOAUTH|WRONGPASS|NOPERM)/;
+
+export function createCaller(
+  { client, owned, where }: OpenedClient,
+  deadlineMs: number,
+  /** The error for a call made (or still waiting) after `close()`. */
+  closedError: (what: string) => Error = (what) =>
+    new TaskweaveError(`Expected an open connection, got one that was closed (while trying to ${what}).`),
+): RedisCaller {
+  let closed = false;
+  const closing = new AbortController();
+  // Every call in flight listens on it: no leak warning at 200 concurrent writes.
+  setMaxListeners(0, closing.signal);
+  // The latest connection error, for the message when commands merely waited. On a caller's client it is
+  // heard only while one of our calls waits (a permanent listener would silence ioredis' own logging).
+  let lastError: Error | undefined;
+  if (owned) client.on('error', (error: Error) => (lastError = error));
+
+  const call = async <T>(spec: CallSpec, command: (c: RedisClient) => Promise<T>): Promise<T> => {
+    const { what, subject, signal } = spec;
+    const where_ = `${what}${subject === undefined ? '' : ` \`${subject}\``}`;
+    if (closed) throw closedError(where_);
+    const limit = Math.min(deadlineMs, spec.deadlineMs ?? Number.POSITIVE_INFINITY);
+    const deadline = Date.now() + limit;
+    const stop = anySignal(signal, closing.signal);
+    let seen: Error | undefined;
+    // A write handed to the client whose outcome we never learned: it may land later.
+    let unknownOutcome = false;
+    const giveUp = (hung: boolean) => {
+      const cause =
+        seen ??
+        lastError ??
+        new Error(
+          hung
+            ? `no reply within ${limit} ms: Redis accepted the connection but did not answer`
+            : `the client is ${client.status}`,
+        );
+      const maybeStored = spec.write && unknownOutcome;
+      return new StoreUnavailableError(
+        `Redis at ${where} did not answer (${where_}) within ${limit} ms (unavailableDeadlineMs): ${cause.message}. ${
+          spec.write
+            ? maybeStored
+              ? 'The write was sent and may still be applied (maybe stored). '
+              : 'Nothing was written. '
+            : ''
+        }${spec.advice?.(maybeStored) ?? `Check that Redis is running and reachable at ${where}, then try again (or raise unavailableDeadlineMs).`}`,
+        { cause, maybeStored },
+      );
+    };
+    try {
+      return await attempts();
+    } finally {
+      stop.dispose();
+    }
+    async function attempts(): Promise<T> {
+      for (let attempt = 0; ; attempt++) {
+        if (stop.signal.aborted) throw abortReason(stop.signal, closedError, where_);
+        const left = deadline - Date.now();
+        if (left <= 0) throw giveUp(false);
+        if (client.status !== 'ready' && client.status !== 'wait') {
+          if (client.status === 'end') {
+            throw new StoreUnavailableError(
+              `Redis client for ${where} was closed by its owner (${where_})${seen ? `: ${seen.message}` : ''}. Nothing was sent.`,
+              seen ? { cause: seen } : {},
+            );
+          }
+          const waited = await untilReady(client, left, stop.signal);
+          if (waited.error) seen = waited.error;
+          if (waited.error && AUTH_REPLY.test(waited.error.message)) {
+            throw authError(where, where_, waited.error);
+          }
+          if (!waited.ready) continue;
+        }
+        const sent = command(client);
+        if (spec.write) unknownOutcome = true;
+        try {
+          const result = await withinDeadline(sent, deadline - Date.now(), stop.signal);
+          return result;
+        } catch (error) {
+          if (stop.signal.aborted) {
+            throw abortReason(stop.signal, closedError, where_);
+          }
+          if (error === DEADLINE) {
+            throw giveUp(true);
+          }
+          if (isReply(error)) {
+            // Redis answered: the command was not applied (a script refuses before it writes).
+            const message = String((error as Error).message);
+            if (AUTH_REPLY.test(message)) {
+              throw authError(where, where_, error as Error);
+            }
+            const own = spec.reply?.(message);
+            if (own) {
+              throw own;
+            }
+            if (!TRANSIENT_REPLY.test(message)) {
+              throw new RedisReplyError(message, where_, error);
+            }
+          }
+          seen = error as Error;
+          await sleep(Math.min(25 * 2 ** attempt, 500, Math.max(0, deadline - Date.now())), stop.signal);
+        }
+      }
+    }
+  };
+
+  return {
+    call,
+    close() {
+      closed = true;
+      closing.abort();
+    },
+  };
+}
+
+/** A reply Redis gave that is neither transient nor ours to interpret; the message starts with the reply. */
+export class RedisReplyError extends TaskweaveError {
+  constructor(reply: string, what: string, cause: unknown) {
+    super(`${reply} (Redis refused ${what})`, { cause });
+  }
+}
+
+function authError(where: string, what: string, cause: Error): RedisAuthError {
+  return new RedisAuthError(
+    `Redis at ${where} refused ${what}: ${cause.message}. Check the user and password in the URL (redis://user:password@host:port) or the client's options, and the ACL of that user.`,
+    { cause },
+  );
+}
+
+/** Is this a Redis error reply (as opposed to a connection failure)? */
+function isReply(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError';
+}
+
+function abortReason(signal: AbortSignal, closedError: (what: string) => Error, what: string): unknown {
+  return signal.reason === CLOSED ? closedError(what) : signal.reason;
+}
+
+const DEADLINE = Symbol('deadline');
+const CLOSED = Symbol('closed');
+
+/** Resolves when the client is ready, or with the last error seen when `ms` pass or `signal` aborts. */
+function untilReady(
+  client: RedisClient,
+  ms: number,
+  signal: AbortSignal,
+): Promise<{ ready: boolean; error?: Error }> {
+  return new Promise((resolve) => {
+    let error: Error | undefined;
+    const finish = (ready: boolean) => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('error', onError);
+      client.off('end', onEnd);
+      signal.removeEventListener('abort', onAbort);
+      resolve(error ? { ready, error } : { ready });
+    };
+    const onReady = () => finish(true);
+    const onEnd = () => finish(false);
+    const onAbort = () => finish(false);
+    const onError = (e: Error) => {
+      error = e;
+      // Credentials will not get better by waiting: report at once.
+      if (AUTH_REPLY.test(e.message)) finish(false);
+    };
+    const timer = setTimeout(() => finish(false), ms);
+    client.on('ready', onReady);
+    client.on('error', onError);
+    client.on('end', onEnd);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function withinDeadline<T>(promise: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
+  // The command may still settle after we gave up: keep its rejection from going unhandled.
+  promise.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(DEADLINE), Math.max(0, ms));
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([promise, timeout]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  });
+}
+
+/** Wait `ms`; an abort ends the wait early (the caller then sees the signal aborted). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** One signal aborted by either; `dispose()` removes the listener on the long-lived one. */
+function anySignal(
+  signal: AbortSignal | undefined,
+  closing: AbortSignal,
+): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onClose = () => controller.abort(CLOSED);
+  const onAbort = () => controller.abort(signal?.reason);
+  if (closing.aborted) onClose();
+  else closing.addEventListener('abort', onClose, { once: true });
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose() {
+      closing.removeEventListener('abort', onClose);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}

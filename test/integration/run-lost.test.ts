@@ -1,0 +1,75 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createEngine,
+  type Engine,
+  LeaseLostError,
+  linear,
+  RunLostError,
+  redisStore,
+  task,
+} from '../../src/index.js';
+import { deferred } from '../support/flows.js';
+import { type OwnedRedis, startRedis } from '../support/redis-server.js';
+
+/**
+ * A Redis restarted under a live engine: with AOF (`appendfsync always`) nothing is lost and the run
+ * finishes; without persistence the run is gone, and the engine says so with RunLostError — not
+ * LeaseLostError, which would send an operator looking for another engine that never existed.
+ */
+describe('Redis restarted mid-run', () => {
+  let server: OwnedRedis | undefined;
+  let engine: Engine | undefined;
+
+  afterEach(async () => {
+    await engine?.close();
+    await server?.stop();
+    engine = undefined;
+    server = undefined;
+  });
+
+  const runAcrossRestart = async (args: string[]) => {
+    server = await startRedis(args);
+    const started = deferred();
+    const gate = deferred();
+    const flow = linear('restart', [
+      task({
+        name: 'slow',
+        provides: 'x',
+        async execute() {
+          started.resolve();
+          await gate.promise;
+          return 1;
+        },
+      }),
+      task({ name: 'after', requires: 'x', provides: 'y', execute: async ({ x }: { x: number }) => x + 1 }),
+    ]);
+    engine = createEngine({ store: redisStore({ redis: server.url }), unavailableDeadlineMs: 10_000 });
+    const run = engine.start(flow, {}, { id: 'restarted' });
+    const outcome = run.result.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    // `slow` runs only once the run is stored (durable before effect).
+    await started.promise;
+    await server.kill();
+    await server.start();
+    gate.resolve();
+    return { outcome: await outcome, engine };
+  };
+
+  it('without persistence: the run vanished, RunLostError (never LeaseLostError)', async () => {
+    const { outcome } = await runAcrossRestart([]);
+    expect('error' in outcome).toBe(true);
+    const error = (outcome as { error: unknown }).error;
+    expect(error).toBeInstanceOf(RunLostError);
+    expect(error).not.toBeInstanceOf(LeaseLostError);
+    expect(error).toMatchObject({ runId: 'restarted' });
+    expect((error as Error).message).toMatch(/no longer in the store/);
+  });
+
+  it('with AOF (appendfsync always): nothing is lost and the run finishes', async () => {
+    const { outcome, engine } = await runAcrossRestart(['--appendonly', 'yes', '--appendfsync', 'always']);
+    expect(outcome).toEqual({ value: { x: 1, y: 2 } });
+    expect((await engine.get('restarted'))?.meta.status).toBe('SUCCESS');
+  });
+});
