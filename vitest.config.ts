@@ -1,6 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
+  // `import 'taskweave'` inside the repo means the source (no build needed), as tsconfig's paths say.
+  resolve: {
+    alias: [
+      { find: /^taskweave$/, replacement: here('./src/index.ts') },
+      { find: /^taskweave\/testing$/, replacement: here('./src/testing/index.ts') },
+      { find: /^taskweave\/machines$/, replacement: here('./machines/index.ts') },
+    ],
+  },
   test: {
     globalSetup: ['test/support/global-redis.ts'],
     testTimeout: 30_000,
@@ -12,7 +23,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'main',
-          include: ['test/**/*.test.ts', 'machines/**/*.test.ts'],
+          // Your own tests go in any of these (e.g. test/my-flow.test.ts).
+          include: ['test/**/*.test.ts', 'machines/**/*.test.ts', 'examples/**/*.test.ts'],
           exclude: ['test/chaos/**'],
           sequence: { groupOrder: 0 },
         },
