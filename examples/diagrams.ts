@@ -3,7 +3,9 @@
  * three lifecycle machines (`lifecycleToMermaid`, `lifecycleToDot`), one `<name>.mmd` and `<name>.dot`
  * each. test/unit/diagrams.test.ts regenerates them and compares with the committed files.
  *
- *   npx tsx examples/diagrams.ts          # rewrite examples/diagrams/
+ *   npx tsx examples/diagrams.ts                 # print server-boot's Mermaid; list the others
+ *   npx tsx examples/diagrams.ts --out <dir>     # write them all into <dir>
+ *   npx tsx examples/diagrams.ts --update        # rewrite the committed examples/diagrams/
  *
  * Render them with `mmdc -i server-boot.mmd -o server-boot.svg` or `dot -Tsvg server-boot.dot`.
  */
@@ -87,6 +89,15 @@ export async function writeDiagrams(dir = DIAGRAMS_DIR): Promise<string[]> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const written = await writeDiagrams();
-  console.log(`wrote ${written.length} diagrams to examples/diagrams/: ${written.join(', ')}`);
+  // Only an explicit --update touches the committed (tracked) files.
+  const [flag, dir] = process.argv.slice(2);
+  if (flag === '--update' || (flag === '--out' && dir)) {
+    const target = flag === '--update' ? DIAGRAMS_DIR : `${dir!.replace(/\/$/, '')}/`;
+    const written = await writeDiagrams(target);
+    console.log(`wrote ${written.length} diagrams to ${target}: ${written.join(', ')}`);
+  } else {
+    const all = diagrams();
+    console.log(all.get('server-boot.mmd'));
+    console.log(`(${all.size} diagrams: ${[...all.keys()].join(', ')}; --out <dir> writes them all)`);
+  }
 }

@@ -13,11 +13,20 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import { createEngine, type Flow, linear, redisStore, task } from '../src/index.js';
-import { createConductor } from '../src/jobs/conductor.js';
-import { redisJobBoard } from '../src/jobs/redis-job-board.js';
+import {
+  createConductor,
+  createEngine,
+  type Flow,
+  linear,
+  redisJobBoard,
+  redisStore,
+  StoreUnavailableError,
+  task,
+} from 'taskweave';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** How long the demo waits for Redis before it says it cannot reach it. */
+const REACH_MS = 3_000;
 const LEASE_MS = 2_000;
 const STEP_MS = 400;
 const STEPS = ['allocate-ip', 'create-volume', 'create-port', 'boot-vm', 'announce'];
@@ -54,26 +63,40 @@ function say(who: string, text: string): void {
 
 /** A conductor process: claims jobs until SIGTERM, then drains and exits. */
 async function conductorProcess(name: string, prefix: string): Promise<void> {
+  // For the flow's own bookkeeping (what each step "created"); the store and board open their own.
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const board = redisJobBoard({ redis, prefix });
+  redis.on('error', () => {});
+  const board = redisJobBoard({ redis: REDIS_URL, prefix, unavailableDeadlineMs: REACH_MS });
   const engine = createEngine({
-    store: redisStore({ redis, prefix }),
+    store: redisStore({ redis: REDIS_URL, prefix }),
     flows: [bootFlow(redis, prefix, name)],
   });
-  const conductor = createConductor({ board, engine, id: name, leaseMs: LEASE_MS, concurrency: 1 });
+  const conductor = createConductor({
+    board,
+    engine,
+    id: name,
+    leaseMs: LEASE_MS,
+    concurrency: 1,
+    unavailableDeadlineMs: REACH_MS,
+  });
   conductor.on('claimed', (e) =>
     say(name, `claimed ${e.id}${e.takeover ? ' (a takeover: its previous conductor stopped renewing)' : ''}`),
   );
   conductor.on('completed', (e) => say(name, `completed ${e.id}`));
   conductor.on('lost', (e) => say(name, `lost ${e.id} (${e.reason})`));
-  process.once('SIGTERM', async () => {
+  const shutDown = async () => {
     await conductor.stop({ drain: true });
-    await engine.close();
+    await engine.close(); // and its store
     await board.close();
     redis.disconnect();
-    process.exit(0);
-  });
-  await conductor.start();
+  };
+  process.once('SIGTERM', () => void shutDown());
+  try {
+    await conductor.start(); // rejects when Redis cannot be reached
+  } catch (error) {
+    await shutDown();
+    throw error;
+  }
   say(name, 'ready');
 }
 
@@ -114,8 +137,15 @@ function startConductor(name: string, prefix: string): Child {
 
 async function main(): Promise<void> {
   const prefix = `tw-demo-ha:${randomUUID().slice(0, 8)}`;
-  const redis = new Redis(REDIS_URL);
-  const board = redisJobBoard({ redis, prefix });
+  const board = redisJobBoard({ redis: REDIS_URL, prefix, unavailableDeadlineMs: REACH_MS });
+  // Reach Redis first: without it there is nothing to show (and close what was opened, so the
+  // process can exit).
+  await board.counts().catch(async (error: unknown) => {
+    await board.close();
+    throw error;
+  });
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  redis.on('error', () => {});
   const children: Child[] = [];
   try {
     say('main', `board and runs in Redis at ${REDIS_URL}, lease ${LEASE_MS} ms`);
@@ -166,7 +196,20 @@ async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
+/** Redis out of reach is one line for a person, not a stack trace (exit code 1). */
+function fail(error: unknown): void {
+  const cause =
+    error instanceof StoreUnavailableError && error.cause instanceof Error ? error.cause.message : '';
+  process.stderr.write(
+    error instanceof StoreUnavailableError
+      ? `demo:ha: cannot reach Redis at ${REDIS_URL}${cause ? ` (${cause})` : ''}. Start redis-server or set REDIS_URL.\n`
+      : `demo:ha: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exitCode = 1;
+}
+
 // Imported (for its flow's diagram), it runs nothing.
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
-if (isMain && process.argv[2] === 'conductor') void conductorProcess(process.argv[3]!, process.argv[4]!);
-else if (isMain) await main();
+if (isMain && process.argv[2] === 'conductor')
+  await conductorProcess(process.argv[3]!, process.argv[4]!).catch(fail);
+else if (isMain) await main().catch(fail);

@@ -6,7 +6,7 @@ import { DIAGRAMS_DIR, diagrams, writeDiagrams } from '../../examples/diagrams.j
  * examples/diagrams/ holds a Mermaid and a Graphviz diagram per example flow and lifecycle machine
  * (issue 5 item 4). They must match what the code draws now. After an intended change:
  *
- *   UPDATE_GOLDEN=1 npx vitest run test/unit/diagrams.test.ts     (or: npx tsx examples/diagrams.ts)
+ *   UPDATE_GOLDEN=1 npx vitest run test/unit/diagrams.test.ts     (or: npx tsx examples/diagrams.ts --update)
  */
 const update = process.env.UPDATE_GOLDEN === '1';
 
