@@ -158,7 +158,7 @@ async function settleHeap(): Promise<NodeJS.MemoryUsage> {
 async function memoryPerRuns(store: Store, runs: number): Promise<MemoryFigure | undefined> {
   if (typeof (globalThis as { gc?: unknown }).gc !== 'function') return undefined;
   const warm = latchedFan();
-  const engine = createEngine({ store, flows: [warm.flow] });
+  const engine = createEngine({ store, flows: [warm.flow], closeStore: false }); // the store is the bench's
   // Warm up: compile, connections, scripts loaded.
   warm.open();
   await Promise.all(Array.from({ length: 50 }, () => engine.run(warm.flow, {})));
