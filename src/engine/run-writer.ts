@@ -137,17 +137,21 @@ export class RunWriter {
         this.meta = { ...this.meta, status, updatedAt: Date.now() };
         this.recordStatus(status);
         // Within one write, run statuses come before task changes (a watcher learns the run is
-        // reverting before it sees tasks revert), except a status that ends the run: it comes last, so
-        // a history ends with it and a watch that stops there has seen every change.
-        // A status changes in the same step as the task change that caused it, and is noted just after
-        // it: placed before that write's task changes, it takes the time of the first (times never go
-        // back along a history).
-        const ends = (e: NewRunEvent) => ENDING.has(e.state as RunStatus);
+        // reverting before it sees tasks revert), except a status the run stops in as this write leaves
+        // it: that one comes last, so a history ends with it and a watch that stops there has seen
+        // every change. A status changes in the same step as the task change that caused it and is
+        // noted just after it: placed before that write's task changes, it takes the time of the first
+        // (times never go back along a history).
+        const last = this.statusEvents.at(-1);
+        const stops = last !== undefined && ENDING.has(last.state as RunStatus);
         const firstTask = this.taskEvents[0]?.at ?? Number.POSITIVE_INFINITY;
         const events = [
-          ...this.statusEvents.filter((e) => !ends(e)).map((e) => ({ ...e, at: Math.min(e.at, firstTask) })),
+          ...(stops ? this.statusEvents.slice(0, -1) : this.statusEvents).map((e) => ({
+            ...e,
+            at: Math.min(e.at, firstTask),
+          })),
           ...this.taskEvents,
-          ...this.statusEvents.filter(ends),
+          ...(stops ? [last] : []),
         ];
         this.statusEvents = [];
         this.taskEvents = [];
