@@ -1,5 +1,5 @@
 import { assign, fromPromise, type PromiseActorLogic, type SnapshotFrom, setup } from 'xstate';
-import { type FailureRecord, toFailureRecord } from '../src/store/failure-record.js';
+import { type FailureRecord, toFailureRecord } from '../src/model/failure-record.js';
 import {
   actionNames,
   choices,

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { SnapshotCorruptError } from '../src/errors.js';
-import { parse, stringify } from '../src/store/codec.js';
+import { parse, stringify } from '../src/model/codec.js';
 import { checkId, openRedis, type RedisClient, validateRedisOptions } from '../src/store/redis-connection.js';
 import { LifecycleConflictError } from './errors.js';
 import { saveLifecycle } from './lua/saveLifecycle-1.lua.js';

@@ -1,6 +1,6 @@
 import { createActor, fromPromise } from 'xstate';
 import { SnapshotCorruptError } from '../src/errors.js';
-import { parse, stringify } from '../src/store/codec.js';
+import { parse, stringify } from '../src/model/codec.js';
 import { LifecycleEventError, LifecycleStoppedError } from './errors.js';
 import {
   type ActionInput,

@@ -5,7 +5,6 @@ export { toDot } from './compile/dot.js';
 export type { FlowNodeStructure, FlowStructure } from './compile/flow-structure.js';
 export { toMermaid } from './compile/mermaid.js';
 export type { RunContext, RunInput, TaskRecord } from './compile/run-context.js';
-export { TASK_STATES, TASK_TRANSITIONS, type TaskState, type TaskTransition } from './compile/task-states.js';
 export { createEngine, type Engine, type EngineOptions, type StartOptions } from './engine/engine.js';
 export { type FlowEvent, FlowRun, type ProgressEvent, type TaskEvent } from './engine/flow-run.js';
 export type { WatchOptions } from './engine/run-history.js';
@@ -91,8 +90,16 @@ export {
   type RedisJobBoardOptions,
   redisJobBoard,
 } from './jobs/redis-job-board.js';
-export { decodeValue, encodeValue } from './store/codec.js';
-export type { FailureRecord } from './store/failure-record.js';
+export { decodeValue, encodeValue } from './model/codec.js';
+export type { FailureRecord } from './model/failure-record.js';
+export {
+  PHASE_TRANSITIONS,
+  type PhaseTransition,
+  RUN_TRANSITIONS,
+  type RunPhase,
+  type RunTransition,
+} from './model/run-status.js';
+export { TASK_STATES, TASK_TRANSITIONS, type TaskState, type TaskTransition } from './model/task-states.js';
 export { type MemoryStoreOptions, memoryStore } from './store/memory-store.js';
 export { type RedisStoreOptions, redisStore } from './store/redis-store.js';
 export {

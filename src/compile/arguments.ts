@@ -1,4 +1,4 @@
-import { decodeValue, encodeValue, TAG } from '../store/codec.js';
+import { decodeValue, encodeValue, TAG } from '../model/codec.js';
 import type { ArgSource, FlowGraph } from './flow-graph.js';
 import type { RunContext } from './run-context.js';
 import { recordOf } from './task-records.js';

@@ -1,18 +1,19 @@
 import { enqueueActions, setup } from 'xstate';
 import { NotSerializableError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
-import { toFailureRecord } from '../store/failure-record.js';
-import { isFinished } from '../store/store.js';
+import { toFailureRecord } from '../model/failure-record.js';
+import { isFinished } from '../model/run-status.js';
+import type { TaskState } from '../model/task-states.js';
 import type { Failed, Settled } from './effect-actor.js';
 import { buildFlowGraph, type FlowGraph } from './flow-graph.js';
 import { structuralHash } from './hash.js';
 import { laneRegion, type TaskEventKind } from './lane-states.js';
 import { computeLanes, directStarts, type Lanes, laneName, MAX_LANES_PER_EVENT } from './lanes.js';
 import { initialContext, type RunContext, type RunInput } from './run-context.js';
+import { moveStatus } from './run-moves.js';
 import { createScheduler, type Scheduler, type Step } from './scheduler.js';
 import { createTaskActors, type TaskHooks } from './task-actors.js';
 import { RecordWriter, recordOf } from './task-records.js';
-import type { TaskState } from './task-states.js';
 
 /** Emitted by the run actor on every task state change (`actor.on('task', ...)`). */
 export interface TaskStateEvent {
@@ -215,7 +216,7 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
           case 'resume':
             if (finished) return;
             draft.suspended = false;
-            draft.status = draft.phase === 'revert' ? 'REVERTING' : 'RUNNING';
+            moveStatus(draft, draft.phase === 'revert' ? 'REVERTING' : 'RUNNING');
             scheduler.schedule(draft, 'all', step);
             break;
           case 'cancel':

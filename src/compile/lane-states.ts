@@ -1,4 +1,4 @@
-import type { FailureRecord } from '../store/failure-record.js';
+import type { FailureRecord } from '../model/failure-record.js';
 import type { FlowGraph } from './flow-graph.js';
 import { idleId, type Lanes, runningId } from './lanes.js';
 import type { RunContext } from './run-context.js';

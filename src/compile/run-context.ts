@@ -1,7 +1,7 @@
-import type { FailureRecord } from '../store/failure-record.js';
-import type { RunStatus } from '../store/store.js';
+import type { FailureRecord } from '../model/failure-record.js';
+import type { RunPhase, RunStatus } from '../model/run-status.js';
+import type { TaskState } from '../model/task-states.js';
 import { initialGroups, type TaskGroups } from './task-records.js';
-import type { TaskState } from './task-states.js';
 
 /**
  * The machine's context: everything a run knows, as plain data (it is persisted with each snapshot).
@@ -29,7 +29,7 @@ export interface RunFailure {
   failure: FailureRecord;
 }
 
-export type Phase = 'run' | 'retry' | 'revert';
+export type Phase = RunPhase;
 
 export interface RunContext {
   runId: string;

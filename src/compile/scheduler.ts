@@ -1,19 +1,20 @@
 import { CancelledError } from '../errors.js';
-import { decodeValue } from '../store/codec.js';
-import { type FailureRecord, toFailureRecord } from '../store/failure-record.js';
-import { isFinished } from '../store/store.js';
-import { createArguments } from './arguments.js';
-import type { ArgSource, FlowGraph } from './flow-graph.js';
-import type { DirectStarts, Lanes } from './lanes.js';
-import type { RunContext, TaskRecord } from './run-context.js';
-import { type RecordWriter, recordOf } from './task-records.js';
+import { decodeValue } from '../model/codec.js';
+import { type FailureRecord, toFailureRecord } from '../model/failure-record.js';
+import { isFinished } from '../model/run-status.js';
 import {
   BUSY_STATES,
   isAllowedTransition,
   REVERTIBLE_STATES,
   type TaskState,
   UNDONE_STATES,
-} from './task-states.js';
+} from '../model/task-states.js';
+import { createArguments } from './arguments.js';
+import type { ArgSource, FlowGraph } from './flow-graph.js';
+import type { DirectStarts, Lanes } from './lanes.js';
+import type { RunContext, TaskRecord } from './run-context.js';
+import { movePhase, moveStatus } from './run-moves.js';
+import { type RecordWriter, recordOf } from './task-records.js';
 
 /**
  * The run's scheduler (TaskFlow's scheduler + completer), run inside the machine's actions.
@@ -222,7 +223,7 @@ export function createScheduler(
   };
 
   const finish = (ctx: Draft, status: 'SUCCESS' | 'REVERTED' | 'FAILURE') => {
-    ctx.status = status;
+    moveStatus(ctx, status);
     ctx.queue = [];
   };
 
@@ -298,9 +299,9 @@ export function createScheduler(
     const scopes = { ...ctx.scopes, [scope]: (ctx.scopes[scope] ?? 0) + 1 };
     for (const inner of nestedScopes(scope)) scopes[inner] = 0;
     ctx.scopes = scopes;
-    ctx.phase = 'run';
+    movePhase(ctx, 'run');
     ctx.retryScope = null;
-    ctx.status = 'RUNNING';
+    moveStatus(ctx, 'RUNNING');
     schedule(ctx, 'all', step);
   };
 
@@ -311,7 +312,7 @@ export function createScheduler(
       if (ctx.phase === 'run') scheduleRun(ctx, work, step);
       else scheduleRevert(ctx, work, step);
     }
-    if (ctx.suspended && ctx.busy === 0) ctx.status = 'SUSPENDED';
+    if (ctx.suspended && ctx.busy === 0) moveStatus(ctx, 'SUSPENDED');
   };
 
   /** Stop retries in flight; with `cancel`, abort running executions too. */
@@ -329,9 +330,9 @@ export function createScheduler(
   };
 
   const enterRevert = (ctx: Draft, step: Step) => {
-    ctx.phase = 'revert';
+    movePhase(ctx, 'revert');
     ctx.retryScope = null;
-    ctx.status = 'REVERTING';
+    moveStatus(ctx, 'REVERTING');
     ctx.queue = [];
     abortWork(ctx, step, ctx.cancelled);
     schedule(ctx, 'all', step);
@@ -365,7 +366,7 @@ export function createScheduler(
       enterRevert(ctx, step);
       return;
     }
-    ctx.phase = 'retry';
+    movePhase(ctx, 'retry');
     ctx.retryScope = resolution;
     ctx.queue = [];
     abortWork(ctx, step, false);
@@ -382,7 +383,7 @@ export function createScheduler(
   };
 
   const rollback = (ctx: Draft, step: Step) => {
-    ctx.status = 'REVERTING';
+    moveStatus(ctx, 'REVERTING');
     ctx.suspended = false;
     if (ctx.phase !== 'revert') {
       enterRevert(ctx, step);

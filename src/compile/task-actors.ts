@@ -1,7 +1,7 @@
 import { NotSerializableError, TaskTimeoutError, TaskweaveError } from '../errors.js';
 import type { Task } from '../flow/types.js';
-import { decodeValue, encodeValue } from '../store/codec.js';
-import { type FailureRecord, fromFailureRecord } from '../store/failure-record.js';
+import { decodeValue, encodeValue } from '../model/codec.js';
+import { type FailureRecord, fromFailureRecord } from '../model/failure-record.js';
 import { type EffectParams, fromEffect, type LazySignal } from './effect-actor.js';
 import type { FlowGraph } from './flow-graph.js';
 

@@ -16,7 +16,7 @@ import {
 } from '../errors.js';
 import { describe, expectNumber } from '../flow/options.js';
 import type { Flow } from '../flow/types.js';
-import { encodeValue } from '../store/codec.js';
+import { encodeValue } from '../model/codec.js';
 import { memoryStore } from '../store/memory-store.js';
 import type { RunEvent } from '../store/run-history.js';
 import { isFinished, type RunMeta, type Store, type StoredRun } from '../store/store.js';

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { TaskState } from '../compile/task-states.js';
+import type { TaskState } from '../model/task-states.js';
 import type { RunStatus } from '../store/store.js';
 
 /** A task's state change, as `run.on('task', ...)` reports it. */

@@ -3,8 +3,8 @@ import type { FlowGraph } from '../compile/flow-graph.js';
 import { laneName } from '../compile/lanes.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
 import { groupsFrom, recordOf } from '../compile/task-records.js';
-import { BUSY_STATES, TASK_STATES } from '../compile/task-states.js';
 import { SnapshotCorruptError } from '../errors.js';
+import { BUSY_STATES, TASK_STATES } from '../model/task-states.js';
 
 import { RUN_STATUSES } from '../store/store.js';
 

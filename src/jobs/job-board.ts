@@ -1,5 +1,5 @@
 import { TaskweaveError } from '../errors.js';
-import type { FailureRecord } from '../store/failure-record.js';
+import type { FailureRecord } from '../model/failure-record.js';
 
 /**
  * A job board holds requests to run a flow ("jobs") that conductors claim with a lease, run or resume,

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { LeaseLostError } from '../errors.js';
+import { stringify } from '../model/codec.js';
+import { type FailureRecord, toFailureRecord } from '../model/failure-record.js';
 import { type CallSpec, createCaller, type RedisCaller } from '../redis/call.js';
 import { closeClient, isRedisTarget, openClient, type RedisClient } from '../redis/client.js';
-import { stringify } from '../store/codec.js';
-import { type FailureRecord, toFailureRecord } from '../store/failure-record.js';
 import {
   type Claim,
   type ClaimOptions,

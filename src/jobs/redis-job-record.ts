@@ -1,6 +1,6 @@
 import { LeaseLostError } from '../errors.js';
-import { parse } from '../store/codec.js';
-import type { FailureRecord } from '../store/failure-record.js';
+import { parse } from '../model/codec.js';
+import type { FailureRecord } from '../model/failure-record.js';
 import { JOB_STATES, type Job, JobCorruptError, JobNotFoundError, type JobState } from './job-board.js';
 
 /**

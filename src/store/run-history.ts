@@ -1,4 +1,4 @@
-import type { TaskState } from '../compile/task-states.js';
+import type { TaskState } from '../model/task-states.js';
 import { isFinished, RUN_STATUSES, type RunStatus } from './store.js';
 
 /**

@@ -1,4 +1,5 @@
 import type { FlowStructure } from '../compile/flow-structure.js';
+import type { RunStatus } from '../model/run-status.js';
 import type { HistoryOptions, NewRunEvent, RunEvent, WatchHistoryOptions } from './run-history.js';
 
 /**
@@ -10,32 +11,12 @@ import type { HistoryOptions, NewRunEvent, RunEvent, WatchHistoryOptions } from 
  * exactly the stored version + 1.
  */
 
-/** Run states, as users see them on `FlowRun.status` and in stored runs. */
-export type RunStatus =
-  | 'PENDING'
-  | 'RUNNING'
-  | 'SUCCESS'
-  | 'REVERTING'
-  | 'REVERTED'
-  | 'FAILURE'
-  | 'SUSPENDED';
-
-export const RUN_STATUSES: readonly RunStatus[] = [
-  'PENDING',
-  'RUNNING',
-  'SUCCESS',
-  'REVERTING',
-  'REVERTED',
-  'FAILURE',
-  'SUSPENDED',
-];
-
-/** Statuses a run does not leave by itself. */
-export const FINISHED_STATUSES: readonly RunStatus[] = ['SUCCESS', 'REVERTED', 'FAILURE'];
-
-export function isFinished(status: RunStatus): boolean {
-  return FINISHED_STATUSES.includes(status);
-}
+export {
+  FINISHED_STATUSES,
+  isFinished,
+  RUN_STATUSES,
+  type RunStatus,
+} from '../model/run-status.js';
 
 export interface RunMeta {
   id: string;

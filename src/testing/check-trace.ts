@@ -1,6 +1,6 @@
 import { compile } from '../compile/compile.js';
 import type { Flow } from '../flow/types.js';
-import type { RunStatus } from '../store/store.js';
+import type { RunStatus } from '../model/run-status.js';
 import type { TraceEvent } from './call-gate.js';
 
 /** One execution of a task, from its first attempt until it is reverted (or the run ends). */

@@ -1,7 +1,7 @@
 import { FlowDefinitionError } from '../errors.js';
 import { expectNumber } from '../flow/options.js';
 import type { Flow } from '../flow/types.js';
-import type { RunStatus } from '../store/store.js';
+import type { RunStatus } from '../model/run-status.js';
 import {
   createPathModel,
   type ModelOptions,

@@ -3,8 +3,8 @@ import { type CompiledFlow, compile } from '../compile/compile.js';
 import type { RunContext } from '../compile/run-context.js';
 import { recordOf } from '../compile/task-records.js';
 import type { Flow } from '../flow/types.js';
-import { encodeValue } from '../store/codec.js';
-import { isFinished } from '../store/store.js';
+import { encodeValue } from '../model/codec.js';
+import { isFinished } from '../model/run-status.js';
 import { InjectedFailureError } from './injected-failure.js';
 
 /** How one execute or revert ended, as a path names it. */

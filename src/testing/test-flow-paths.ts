@@ -1,7 +1,7 @@
 import { createEngine, type Engine } from '../engine/engine.js';
 import { TaskweaveError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
-import type { RunStatus } from '../store/store.js';
+import type { RunStatus } from '../model/run-status.js';
 import { CallGate, type TraceEvent } from './call-gate.js';
 import { checkTrace } from './check-trace.js';
 import { type FlowPath, type FlowPathsOptions, flowPaths, splitCall } from './flow-paths.js';

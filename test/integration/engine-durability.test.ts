@@ -9,7 +9,7 @@ import {
   redisStore,
   type Store,
 } from '../../src/index.js';
-import { decodeValue, parse } from '../../src/store/codec.js';
+import { decodeValue, parse } from '../../src/model/codec.js';
 import { type Effect, type EffectLog, PROVISION_RESULTS, provisionFlow } from '../support/flows.js';
 import { cleanPrefix, newRedis, testPrefix } from '../support/redis.js';
 
