@@ -3,7 +3,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createEngine,
   type Engine,
-  type EngineOptions,
   type Flow,
   linear,
   memoryStore,
@@ -41,7 +40,7 @@ function checkTimes(events: readonly RunEvent[], startedAt: number): void {
 
 /** An engine on a store the tests share: closing it leaves the store open (`closeStore: false`). */
 function shared(store: Store, ...flows: Flow[]): Engine {
-  return createEngine({ store, flows, closeStore: false } as EngineOptions);
+  return createEngine({ store, flows, closeStore: false });
 }
 
 const stores: Record<string, () => { store: Store; cleanup(): Promise<void> }> = {

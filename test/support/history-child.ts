@@ -32,7 +32,6 @@ try {
     }
   }
 } finally {
+  // Closes its store too, which opened its connection from the URL.
   await engine.close();
-  // The engine opened its store from a URL: closing the store closes that connection.
-  await engine.store.close();
 }
