@@ -161,7 +161,11 @@ function outcomes(model: PathModel, state: ModelState): string {
 function toPath(model: PathModel, state: ModelState): FlowPath {
   const status = model.status(state);
   const name = `${state.steps.map((s) => `${s.task}:${s.outcome}`).join(' ')} → ${status}`;
-  return { name, steps: state.steps, status, inFlight: state.inFlight };
+  const path: FlowPath = { name, steps: state.steps, status, inFlight: state.inFlight };
+  // `${path}` and String(path) print the summary, not [object Object]; not enumerable, so the path
+  // stays plain data (JSON, deep equality).
+  Object.defineProperty(path, 'toString', { value: () => name, enumerable: false });
+  return path;
 }
 
 export function splitCall(call: string): ['execute' | 'revert', string] {

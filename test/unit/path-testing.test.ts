@@ -34,6 +34,14 @@ describe('flowPaths', () => {
     ]);
   });
 
+  it('a path prints as its summary, and stays plain data', () => {
+    const [first] = flowPaths(chain).paths;
+    expect(`${first}`).toBe('a:success b:success c:success → SUCCESS');
+    expect(String(first)).toBe(first!.name);
+    expect(Object.keys(first!)).toEqual(['name', 'steps', 'status', 'inFlight']);
+    expect(JSON.parse(JSON.stringify(first))).toEqual(first);
+  });
+
   it('a chain of 3 with failing reverts: a failed revert leaves what it depends on', () => {
     const paths = flowPaths(chain, { revertFailures: true }).paths;
     expect(paths).toHaveLength(10);
