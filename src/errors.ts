@@ -62,15 +62,23 @@ export class MissingInputsError extends FlowDefinitionError {
   }
 }
 
-/** Raised by `run.result` when a run failed and was reverted. */
+/**
+ * Raised by `run.result` when a run failed and was reverted. `notReverted` names the tasks that ran
+ * but have no `revert`: whatever they did is still there.
+ */
 export class FlowFailedError extends TaskweaveError {
   constructor(
     readonly runId: string,
     readonly failures: readonly TaskFailure[],
+    readonly notReverted: readonly string[] = [],
   ) {
     const first = failures[0];
     super(
-      `Run \`${runId}\` failed${first ? ` at task \`${first.task}\`: ${first.error.message}` : ''}; everything that ran was reverted.`,
+      `Run \`${runId}\` failed${first ? ` at task \`${first.task}\`: ${first.error.message}` : ''}; ${
+        notReverted.length === 0
+          ? 'everything that ran was reverted.'
+          : `everything that ran was reverted except ${notReverted.map((t) => `\`${t}\``).join(', ')}, which ${notReverted.length === 1 ? 'has' : 'have'} no revert: what ${notReverted.length === 1 ? 'it' : 'they'} did is still there.`
+      }`,
       { cause: first?.error },
     );
   }

@@ -259,6 +259,20 @@ export function settle(
       };
     default:
       if (context.cancelled) return { error: new CancelledError(context.runId) };
-      return { error: new FlowFailedError(context.runId, taskFailures(context.failures)) };
+      return {
+        error: new FlowFailedError(
+          context.runId,
+          taskFailures(context.failures),
+          notReverted(compiled, context),
+        ),
+      };
   }
+}
+
+/** Tasks that ran (an execute started) but have no revert: their effects stay after a rollback. */
+function notReverted(compiled: CompiledFlow, context: RunContext): string[] {
+  const records = allRecords(context);
+  return compiled.graph.tasks
+    .filter((node) => !node.task.revert && records[node.name]?.st !== undefined)
+    .map((node) => node.name);
 }
