@@ -39,11 +39,9 @@ it('keeps trying with backoff while Redis is down and goes on when it returns', 
     unavailableDeadlineMs: 1_000,
   });
   const backoffs: Error[] = [];
-  let failingSince = 0;
   const firstBackoff = new Promise<void>((resolve) =>
     conductor.on('backoff', ({ error }) => {
       backoffs.push(error);
-      failingSince ||= Date.now();
       resolve();
     }),
   );
