@@ -55,6 +55,11 @@ const CORRUPTIONS: Record<string, (redis: Redis, keys: { meta: string; parts: st
     },
     'a core part that is a JSON string': (redis, { parts }) => redis.hset(parts, 'core', '"just a string"'),
     'a missing task part': (redis, { parts }) => redis.hdel(parts, 't:reserve'),
+    'a task in state BOGUS': (redis, { parts }) => redis.hset(parts, 't:format', '{"s":"BOGUS","a":1}'),
+    'every task part deleted': async (redis, { parts }) => {
+      const names = (await redis.hkeys(parts)).filter((name) => name.startsWith('t:'));
+      await redis.hdel(parts, ...names);
+    },
     'a meta key holding a string': async (redis, { meta }) => {
       await redis.del(meta);
       await redis.set(meta, 'hello');
@@ -102,7 +107,29 @@ describe('bad data under a run (invariant 6)', () => {
       expect(error, name).toMatchObject({ runId: ids[i] });
     }
     await expect(engine.revert(ids[0]!)).rejects.toBeInstanceOf(SnapshotCorruptError);
-    await expect(engine.get(ids[0]!)).rejects.toBeInstanceOf(SnapshotCorruptError);
+    // engine.get validates as resume does, with the flow and without it (an engine that knows no flow).
+    const stranger = createEngine({ store, closeStore: false });
+    try {
+      for (const [i, name] of names.entries()) {
+        await expect(engine.get(ids[i]!), name).rejects.toBeInstanceOf(SnapshotCorruptError);
+      }
+      for (const name of ['a task in state BOGUS', 'every task part deleted', 'a part that is not JSON']) {
+        await expect(stranger.get(ids[names.indexOf(name)]!), name).rejects.toBeInstanceOf(
+          SnapshotCorruptError,
+        );
+      }
+    } finally {
+      await stranger.close();
+    }
+    // Listing never hides them: a corrupt meta is listed as corrupt, with the reason.
+    const all = await store.list({ limit: 1000 });
+    for (const id of ids) expect(all.map((entry) => entry.id)).toContain(id);
+    expect(
+      all.find((entry) => entry.id === ids[names.indexOf('a meta hash without the taskweave marker')]),
+    ).toEqual({
+      id: ids[names.indexOf('a meta hash without the taskweave marker')],
+      corrupt: expect.stringMatching(/marker/),
+    });
     expect(await dumpPrefix(redis, prefix)).toEqual(before);
 
     const run = await engine.resume('sound');
