@@ -6,6 +6,7 @@ export type { FlowNodeStructure, FlowStructure } from './compile/flow-structure.
 export { toMermaid } from './compile/mermaid.js';
 export type { RunContext, RunInput, TaskRecord } from './compile/run-context.js';
 export { createEngine, type Engine, type EngineOptions, type StartOptions } from './engine/engine.js';
+export type { Explanation, WaitingOn, WaitReason } from './engine/explain.js';
 export { type FlowEvent, FlowRun, type ProgressEvent, type TaskEvent } from './engine/flow-run.js';
 export type { WatchOptions } from './engine/run-history.js';
 export type { RunInfo } from './engine/run-info.js';

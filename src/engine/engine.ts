@@ -21,6 +21,7 @@ import { memoryStore } from '../store/memory-store.js';
 import type { RunEvent } from '../store/run-history.js';
 import { isFinished, type RunMeta, type Store, type StoredRun } from '../store/store.js';
 import { ActiveRun, settle } from './active-run.js';
+import { type Explanation, explainRun, shapeOf } from './explain.js';
 import { FlowRun } from './flow-run.js';
 import { readHistory, type WatchOptions, watchRun } from './run-history.js';
 import { type RunInfo, readRun } from './run-info.js';
@@ -98,6 +99,12 @@ export interface Engine {
    * for await (const e of engine.watch('req-42')) console.log(e.task ?? '[run]', e.state);
    */
   watch(id: string, options?: WatchOptions): AsyncIterable<RunEvent>;
+  /**
+   * What a stored run waits on (running tasks, backoff, dependencies, the concurrency limit, a
+   * suspended or reverting run), as data and as sentences. Works without knowing the flow.
+   * `RunNotFoundError` when there is no such run.
+   */
+  explain(id: string): Promise<Explanation>;
   /**
    * Stop one run active here at once, without closing the engine: running tasks' signals abort,
    * nothing more is written, and its `result` rejects with `reason` (default `EngineClosedError`).
@@ -456,6 +463,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
     watch(id, watchOptions = {}) {
       assertOpen();
       return watchRun(store, id, watchOptions, closing.signal, active.get(id)?.writer.firstWrite);
+    },
+    async explain(id) {
+      const stored = await store.load(id);
+      if (!stored) throw new RunNotFoundError(id);
+      const flow = flows.get(stored.meta.flow);
+      const compiled = flow ? compile(flow) : undefined;
+      return explainRun(stored, compiled?.hash === stored.meta.hash ? shapeOf(compiled) : undefined);
     },
     async close() {
       if (closed) return;

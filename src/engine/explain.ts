@@ -1,0 +1,219 @@
+import type { CompiledFlow } from '../compile/compile.js';
+import type { RunContext, TaskRecord } from '../compile/run-context.js';
+import type { FailureRecord } from '../store/failure-record.js';
+import type { RunStatus, StoredRun } from '../store/store.js';
+import { CORE_PART, FAILURES_PART, parsePart, QUEUE_PART } from './snapshot-parts.js';
+import { clock } from './time-text.js';
+
+/** Why a run (or one of its tasks) is not done yet. */
+export type WaitReason =
+  | 'running'
+  | 'retry-backoff'
+  | 'dependencies'
+  | 'concurrency-limit'
+  | 'suspended'
+  | 'reverting';
+
+export interface WaitingOn {
+  /** Absent for run-level reasons (`suspended`, `reverting`). */
+  task?: string;
+  reason: WaitReason;
+  /** Epoch ms: when a running task started (when the store knows it) or the run was suspended. */
+  since?: number;
+  /** Epoch ms: when a task in backoff is executed again. */
+  until?: number;
+  /** The attempt running, or the one that comes after the backoff. */
+  attempt?: number;
+  /** Executions allowed in all, when the explaining engine knows the flow. */
+  attempts?: number;
+  /** The failure that put a task in backoff. */
+  error?: { name: string; message: string };
+  /** For `dependencies`: the tasks it waits for (when the structure is known). */
+  on?: string[];
+}
+
+/** What a run waits on, as data and as sentences an operator can act on. */
+export interface Explanation {
+  runId: string;
+  status: RunStatus;
+  /** The engine that holds (or last held) the run. */
+  owner?: string;
+  waitingOn: WaitingOn[];
+  /** One sentence per line. */
+  text: string;
+}
+
+/** What explain needs to know of a flow's structure: direct dependencies and per-task attempts. */
+export interface FlowShape {
+  deps(task: string): readonly string[] | undefined;
+  attempts(task: string): number | undefined;
+}
+
+/** The shape of a compiled flow (when the explaining engine knows the run's flow). */
+export function shapeOf(compiled: Pick<CompiledFlow, 'graph'>): FlowShape {
+  return {
+    deps: (task) => compiled.graph.byName.get(task)?.deps,
+    attempts: (task) => compiled.graph.byName.get(task)?.task.retry.attempts,
+  };
+}
+
+/** The shape of a flow given as edges only (a catalog entry, read without the flow's code). */
+export function shapeOfEdges(edges: readonly (readonly [string, string])[]): FlowShape {
+  const deps = new Map<string, string[]>();
+  for (const [from, to] of edges) deps.set(to, [...(deps.get(to) ?? []), from]);
+  return { deps: (task) => deps.get(task) ?? [], attempts: () => undefined };
+}
+
+/** At most this many tasks waiting on dependencies get a sentence each; the rest are counted. */
+const MAX_DEPENDENCY_LINES = 10;
+const DONE: ReadonlySet<string> = new Set(['SUCCESS', 'IGNORED']);
+
+/**
+ * Explain a stored run from its data alone: the flow's code is not needed (with a `shape`, the
+ * sentences also name dependencies and attempt limits). `now` is only used for relative times.
+ * Stored data that is not a run surfaces as `SnapshotCorruptError`.
+ */
+export function explainRun(stored: StoredRun, shape?: FlowShape, now = Date.now()): Explanation {
+  const { meta } = stored;
+  const id = meta.id;
+  const read = (part: string): unknown => {
+    const text = stored.parts[part];
+    return text === undefined ? undefined : parsePart(id, part, text);
+  };
+  const core = read(CORE_PART) as { context?: Partial<RunContext> } | undefined;
+  const context = core?.context ?? {};
+  const queue = (read(QUEUE_PART) as string[] | undefined) ?? [];
+  const lists = read(FAILURES_PART) as Pick<RunContext, 'failures' | 'revertFailures'> | undefined;
+  const tasks: Record<string, TaskRecord & { startedAt?: number }> = {};
+  for (const [part, text] of Object.entries(stored.parts)) {
+    if (part.startsWith('t:')) tasks[part.slice(2)] = parsePart(id, part, text) as TaskRecord;
+  }
+
+  const waitingOn: WaitingOn[] = [];
+  const lines: string[] = [];
+  const owner = meta.owner !== undefined ? ` by ${meta.owner}` : '';
+  const status = meta.status;
+  const failures = lists?.failures ?? [];
+
+  if (status === 'SUCCESS' || status === 'REVERTED' || status === 'FAILURE') {
+    lines.push(
+      `Run ${id} (${meta.flow}) ended ${status} at ${clock(meta.updatedAt, now)}: it waits on nothing.`,
+    );
+    for (const { task, failure } of failures) lines.push(`${task} failed: ${oneLine(failure)}.`);
+    for (const { task, failure } of lists?.revertFailures ?? []) {
+      lines.push(`${task} could not be reverted: ${oneLine(failure)}. Undo its effect by hand.`);
+    }
+    return result();
+  }
+  if (core === undefined) {
+    lines.push(
+      `Run ${id} (${meta.flow}) was created at ${clock(meta.createdAt, now)}${owner} and has not started a task yet.`,
+    );
+    return result();
+  }
+  if (status === 'SUSPENDED') {
+    waitingOn.push({ reason: 'suspended', since: meta.updatedAt });
+    lines.push(
+      `Run ${id} (${meta.flow}) is suspended since ${clock(meta.updatedAt, now)}: nothing runs until an engine resumes it.`,
+    );
+  } else {
+    lines.push(
+      `Run ${id} (${meta.flow}) is ${status}, held${owner || ' by no engine'}, last stored change at ${clock(meta.updatedAt, now)}.`,
+    );
+  }
+  const reverting = context.phase === 'revert' || status === 'REVERTING';
+  if (reverting) {
+    waitingOn.push({ reason: 'reverting', since: meta.updatedAt });
+    const first = failures[0];
+    const why = context.cancelled
+      ? 'it was cancelled'
+      : first
+        ? `${first.task} failed with ${oneLine(first.failure)}`
+        : 'an operator asked for it';
+    lines.push(`The run is reverting because ${why}; tasks that ran are undone in reverse order.`);
+  } else if (context.suspended && status !== 'SUSPENDED') {
+    waitingOn.push({ reason: 'suspended' });
+    lines.push('The run is suspending: running tasks finish, then it is stored as SUSPENDED.');
+  }
+  if (context.phase === 'retry' && context.retryScope) {
+    lines.push(`Scope ${context.retryScope} is being reverted to be run again by its retry controller.`);
+  }
+
+  for (const [task, rec] of Object.entries(tasks)) {
+    const attempts = shape?.attempts(task);
+    const of = attempts !== undefined && attempts > 1 ? ` of ${attempts}` : '';
+    if (rec.s === 'RUNNING') {
+      waitingOn.push({
+        task,
+        reason: 'running',
+        attempt: rec.a,
+        ...(rec.startedAt !== undefined ? { since: rec.startedAt } : {}),
+        ...(attempts !== undefined ? { attempts } : {}),
+      });
+      const since = rec.startedAt !== undefined ? ` since ${clock(rec.startedAt, now)}` : '';
+      lines.push(`${task}: attempt ${rec.a}${of} is running${since}.`);
+    } else if (rec.s === 'RETRYING') {
+      const failed = rec.a - 1;
+      waitingOn.push({
+        task,
+        reason: 'retry-backoff',
+        attempt: rec.a,
+        ...(rec.at !== undefined ? { until: rec.at } : {}),
+        ...(attempts !== undefined ? { attempts } : {}),
+        ...(rec.f ? { error: { name: rec.f.name, message: rec.f.message } } : {}),
+      });
+      const error = rec.f ? ` failed with ${oneLine(rec.f)}` : ' failed';
+      const next = rec.at !== undefined ? `, next attempt at ${clock(rec.at, now)}` : ', next attempt soon';
+      lines.push(`${task}: attempt ${failed}${of}${error}${next}.`);
+    } else if (rec.s === 'REVERTING') {
+      waitingOn.push({ task, reason: 'reverting' });
+      lines.push(`${task}: its revert is running.`);
+    }
+  }
+
+  const limit = context.concurrency ?? 0;
+  for (const task of queue) {
+    waitingOn.push({ task, reason: 'concurrency-limit' });
+    const what = reverting ? 'its revert is ready' : 'ready';
+    lines.push(
+      `${task}: ${what}, waiting for a free slot (${context.busy ?? '?'} of at most ${limit} tasks of this run are busy).`,
+    );
+  }
+
+  if (!reverting && status !== 'SUSPENDED') {
+    const queued = new Set(queue);
+    let described = 0;
+    let more = 0;
+    for (const [task, rec] of Object.entries(tasks)) {
+      if (rec.s !== 'PENDING' || queued.has(task)) continue;
+      const on = shape?.deps(task)?.filter((dep) => !DONE.has(tasks[dep]?.s ?? ''));
+      waitingOn.push({ task, reason: 'dependencies', ...(on ? { on } : {}) });
+      if (described >= MAX_DEPENDENCY_LINES) {
+        more++;
+        continue;
+      }
+      described++;
+      const list = on?.length
+        ? on.map((dep) => `${dep} (${tasks[dep]?.s ?? 'unknown'})`).join(', ')
+        : undefined;
+      lines.push(`${task}: waits for ${list ?? 'the tasks before it'}.`);
+    }
+    if (more > 0) lines.push(`… and ${more} more tasks wait for the tasks before them.`);
+  }
+  return result();
+
+  function result(): Explanation {
+    return {
+      runId: id,
+      status,
+      ...(meta.owner !== undefined ? { owner: meta.owner } : {}),
+      waitingOn,
+      text: lines.join('\n'),
+    };
+  }
+}
+
+function oneLine(failure: FailureRecord): string {
+  const message = failure.message.split('\n')[0] ?? '';
+  return `${failure.name}: ${message}`;
+}
