@@ -14,9 +14,7 @@ export const resetExitCode = () => {
  * Wrap a command's action: it gets a context, the connection is closed when it ends, and an error
  * becomes one line on stderr (with its stack under --verbose) and exit code 1 (2 for usage errors).
  */
-export function action<A extends unknown[]>(
-  fn: (ctx: CommandContext, ...args: A) => Promise<unknown>,
-) {
+export function action<A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<unknown>) {
   return async (...args: unknown[]) => {
     const command = args.at(-1) as Command;
     const controller = new AbortController();

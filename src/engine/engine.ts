@@ -21,9 +21,9 @@ import { memoryStore } from '../store/memory-store.js';
 import type { RunEvent } from '../store/run-history.js';
 import { isFinished, type RunMeta, type Store, type StoredRun } from '../store/store.js';
 import { ActiveRun, settle } from './active-run.js';
-import { type Explanation, explainRun, shapeOf } from './explain.js';
+import { type Explanation, explainRun, shapeOf, shapeOfEdges } from './explain.js';
 import { FlowRun } from './flow-run.js';
-import { readHistory, type WatchOptions, watchRun } from './run-history.js';
+import { readHistory, taskTimes, type WatchOptions, watchRun } from './run-history.js';
 import { type RunInfo, readRun } from './run-info.js';
 import { INPUTS_PART, joinSnapshot } from './snapshot-parts.js';
 
@@ -469,7 +469,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (!stored) throw new RunNotFoundError(id);
       const flow = flows.get(stored.meta.flow);
       const compiled = flow ? compile(flow) : undefined;
-      return explainRun(stored, compiled?.hash === stored.meta.hash ? shapeOf(compiled) : undefined);
+      const known = compiled?.hash === stored.meta.hash ? compiled : undefined;
+      // Without the flow's code, dependencies come from the flow catalog.
+      const [history, structure] = await Promise.all([
+        store.history?.(id),
+        known ? undefined : store.loadFlow?.(stored.meta.hash),
+      ]);
+      const shape = known ? shapeOf(known) : structure ? shapeOfEdges(structure.edges) : undefined;
+      return explainRun(stored, { shape, times: taskTimes(history ?? []) });
     },
     async close() {
       if (closed) return;

@@ -73,7 +73,19 @@ const DONE: ReadonlySet<string> = new Set(['SUCCESS', 'IGNORED']);
  * sentences also name dependencies and attempt limits). `now` is only used for relative times.
  * Stored data that is not a run surfaces as `SnapshotCorruptError`.
  */
-export function explainRun(stored: StoredRun, shape?: FlowShape, now = Date.now()): Explanation {
+export function explainRun(
+  stored: StoredRun,
+  {
+    shape,
+    times,
+    now = Date.now(),
+  }: {
+    shape?: FlowShape | undefined;
+    /** When tasks last started (from the run's history), for `since`. */
+    times?: ReadonlyMap<string, { startedAt?: number }>;
+    now?: number;
+  } = {},
+): Explanation {
   const { meta } = stored;
   const id = meta.id;
   const read = (part: string): unknown => {
@@ -86,7 +98,13 @@ export function explainRun(stored: StoredRun, shape?: FlowShape, now = Date.now(
   const lists = read(FAILURES_PART) as Pick<RunContext, 'failures' | 'revertFailures'> | undefined;
   const tasks: Record<string, TaskRecord & { startedAt?: number }> = {};
   for (const [part, text] of Object.entries(stored.parts)) {
-    if (part.startsWith('t:')) tasks[part.slice(2)] = parsePart(id, part, text) as TaskRecord;
+    if (!part.startsWith('t:')) continue;
+    const name = part.slice(2);
+    const startedAt = times?.get(name)?.startedAt;
+    tasks[name] = {
+      ...(parsePart(id, part, text) as TaskRecord),
+      ...(startedAt !== undefined ? { startedAt } : {}),
+    };
   }
 
   const waitingOn: WaitingOn[] = [];

@@ -182,7 +182,7 @@ describe('the taskweave command against real Redis', () => {
 
     const limit = JSON.parse((await cli('runs', 'explain', 'limit-1', '--json')).stdout);
     expect(limit.waitingOn).toEqual([
-      { task: 'w1', reason: 'running', attempt: 1 },
+      { task: 'w1', reason: 'running', attempt: 1, since: expect.any(Number) },
       { task: 'w2', reason: 'concurrency-limit' },
       { task: 'w3', reason: 'concurrency-limit' },
     ]);
@@ -306,6 +306,56 @@ describe('the taskweave command against real Redis', () => {
     const missing = await taskweave(['graph', 'no/such/module.ts', 'x']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('got no such file');
+  });
+
+  it('runs history prints every stored event, and --json gives them as stored', async () => {
+    const events = await engine.history('fail-1');
+    const json = JSON.parse((await cli('runs', 'history', 'fail-1', '--json')).stdout);
+    expect(json).toEqual(events);
+    const human = (await cli('runs', 'history', 'fail-1')).stdout.trimEnd().split('\n');
+    expect(human).toHaveLength(events.length);
+    expect(human[0]).toMatch(/^ {3}1 {2}\d\d:\d\d:\d\d\.\d{3} {2}run\s+RUNNING$/);
+    expect(human).toContainEqual(
+      expect.stringMatching(/^\s+\d+ {2}\S+ {2}attach\s+FAILURE attempt 1 Error: disk full$/),
+    );
+    expect(human.at(-1)).toMatch(/run\s+REVERTED$/);
+  });
+
+  it('runs watch, in another process, sees every state change of a run as it happens and exits with its outcome', async () => {
+    const gates = { reserve: deferred<unknown>(), format: deferred<unknown>(), tag: deferred<unknown>() };
+    script['watch-1'] = (name) => gates[name as keyof typeof gates]?.promise ?? name;
+    script['watch-2'] = (name) => {
+      if (name === 'attach') throw new Error('no slot');
+      return name;
+    };
+    const run = engine.start('cli-steps', {}, { id: 'watch-1' });
+    await stored('watch-1', (parts) => taskState(parts, 'reserve') === 'RUNNING');
+    const seen = deferred();
+    const watcher = taskweave(['runs', 'watch', 'watch-1', '--prefix', prefix], {}, (out) => {
+      if (out.includes('reserve') && out.includes('RUNNING')) seen.resolve();
+    });
+    await seen.promise; // the watcher is live: from here on it sees changes as they are stored
+    gates.reserve.resolve('r');
+    gates.tag.resolve('t');
+    await stored('watch-1', (parts) => taskState(parts, 'tag') === 'SUCCESS');
+    gates.format.resolve('f');
+    await run.result;
+    const ran = await watcher;
+    expect(ran.code).toBe(0);
+    const lines = ran.stdout.trimEnd().split('\n');
+    const events = await engine.history('watch-1');
+    // One line per stored event, in order, then the outcome.
+    expect(
+      lines
+        .slice(0, -1)
+        .map((l) => l.replace(/^\s*(\d+) .*?(run|\S+)\s+([A-Z_]+)( attempt \d+)?$/, '$1 $2 $3')),
+    ).toEqual(events.map((e) => `${e.seq} ${e.task ?? 'run'} ${e.state}`));
+    expect(lines.at(-1)).toBe('Run watch-1 ended SUCCESS.');
+
+    await engine.run('cli-steps', {}, { id: 'watch-2' }).catch(() => {});
+    const failed = await cli('runs', 'watch', 'watch-2', '--json');
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ id: 'watch-2', status: 'REVERTED' });
   });
 
   it('purges finished runs older than a duration', async () => {

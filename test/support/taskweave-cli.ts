@@ -12,7 +12,11 @@ export interface Ran {
 }
 
 /** Run the real `taskweave` bin in a child process (as a user would, with NO_COLOR unset and no TTY). */
-export function taskweave(args: string[], env: Record<string, string> = {}): Promise<Ran> {
+export function taskweave(
+  args: string[],
+  env: Record<string, string> = {},
+  onStdout?: (text: string) => void,
+): Promise<Ran> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -23,6 +27,7 @@ export function taskweave(args: string[], env: Record<string, string> = {}): Pro
     let stderr = '';
     child.stdout.on('data', (d) => {
       stdout += d;
+      onStdout?.(stdout);
     });
     child.stderr.on('data', (d) => {
       stderr += d;

@@ -130,17 +130,26 @@ describe('engine.explain', () => {
 
     const { waitingOn, text } = await engine.explain('limited-1');
     expect(waitingOn).toEqual([
-      { task: 'a', reason: 'running', attempt: 1, attempts: 1 },
+      { task: 'a', reason: 'running', attempt: 1, attempts: 1, since: expect.any(Number) },
       { task: 'b', reason: 'concurrency-limit' },
       { task: 'c', reason: 'concurrency-limit' },
       { task: 'join', reason: 'dependencies', on: ['a', 'b', 'c'] },
       { task: 'after-join', reason: 'dependencies', on: ['join'] },
     ]);
     const lines = text.split('\n');
-    expect(lines).toContain('a: attempt 1 is running.');
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^a: attempt 1 is running since \d\d:\d\d:\d\d \(just now\)\.$/),
+    );
     expect(lines).toContain('b: ready, waiting for a free slot (1 of at most 1 tasks of this run are busy).');
     expect(lines).toContain('join: waits for a (RUNNING), b (PENDING), c (PENDING).');
     expect(lines).toContain('after-join: waits for join (PENDING).');
+    // An engine without the flow names the dependencies too: they come from the flow catalog.
+    const stranger = createEngine({ store });
+    const fromCatalog = await stranger.explain('limited-1');
+    expect(fromCatalog.waitingOn.filter((w) => w.reason === 'dependencies')).toEqual([
+      { task: 'join', reason: 'dependencies', on: ['a', 'b', 'c'] },
+      { task: 'after-join', reason: 'dependencies', on: ['join'] },
+    ]);
     await run.cancel();
     await engine.close();
   });

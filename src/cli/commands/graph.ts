@@ -1,26 +1,11 @@
 import { Command } from 'commander';
 import { compile } from '../../compile/compile.js';
 import { toDot } from '../../compile/dot.js';
+import { flowStructure } from '../../compile/flow-structure.js';
 import { toMermaid } from '../../compile/mermaid.js';
 import { action } from '../action.js';
 import { CommandFailedError, UsageError } from '../cli-errors.js';
 import { loadFlows } from '../load-flows.js';
-
-/** The structure of a flow as data: what the flow catalog stores and the dashboard draws. */
-export function flowShape(flow: import('../../flow/types.js').Flow) {
-  const { graph, hash } = compile(flow);
-  return {
-    name: flow.name,
-    version: flow.version,
-    hash,
-    tasks: graph.tasks.map((t) => ({
-      name: t.name,
-      requires: [...t.task.requires],
-      provides: [...t.task.provides],
-    })),
-    edges: graph.edges.map(([from, to]) => [from, to]),
-  };
-}
 
 export function graphCommand(): Command {
   return new Command('graph')
@@ -41,12 +26,12 @@ export function graphCommand(): Command {
         }
         if (opts.mermaid) return void process.stdout.write(toMermaid(flow));
         if (opts.dot) return void process.stdout.write(toDot(flow));
-        const shape = flowShape(flow);
+        const shape = flowStructure(compile(flow));
         if (ctx.out.json) return void ctx.out.data(shape);
         const s = ctx.out.style;
         ctx.out.line(`${s.bold(shape.name)} (version ${shape.version}, hash ${shape.hash})`);
         const deps = new Map<string, string[]>();
-        for (const [from, to] of shape.edges) deps.set(to!, [...(deps.get(to!) ?? []), from!]);
+        for (const [from, to] of shape.edges) deps.set(to, [...(deps.get(to) ?? []), from]);
         for (const t of shape.tasks) {
           const after = deps.get(t.name);
           ctx.out.line(`  ${t.name}${after ? s.dim(` ← ${after.join(', ')}`) : ''}`);

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { Engine } from '../../engine/engine.js';
 import { relative } from '../../engine/time-text.js';
 import type { Flow } from '../../flow/types.js';
+import type { RunEvent } from '../../store/run-history.js';
 import { isFinished, RUN_STATUSES, type RunMeta } from '../../store/store.js';
 import { action } from '../action.js';
 import { CommandFailedError, EXIT_FAILED, EXIT_OK, runNotFound, UsageError } from '../cli-errors.js';
@@ -11,7 +12,7 @@ import { loadFlows } from '../load-flows.js';
 import { paintState } from '../output.js';
 import { metaView, printRun, printRunList, runView } from '../run-views.js';
 import { explainWithJob } from './explain-job.js';
-import { historyLines, type RunEventLike, watchRun } from './watch.js';
+import { historyLines, watchRun } from './watch.js';
 
 export function runsCommand(): Command {
   const runs = new Command('runs').description('list, inspect, watch and steer runs');
@@ -108,15 +109,9 @@ export function runsCommand(): Command {
   return runs;
 }
 
-interface HistoryEngine {
-  history?(id: string): Promise<unknown[]>;
-}
-
-export async function historyOf(engine: Engine, id: string) {
-  const history = (engine as Engine & HistoryEngine).history;
-  if (!history) throw new CommandFailedError('This build of taskweave has no run history (engine.history).');
+export async function historyOf(engine: Engine, id: string): Promise<RunEvent[]> {
   if (!(await engine.store.load(id))) throw runNotFound(id);
-  return (await history.call(engine, id)) as RunEventLike[];
+  return engine.history(id);
 }
 
 /** resume / revert / cancel a stored run from the command line. */

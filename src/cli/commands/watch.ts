@@ -1,26 +1,13 @@
 import { createLogUpdate } from 'log-update';
-import type { Engine } from '../../engine/engine.js';
 import { relative } from '../../engine/time-text.js';
+import type { RunEvent } from '../../store/run-history.js';
 import { EXIT_FAILED, EXIT_OK, runNotFound } from '../cli-errors.js';
 import type { CommandContext } from '../context.js';
 import { type Output, paintState, table } from '../output.js';
 import { runView } from '../run-views.js';
 
-/** A stored run event as `engine.history` / `engine.watch` give it. */
-export interface RunEventLike {
-  seq: number;
-  at: number;
-  task?: string;
-  state: string;
-  attempt?: number;
-  error?: { name: string; message: string };
-  /** Progress reports (not stored as history): a fraction 0..1. */
-  progress?: number;
-}
-
-interface WatchEngine {
-  watch?(id: string, options?: { from?: number }): AsyncIterable<RunEventLike>;
-}
+/** A stored event, or a progress report (progress is not history: it is only seen live). */
+export type RunEventLike = RunEvent & { progress?: number };
 
 /** `runs history` for people: one line per event. */
 export function historyLines(out: Output, events: readonly RunEventLike[]): string[] {
@@ -78,10 +65,9 @@ function frame(
  * On a terminal the view is redrawn in place (log-update); piped, it prints one line per event.
  */
 export async function watchRun(ctx: CommandContext, id: string): Promise<number> {
-  const engine: Engine & WatchEngine = (await ctx.connection()).engine();
+  const engine = (await ctx.connection()).engine();
   const info = await engine.get(id);
   if (!info) throw runNotFound(id);
-  if (!engine.watch) throw new Error('This build of taskweave cannot watch runs (engine.watch).');
   const tasks = new Map<string, TaskLine>();
   for (const [name, t] of Object.entries(info.tasks))
     tasks.set(name, { state: 'PENDING', attempt: t.attempt });
@@ -102,7 +88,7 @@ export async function watchRun(ctx: CommandContext, id: string): Promise<number>
         break;
       }
       if (next.done) break;
-      const e = next.value;
+      const e: RunEventLike = next.value;
       if (e.task === undefined) status = e.state;
       else {
         const line = tasks.get(e.task) ?? { state: 'PENDING', attempt: 0 };
