@@ -171,11 +171,12 @@ export function explainRun(
       const since = rec.startedAt !== undefined ? ` since ${clock(rec.startedAt, now)}` : '';
       lines.push(`${task}: attempt ${rec.a}${of} is running${since}.`);
     } else if (rec.s === 'RETRYING') {
-      const failed = rec.a - 1;
+      // While RETRYING, a task's record still counts the attempt that failed.
+      const failed = rec.a;
       waitingOn.push({
         task,
         reason: 'retry-backoff',
-        attempt: rec.a,
+        attempt: failed + 1,
         ...(rec.at !== undefined ? { until: rec.at } : {}),
         ...(attempts !== undefined ? { attempts } : {}),
         ...(rec.f ? { error: { name: rec.f.name, message: rec.f.message } } : {}),
