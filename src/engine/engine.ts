@@ -23,7 +23,7 @@ import { isFinished, type RunMeta, type Store, type StoredRun } from '../store/s
 import { ActiveRun, settle } from './active-run.js';
 import { type Explanation, explainRun, shapeOf, shapeOfEdges } from './explain.js';
 import { FlowRun } from './flow-run.js';
-import { readHistory, taskTimes, type WatchOptions, watchRun } from './run-history.js';
+import { readHistory, type WatchOptions, watchRun } from './run-history.js';
 import { type RunInfo, readRun } from './run-info.js';
 import { INPUTS_PART, joinSnapshot } from './snapshot-parts.js';
 
@@ -471,12 +471,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const compiled = flow ? compile(flow) : undefined;
       const known = compiled?.hash === stored.meta.hash ? compiled : undefined;
       // Without the flow's code, dependencies come from the flow catalog.
-      const [history, structure] = await Promise.all([
-        store.history?.(id),
-        known ? undefined : store.loadFlow?.(stored.meta.hash),
-      ]);
+      const structure = known ? undefined : await store.loadFlow?.(stored.meta.hash);
       const shape = known ? shapeOf(known) : structure ? shapeOfEdges(structure.edges) : undefined;
-      return explainRun(stored, { shape, times: taskTimes(history ?? []) });
+      return explainRun(stored, { shape });
     },
     async close() {
       if (closed) return;

@@ -75,16 +75,7 @@ const DONE: ReadonlySet<string> = new Set(['SUCCESS', 'IGNORED']);
  */
 export function explainRun(
   stored: StoredRun,
-  {
-    shape,
-    times,
-    now = Date.now(),
-  }: {
-    shape?: FlowShape | undefined;
-    /** When tasks last started (from the run's history), for `since`. */
-    times?: ReadonlyMap<string, { startedAt?: number }>;
-    now?: number;
-  } = {},
+  { shape, now = Date.now() }: { shape?: FlowShape | undefined; now?: number } = {},
 ): Explanation {
   const { meta } = stored;
   const id = meta.id;
@@ -100,11 +91,8 @@ export function explainRun(
   for (const [part, text] of Object.entries(stored.parts)) {
     if (!part.startsWith('t:')) continue;
     const name = part.slice(2);
-    const startedAt = times?.get(name)?.startedAt;
-    tasks[name] = {
-      ...(parsePart(id, part, text) as TaskRecord),
-      ...(startedAt !== undefined ? { startedAt } : {}),
-    };
+    const record = parsePart(id, part, text) as TaskRecord;
+    tasks[name] = { ...record, ...(record.st !== undefined ? { startedAt: record.st } : {}) };
   }
 
   const waitingOn: WaitingOn[] = [];
