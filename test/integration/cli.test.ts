@@ -85,7 +85,7 @@ describe('the taskweave command against real Redis', () => {
     await stored('backoff-1', (parts) => taskState(parts, 'call-api') === 'RETRYING');
     await stored('limit-1', (parts) => taskState(parts, 'w1') === 'RUNNING');
     await board.post({ flow: 'cli-ok', id: 'job-held', inputs: {} });
-    await board.claim('conductor-x', 60_000);
+    await board.claim('conductor-x', 600_000); // held for the whole file, however slow the machine
   });
 
   afterAll(async () => {
@@ -198,7 +198,7 @@ describe('the taskweave command against real Redis', () => {
     const job = await cli('runs', 'explain', 'job-held');
     expect(job.code).toBe(0);
     expect(job.stdout).toMatch(
-      /^Job job-held is held by conductor conductor-x; its lease expires at \d\d:\d\d:\d\d \(in (1m|\d+s)\) unless renewed\./m,
+      /^Job job-held is held by conductor conductor-x; its lease expires at \d\d:\d\d:\d\d \(in \d+[ms]\) unless renewed\./m,
     );
     const jobJson = JSON.parse((await cli('runs', 'explain', 'job-held', '--json')).stdout);
     expect(jobJson.job).toMatchObject({
@@ -228,7 +228,8 @@ describe('the taskweave command against real Redis', () => {
     expect(ran.stderr).toBe(
       'taskweave: Redis at redis://127.0.0.1:1 did not answer within 1000 ms (connect ECONNREFUSED 127.0.0.1:1). Start Redis, or pass --redis <url> (or set REDIS_URL).\n',
     );
-    expect(ran.ms).toBeLessThan(1000 + 4_000); // the deadline plus the process's start
+    // The deadline plus the process's start (1-2 s here, more while the whole suite loads both cores).
+    expect(ran.ms).toBeLessThan(1000 + 10_000);
   });
 
   it('exits 2 for usage errors, with the reason', async () => {
@@ -270,7 +271,7 @@ describe('the taskweave command against real Redis', () => {
       ['job-new', 'UNCLAIMED'],
     ]);
     const human = await cli('jobs', 'ls');
-    expect(human.stdout).toMatch(/^job-held\s+cli-ok\s+CLAIMED\s+0\s+0\s+conductor-x\s+in \d+s/m);
+    expect(human.stdout).toMatch(/^job-held\s+cli-ok\s+CLAIMED\s+0\s+0\s+conductor-x\s+in \d+[ms]/m);
     expect(human.stdout).toContain('1 UNCLAIMED, 1 CLAIMED, 0 COMPLETE, 0 FAILED, 0 CANCELLED');
     expect((await cli('jobs', 'cancel', 'job-new')).stdout).toBe('Cancelled job job-new.\n');
     expect((await board.get('job-new'))?.state).toBe('CANCELLED');
