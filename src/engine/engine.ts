@@ -465,11 +465,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
       return watchRun(store, id, watchOptions, closing.signal, active.get(id)?.writer.firstWrite);
     },
     async explain(id) {
-      const stored = await store.load(id);
+      const stored = await store.load(id, reading);
       if (!stored) throw new RunNotFoundError(id);
-      const flow = flows.get(stored.meta.flow);
-      const compiled = flow ? compile(flow) : undefined;
-      const known = compiled?.hash === stored.meta.hash ? compiled : undefined;
+      const known = compiledFor(stored.meta);
       // Without the flow's code, dependencies come from the flow catalog.
       const structure = known ? undefined : await store.loadFlow?.(stored.meta.hash);
       const shape = known ? shapeOf(known) : structure ? shapeOfEdges(structure.edges) : undefined;
