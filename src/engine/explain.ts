@@ -1,7 +1,8 @@
 import type { CompiledFlow } from '../compile/compile.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
-import type { FailureRecord } from '../store/failure-record.js';
-import type { RunStatus, StoredRun } from '../store/store.js';
+import type { FailureRecord } from '../model/failure-record.js';
+import type { RunStatus } from '../model/run-status.js';
+import type { StoredRun } from '../store/store.js';
 import { CORE_PART, FAILURES_PART, parsePart, QUEUE_PART } from './snapshot-parts.js';
 import { clock } from './time-text.js';
 
