@@ -1,5 +1,5 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
-import { dotQuote } from '../src/compile/dot.js';
+import { dotQuote } from '../src/model/dot-text.js';
 
 /** One drawn arrow: every transition of every state node, `always` ones included. */
 interface Edge {

@@ -2,7 +2,6 @@
 
 export { type CompiledFlow, compile, type TaskStateEvent } from './compile/compile.js';
 export { toDot } from './compile/dot.js';
-export type { FlowNodeStructure, FlowStructure } from './compile/flow-structure.js';
 export { toMermaid } from './compile/mermaid.js';
 export type { RunContext, RunInput, TaskRecord } from './compile/run-context.js';
 export { createEngine, type Engine, type EngineOptions, type StartOptions } from './engine/engine.js';
@@ -84,7 +83,6 @@ export {
   type PostJob,
   type WaitJobOptions,
 } from './jobs/job-board.js';
-
 export {
   type PurgeJobsOptions,
   type RedisJobBoard,
@@ -93,6 +91,7 @@ export {
 } from './jobs/redis-job-board.js';
 export { decodeValue, encodeValue } from './model/codec.js';
 export type { FailureRecord } from './model/failure-record.js';
+export type { FlowNodeStructure, FlowStructure } from './model/flow-structure.js';
 export {
   PHASE_TRANSITIONS,
   type PhaseTransition,

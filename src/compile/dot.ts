@@ -1,11 +1,8 @@
 import type { Flow } from '../flow/types.js';
+import { dotQuote } from '../model/dot-text.js';
+import type { FlowNodeStructure, FlowStructure } from '../model/flow-structure.js';
 import { compile } from './compile.js';
-import {
-  type FlowNodeStructure,
-  type FlowStructure,
-  flowStructure,
-  isFlowStructure,
-} from './flow-structure.js';
+import { flowStructure, isFlowStructure } from './flow-structure.js';
 
 /**
  * A Graphviz digraph of a flow: one box per task, one cluster per (sub-)flow labelled with its kind and
@@ -45,9 +42,4 @@ export function toDot(flow: Flow | FlowStructure): string {
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;
-}
-
-/** A DOT string literal: quotes, backslashes and newlines escaped. */
-export function dotQuote(text: string): string {
-  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }

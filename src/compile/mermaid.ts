@@ -1,11 +1,7 @@
 import type { Flow } from '../flow/types.js';
+import type { FlowNodeStructure, FlowStructure } from '../model/flow-structure.js';
 import { compile } from './compile.js';
-import {
-  type FlowNodeStructure,
-  type FlowStructure,
-  flowStructure,
-  isFlowStructure,
-} from './flow-structure.js';
+import { flowStructure, isFlowStructure } from './flow-structure.js';
 
 /**
  * A Mermaid flowchart of a flow: one box per task, one subgraph per (sub-)flow, an arrow per

@@ -1,10 +1,10 @@
 import type { CompiledFlow } from '../compile/compile.js';
-import type { FlowStructure } from '../compile/flow-structure.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
 import { groupsFrom } from '../compile/task-records.js';
 import { SnapshotCorruptError, type TaskFailure } from '../errors.js';
 import { decodeValue } from '../model/codec.js';
 import { fromFailureRecord } from '../model/failure-record.js';
+import type { FlowStructure } from '../model/flow-structure.js';
 import { TASK_STATES, type TaskState } from '../model/task-states.js';
 import type { RunMeta, StoredRun } from '../store/store.js';
 import { CORE_PART, FAILURES_PART, INPUTS_PART, parsePart } from './snapshot-parts.js';

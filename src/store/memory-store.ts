@@ -1,5 +1,5 @@
-import type { FlowStructure } from '../compile/flow-structure.js';
 import { LeaseLostError, RunLostError, SnapshotCorruptError, VersionConflictError } from '../errors.js';
+import type { FlowStructure } from '../model/flow-structure.js';
 import {
   checkHistoryLimit,
   type HistoryOptions,

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
-import { type FlowStructure, parseFlowStructure } from '../compile/flow-structure.js';
 import { LeaseLostError, RunLostError, SnapshotCorruptError, VersionConflictError } from '../errors.js';
+import { type FlowStructure, parseFlowStructure } from '../model/flow-structure.js';
 import { checkId, openRedis, validateRedisOptions } from './redis-connection.js';
 import { watchStream } from './redis-history.js';
 import {

@@ -1,4 +1,4 @@
-import type { FlowStructure } from '../compile/flow-structure.js';
+import type { FlowStructure } from '../model/flow-structure.js';
 import type { RunStatus } from '../model/run-status.js';
 import type { HistoryOptions, NewRunEvent, RunEvent, WatchHistoryOptions } from './run-history.js';
 

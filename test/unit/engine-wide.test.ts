@@ -98,7 +98,7 @@ describe('flows wider than the machine has lanes', () => {
   });
 });
 
-describe('review findings', () => {
+describe('shared lanes', () => {
   it('finishes when two tasks of one shared lane become ready on the same completion', async () => {
     const ran: string[] = [];
     const t = (name: string, requires: string[] = []) =>
