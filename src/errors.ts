@@ -211,6 +211,13 @@ export class StoreUnavailableError extends TaskweaveError {
  */
 export class RedisAuthError extends StoreUnavailableError {}
 
+/** A reply Redis gave that is neither transient nor ours to interpret; the message starts with the reply. */
+export class RedisReplyError extends TaskweaveError {
+  constructor(reply: string, what: string, cause: unknown) {
+    super(`${reply} (Redis refused ${what})`, { cause });
+  }
+}
+
 /**
  * The stored run disappeared under a live engine (Redis lost its data, or someone deleted the run).
  * Not a takeover: that is `LeaseLostError`.

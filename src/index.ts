@@ -22,6 +22,7 @@ export {
   MissingInputsError,
   NotSerializableError,
   RedisAuthError,
+  RedisReplyError,
   RevertFailedError,
   RunExistsError,
   RunLostError,

@@ -3,7 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { LeaseLostError } from '../errors.js';
 import { stringify } from '../model/codec.js';
 import { type FailureRecord, toFailureRecord } from '../model/failure-record.js';
-import { type CallSpec, createCaller, type RedisCaller } from '../redis/call.js';
+import { type CallSpec, createCaller, type RedisCaller, RedisReplyError } from '../redis/call.js';
 import { closeClient, isRedisTarget, openClient, type RedisClient } from '../redis/client.js';
 import {
   type Claim,
@@ -195,7 +195,8 @@ class RedisBoard implements RedisJobBoard {
     });
     const entries: { id: string; n: number }[] = [];
     for (const [error, reply] of indexReplies ?? []) {
-      if (error) throw error;
+      // A state index holding another type: the board's keys are not (only) ours.
+      if (error) throw new RedisReplyError(error.message, 'list jobs', error);
       const flat = reply as string[];
       for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ id: flat[i]!, n: Number(flat[i + 1]) });
     }
@@ -399,7 +400,7 @@ class RedisBoard implements RedisJobBoard {
     const counts = {} as JobCounts;
     JOB_STATES.forEach((s, i) => {
       const [error, count] = replies?.[i] ?? [];
-      if (error) throw error;
+      if (error) throw new RedisReplyError(error.message, 'count jobs', error);
       counts[s] = Number(count ?? 0);
     });
     return counts;

@@ -1,5 +1,8 @@
 import { setMaxListeners } from 'node:events';
-import { RedisAuthError, StoreUnavailableError, TaskweaveError } from '../errors.js';
+import { RedisAuthError, RedisReplyError, StoreUnavailableError, TaskweaveError } from '../errors.js';
+
+export { RedisReplyError } from '../errors.js';
+
 import type { OpenedClient, RedisClient } from './client.js';
 
 /**
@@ -149,13 +152,6 @@ export function createCaller(
       closing.abort();
     },
   };
-}
-
-/** A reply Redis gave that is neither transient nor ours to interpret; the message starts with the reply. */
-export class RedisReplyError extends TaskweaveError {
-  constructor(reply: string, what: string, cause: unknown) {
-    super(`${reply} (Redis refused ${what})`, { cause });
-  }
 }
 
 function authError(where: string, what: string, cause: Error): RedisAuthError {
