@@ -1,4 +1,5 @@
 import { TaskweaveError } from '../src/errors.js';
+import { registerErrors } from '../src/model/failure-record.js';
 
 /** A lifecycle table is inconsistent: found when the machine is built, before anything runs. */
 export class LifecycleDefinitionError extends TaskweaveError {
@@ -56,3 +57,10 @@ export class LifecycleConflictError extends TaskweaveError {
     );
   }
 }
+
+registerErrors({
+  LifecycleDefinitionError,
+  LifecycleEventError,
+  LifecycleStoppedError,
+  LifecycleConflictError,
+});

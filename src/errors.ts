@@ -9,6 +9,38 @@ export class TaskweaveError extends Error {
   }
 }
 
+/**
+ * An option or argument had the wrong type or range (engine, store, job board, conductor, watch,
+ * testing and lifecycle options alike); flow and task definitions throw FlowDefinitionError instead.
+ * The message says what was expected and what was got, p-queue style.
+ */
+export class InvalidOptionError extends TaskweaveError {
+  constructor(
+    readonly option: string,
+    readonly expected: string,
+    readonly got: unknown,
+    /** How `got` is shown in the message. @default `String(got)` and its type */
+    shown: string = showValue(got),
+  ) {
+    super(`Expected \`${option}\` to be ${expected}, got ${shown}`);
+  }
+}
+
+/** A value as an option message shows it: `NaN` (number), `{"a":1}` (object), `null` (null). */
+export function showValue(value: unknown): string {
+  let shown: string;
+  try {
+    // Numbers as JavaScript writes them: JSON would show NaN and Infinity as null.
+    shown =
+      typeof value === 'string' || typeof value === 'number' || typeof value === 'function'
+        ? String(value)
+        : (JSON.stringify(value) ?? String(value));
+  } catch {
+    shown = String(value);
+  }
+  return `\`${shown}\` (${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value})`;
+}
+
 /** A flow definition is invalid: found before anything runs. */
 export class FlowDefinitionError extends TaskweaveError {
   constructor(

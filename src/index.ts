@@ -17,6 +17,7 @@ export {
   FlowDefinitionError,
   FlowFailedError,
   FlowVersionMismatchError,
+  InvalidOptionError,
   LeaseLostError,
   type MissingInput,
   MissingInputsError,

@@ -1,4 +1,5 @@
 import type { FailureRecord } from '../model/failure-record.js';
+import { doneEventOf, TASK_ACTORS, taskActorId } from '../model/names.js';
 import type { FlowGraph } from './flow-graph.js';
 import { idleId, type Lanes, runningId } from './lanes.js';
 import type { RunContext } from './run-context.js';
@@ -42,7 +43,7 @@ export function laneRegion(
     for (const dep of graph.byName.get(task)!.deps) {
       // The lane's own RUNNING → next transition covers its predecessor; wide fan-outs go by events.
       if (lanes.successor.get(dep) === task || !scheduler.listensFor(dep, task)) continue;
-      const event = `xstate.done.actor.execute:${dep}`;
+      const event = doneEventOf(taskActorId('execute', dep));
       listeners[event] = [
         ...(listeners[event] ?? []),
         { guard: { type: 'canStartAfter', params: { dep, task } }, target: `${task}.RUNNING` },
@@ -98,8 +99,8 @@ function taskStates(
       RUNNING: {
         id: runningId(task),
         invoke: {
-          id: `execute:${task}`,
-          src: 'execute' as const,
+          id: taskActorId(TASK_ACTORS.RUNNING.prefix, task),
+          src: TASK_ACTORS.RUNNING.src,
           input: ({ context }: { context: RunContext }): ExecuteInput => ({
             runId: context.runId,
             task,
@@ -123,8 +124,8 @@ function taskStates(
       },
       RETRYING: {
         invoke: {
-          id: `sleep:${task}`,
-          src: 'sleepUntil' as const,
+          id: taskActorId(TASK_ACTORS.RETRYING.prefix, task),
+          src: TASK_ACTORS.RETRYING.src,
           input: ({ context }: { context: RunContext }) => ({
             until: recordOf(graph, context, task).at ?? 0,
           }),
@@ -134,8 +135,8 @@ function taskStates(
       },
       REVERTING: {
         invoke: {
-          id: `revert:${task}`,
-          src: 'revert' as const,
+          id: taskActorId(TASK_ACTORS.REVERTING.prefix, task),
+          src: TASK_ACTORS.REVERTING.src,
           input: ({ context }: { context: RunContext }): RevertInput => {
             const rec = recordOf(graph, context, task);
             const flowFailures: Record<string, FailureRecord> = {};

@@ -8,15 +8,17 @@ import {
   EngineClosedError,
   FlowDefinitionError,
   FlowVersionMismatchError,
+  InvalidOptionError,
   MissingInputsError,
   RunExistsError,
   RunNotFoundError,
   TaskweaveError,
   UnknownFlowError,
 } from '../errors.js';
-import { describe, expectNumber } from '../flow/options.js';
+import { describe } from '../flow/options.js';
 import type { Flow } from '../flow/types.js';
 import { encodeValue } from '../model/codec.js';
+import { expectNumberOption } from '../model/expect-option.js';
 import { memoryStore } from '../store/memory-store.js';
 import type { RunEvent } from '../store/run-history.js';
 import { isFinished, type RunMeta, type Store, type StoredRun } from '../store/store.js';
@@ -131,18 +133,16 @@ export interface Engine {
  */
 export function createEngine(options: EngineOptions = {}): Engine {
   if (options === null || typeof options !== 'object') {
-    throw new FlowDefinitionError(`Expected engine options to be an object, got ${describe(options)}`);
+    throw new InvalidOptionError('options', 'an object', options);
   }
-  const concurrency = expectNumber('concurrency', options.concurrency ?? 0, 0, true);
-  const unavailableDeadlineMs = expectNumber(
+  const concurrency = expectNumberOption('concurrency', options.concurrency ?? 0, 0, true);
+  const unavailableDeadlineMs = expectNumberOption(
     'unavailableDeadlineMs',
     options.unavailableDeadlineMs ?? 30_000,
     0,
   );
   if (options.closeStore !== undefined && typeof options.closeStore !== 'boolean') {
-    throw new FlowDefinitionError(
-      `Expected \`closeStore\` to be a boolean, got ${describe(options.closeStore)}`,
-    );
+    throw new InvalidOptionError('closeStore', 'a boolean', options.closeStore);
   }
   const closeStore = options.closeStore ?? true;
   const store = options.store ?? memoryStore();
@@ -303,7 +303,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (missing.length > 0) throw new MissingInputsError(missing, flow.name);
     const encoded: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(inputs)) encoded[name] = encodeValue(value, `inputs.${name}`);
-    const runConcurrency = expectNumber('concurrency', startOptions.concurrency ?? concurrency, 0, true);
+    const runConcurrency = expectNumberOption(
+      'concurrency',
+      startOptions.concurrency ?? concurrency,
+      0,
+      true,
+    );
     const id = startOptions.id ?? randomUUID();
     const run = new FlowRun<R>(id);
     const now = Date.now();

@@ -1,6 +1,7 @@
 import type { CompiledFlow } from '../compile/compile.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
 import type { FailureRecord } from '../model/failure-record.js';
+import { taskOfPart } from '../model/names.js';
 import type { RunStatus } from '../model/run-status.js';
 import type { StoredRun } from '../store/store.js';
 import { CORE_PART, FAILURES_PART, parsePart, QUEUE_PART } from './snapshot-parts.js';
@@ -90,8 +91,8 @@ export function explainRun(
   const lists = read(FAILURES_PART) as Pick<RunContext, 'failures' | 'revertFailures'> | undefined;
   const tasks: Record<string, TaskRecord & { startedAt?: number }> = {};
   for (const [part, text] of Object.entries(stored.parts)) {
-    if (!part.startsWith('t:')) continue;
-    const name = part.slice(2);
+    const name = taskOfPart(part);
+    if (name === undefined) continue;
     const record = parsePart(id, part, text) as TaskRecord;
     tasks[name] = { ...record, ...(record.st !== undefined ? { startedAt: record.st } : {}) };
   }

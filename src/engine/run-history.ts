@@ -1,4 +1,4 @@
-import { RunNotFoundError, TaskweaveError } from '../errors.js';
+import { InvalidOptionError, RunNotFoundError, TaskweaveError } from '../errors.js';
 import { isRunEnd, type RunEvent } from '../store/run-history.js';
 import { isFinished, type Store } from '../store/store.js';
 
@@ -47,7 +47,7 @@ export async function* watchRun(
   await created;
   const from = options.from ?? 0;
   if (!Number.isInteger(from) || from < 0) {
-    throw new TypeError(`Expected \`from\` to be an integer from 0 and up, got \`${from}\` (${typeof from})`);
+    throw new InvalidOptionError('from', 'an integer from 0 and up', from);
   }
   // The status first, then the history: a run found ended has its last events stored already.
   const stored = await store.load(runId);

@@ -5,6 +5,7 @@ import { SnapshotCorruptError, type TaskFailure } from '../errors.js';
 import { decodeValue } from '../model/codec.js';
 import { fromFailureRecord } from '../model/failure-record.js';
 import type { FlowStructure } from '../model/flow-structure.js';
+import { taskOfPart } from '../model/names.js';
 import { TASK_STATES, type TaskState } from '../model/task-states.js';
 import type { RunMeta, StoredRun } from '../store/store.js';
 import { CORE_PART, FAILURES_PART, INPUTS_PART, parsePart } from './snapshot-parts.js';
@@ -53,7 +54,7 @@ export function readRun(
   const id = stored.meta.id;
   const corrupt = (detail: string) => new SnapshotCorruptError(id, detail);
   if (stored.parts[INPUTS_PART] === undefined) throw corrupt(`part \`${INPUTS_PART}\` is missing`);
-  const taskParts = Object.keys(stored.parts).filter((part) => part.startsWith('t:'));
+  const taskParts = Object.keys(stored.parts).filter((part) => taskOfPart(part) !== undefined);
   if (stored.parts[CORE_PART] !== undefined && taskParts.length === 0) {
     throw corrupt('the run has started but its task parts are missing');
   }
@@ -65,7 +66,8 @@ export function readRun(
   const records: Record<string, TaskRecord> = {};
   const tasks: RunInfo['tasks'] = {};
   for (const [part, text] of Object.entries(stored.parts)) {
-    if (!part.startsWith('t:')) continue;
+    const name = taskOfPart(part);
+    if (name === undefined) continue;
     const record = parsePart(id, part, text) as TaskRecord | null;
     if (
       !record ||
@@ -73,10 +75,10 @@ export function readRun(
       !TASK_STATES.includes(record.s) ||
       typeof record.a !== 'number'
     ) {
-      throw corrupt(`task \`${part.slice(2)}\` has no valid record`);
+      throw corrupt(`task \`${name}\` has no valid record`);
     }
-    records[part.slice(2)] = record;
-    tasks[part.slice(2)] = {
+    records[name] = record;
+    tasks[name] = {
       state: record.s,
       attempt: record.a,
       ...(record.r !== undefined ? { result: decodeValue(record.r) } : {}),

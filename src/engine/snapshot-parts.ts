@@ -4,8 +4,8 @@ import { laneName } from '../compile/lanes.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
 import { groupsFrom, recordOf } from '../compile/task-records.js';
 import { SnapshotCorruptError } from '../errors.js';
+import { TASK_ACTORS, taskActorId, taskPart } from '../model/names.js';
 import { BUSY_STATES, TASK_STATES } from '../model/task-states.js';
-
 import { RUN_STATUSES } from '../store/store.js';
 
 /**
@@ -18,7 +18,7 @@ export const INPUTS_PART = 'inputs';
 export const CORE_PART = 'core';
 export const QUEUE_PART = 'queue';
 export const FAILURES_PART = 'failures';
-export const taskPart = (task: string) => `t:${task}`;
+export { taskPart } from '../model/names.js';
 
 type Persisted = { value: Record<string, unknown>; context: RunContext; [key: string]: unknown };
 
@@ -156,13 +156,6 @@ function checkLanes(
   });
 }
 
-/** The actor each busy task state invokes (see `taskStates` in compile.ts): id `<prefix>:<task>`, source. */
-const INVOKED: Readonly<Record<string, readonly [prefix: string, src: string]>> = {
-  RUNNING: ['execute', 'execute'],
-  RETRYING: ['sleep', 'sleepUntil'],
-  REVERTING: ['revert', 'revert'],
-};
-
 /**
  * The children XState rehydrates must be exactly the actors the busy tasks invoke: an unknown one would
  * be looked up by a source name that is not ours, and a missing one would leave its task busy forever.
@@ -173,8 +166,8 @@ function checkChildren(runId: string, children: unknown, tasks: Record<string, T
   }
   const expected = new Map<string, string>();
   for (const [task, record] of Object.entries(tasks)) {
-    const invoked = INVOKED[record.s];
-    if (invoked) expected.set(`${invoked[0]}:${task}`, invoked[1]);
+    const invoked = TASK_ACTORS[record.s as keyof typeof TASK_ACTORS];
+    if (invoked) expected.set(taskActorId(invoked.prefix, task), invoked.src);
   }
   for (const [id, child] of Object.entries(
     children as Record<string, { src?: unknown; snapshot?: unknown }>,

@@ -1,19 +1,8 @@
-import { FlowDefinitionError } from '../errors.js';
+import { FlowDefinitionError, showValue } from '../errors.js';
 
 /** Option checks with messages that say what was expected and what was got (p-queue style). */
-export function describe(value: unknown): string {
-  let shown: string;
-  try {
-    // Numbers as JavaScript writes them: JSON would show NaN and Infinity as null.
-    shown =
-      typeof value === 'string' || typeof value === 'number'
-        ? String(value)
-        : (JSON.stringify(value) ?? String(value));
-  } catch {
-    shown = String(value);
-  }
-  return `\`${shown}\` (${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value})`;
-}
+/** A value as messages show it (see showValue in errors.ts). */
+export const describe = showValue;
 
 export function expectName(what: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {

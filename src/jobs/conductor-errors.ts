@@ -1,4 +1,5 @@
 import { TaskweaveError } from '../errors.js';
+import { registerErrors } from '../model/failure-record.js';
 
 /**
  * Why a conductor stopped a run itself. Each is the reason the run's `result` rejects with (via
@@ -42,3 +43,5 @@ export class OrphanRevertedError extends TaskweaveError {
     );
   }
 }
+
+registerErrors({ ConductorStoppedError, LeaseOverdueError, OrphanRevertedError });

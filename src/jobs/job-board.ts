@@ -1,5 +1,6 @@
-import { TaskweaveError } from '../errors.js';
+import { InvalidOptionError, TaskweaveError } from '../errors.js';
 import type { FailureRecord } from '../model/failure-record.js';
+import { registerErrors } from '../model/failure-record.js';
 
 /**
  * A job board holds requests to run a flow ("jobs") that conductors claim with a lease, run or resume,
@@ -187,14 +188,10 @@ export class JobBoardClosedError extends TaskweaveError {
   }
 }
 
-/** An option or argument had the wrong type or range (p-queue-style message). */
-export class InvalidJobOptionError extends TaskweaveError {
-  constructor(
-    readonly option: string,
-    readonly expected: string,
-    readonly got: unknown,
-  ) {
-    super(`Expected \`${option}\` to be ${expected}, got \`${String(got)}\` (${typeof got})`);
+/** A job board or conductor option had the wrong type or range (an InvalidOptionError). */
+export class InvalidJobOptionError extends InvalidOptionError {
+  constructor(option: string, expected: string, got: unknown) {
+    super(option, expected, got, `\`${String(got)}\` (${typeof got})`);
   }
 }
 
@@ -210,3 +207,11 @@ export function expectCount(name: string, value: unknown, from: number): asserts
     throw new InvalidJobOptionError(name, `a number from ${from} and up`, value);
   }
 }
+
+registerErrors({
+  JobCorruptError,
+  JobNotFoundError,
+  JobWaitTimeoutError,
+  JobBoardClosedError,
+  InvalidJobOptionError,
+});

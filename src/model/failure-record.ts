@@ -26,16 +26,29 @@ export function toFailureRecord(error: unknown, depth = 0): FailureRecord {
   return record;
 }
 
-const known: Record<string, new (...args: any[]) => Error> = Object.fromEntries(
-  Object.entries(errors).filter(([, value]) => typeof value === 'function') as [
-    string,
-    new (...args: any[]) => Error,
-  ][],
-);
+type ErrorClass = new (...args: any[]) => Error;
+
+/**
+ * The error registry: classes a stored failure comes back as, by name. src/errors.ts is in it from the
+ * start; other rooms register theirs where they define them (jobs, conductors, lifecycles), so a job's
+ * or a resource's stored failure is rebuilt as its own class in any process that loads that room.
+ */
+const known = new Map<string, ErrorClass>();
+
+/** Add error classes (a module's exports: anything that is not an Error class is skipped). */
+export function registerErrors(classes: Readonly<Record<string, unknown>>): void {
+  for (const value of Object.values(classes)) {
+    if (typeof value === 'function' && value.prototype instanceof Error) {
+      known.set(value.name, value as ErrorClass);
+    }
+  }
+}
+
+registerErrors(errors);
 
 /** Turn a stored record back into an error; taskweave's own classes come back as themselves. */
 export function fromFailureRecord(record: FailureRecord): Error {
-  const Class = known[record.name];
+  const Class = known.get(record.name);
   const error: Error = Class ? Object.create(Class.prototype) : new Error(record.message);
   Object.defineProperty(error, 'message', { value: record.message, writable: true, configurable: true });
   Object.defineProperty(error, 'name', { value: record.name, writable: true, configurable: true });

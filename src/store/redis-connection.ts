@@ -1,4 +1,4 @@
-import { SnapshotCorruptError, TaskweaveError } from '../errors.js';
+import { InvalidOptionError, SnapshotCorruptError, TaskweaveError } from '../errors.js';
 import { type CallSpec, createCaller } from '../redis/call.js';
 import { closeClient, isRedisTarget, openClient, type RedisClient } from '../redis/client.js';
 import { claimRun } from './lua/claimRun-2.lua.js';
@@ -111,27 +111,25 @@ export function validateRedisOptions<T extends RedisStoreLikeOptions>(
   options: T,
 ): Required<RedisStoreLikeOptions> {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`Expected \`options\` to be an object, got \`${options}\` (${typeof options})`);
+    throw new InvalidOptionError('options', 'an object', options);
   }
   const { redis, prefix = 'tw', unavailableDeadlineMs = 30_000 } = options;
   if (!isRedisTarget(redis)) {
-    throw new TypeError(
-      `Expected \`redis\` to be a redis:// or rediss:// URL or an ioredis Redis or Cluster client, got \`${String(redis)}\` (${typeof redis})`,
+    throw new InvalidOptionError(
+      'redis',
+      'a redis:// or rediss:// URL or an ioredis Redis or Cluster client',
+      redis,
     );
   }
   if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
-    throw new TypeError(
-      `Expected \`prefix\` to be a non-empty string without { or }, got \`${String(prefix)}\` (${typeof prefix})`,
-    );
+    throw new InvalidOptionError('prefix', 'a non-empty string without { or }', prefix);
   }
   if (
     typeof unavailableDeadlineMs !== 'number' ||
     !Number.isFinite(unavailableDeadlineMs) ||
     unavailableDeadlineMs < 1
   ) {
-    throw new TypeError(
-      `Expected \`unavailableDeadlineMs\` to be a number from 1 and up, got \`${unavailableDeadlineMs}\` (${typeof unavailableDeadlineMs})`,
-    );
+    throw new InvalidOptionError('unavailableDeadlineMs', 'a number from 1 and up', unavailableDeadlineMs);
   }
   return { redis, prefix, unavailableDeadlineMs };
 }
@@ -139,8 +137,6 @@ export function validateRedisOptions<T extends RedisStoreLikeOptions>(
 /** Ids (run or resource) are non-empty strings. */
 export function checkId(what: string, id: unknown): void {
   if (typeof id !== 'string' || id.length === 0) {
-    throw new TypeError(
-      `Expected \`${what}\` to be a non-empty string, got \`${String(id)}\` (${typeof id})`,
-    );
+    throw new InvalidOptionError(what, 'a non-empty string', id);
   }
 }

@@ -1,4 +1,4 @@
-import { SnapshotCorruptError } from '../errors.js';
+import { InvalidOptionError, SnapshotCorruptError } from '../errors.js';
 import { type NewRunEvent, type RunEvent, toRunEvent } from './run-history.js';
 import { RUN_STATUSES, type RunMeta, type RunStatus, type StoredRun } from './store.js';
 
@@ -57,9 +57,7 @@ export function pairArgs(runId: string, parts: Record<string, string>): string[]
   const args: string[] = [];
   for (const [name, value] of Object.entries(parts)) {
     if (typeof value !== 'string') {
-      throw new TypeError(
-        `Expected part \`${name}\` of run \`${runId}\` to be a string, got \`${String(value)}\` (${typeof value})`,
-      );
+      throw new InvalidOptionError(`part \`${name}\` of run \`${runId}\``, 'a string', value);
     }
     args.push(name, value);
   }

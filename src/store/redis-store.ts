@@ -1,5 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
-import { LeaseLostError, RunLostError, SnapshotCorruptError, VersionConflictError } from '../errors.js';
+import {
+  InvalidOptionError,
+  LeaseLostError,
+  RunLostError,
+  SnapshotCorruptError,
+  VersionConflictError,
+} from '../errors.js';
 import { type FlowStructure, parseFlowStructure } from '../model/flow-structure.js';
 import { checkId, openRedis, validateRedisOptions } from './redis-connection.js';
 import { watchStream } from './redis-history.js';
@@ -216,9 +222,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       for (const status of statuses) checkStatus(status);
       const limit = options.limit ?? 100;
       if (!Number.isInteger(limit) || limit < 1) {
-        throw new TypeError(
-          `Expected \`limit\` to be an integer from 1 and up, got \`${limit}\` (${typeof limit})`,
-        );
+        throw new InvalidOptionError('limit', 'an integer from 1 and up', limit);
       }
       return index.list([...new Set(statuses)], options.flow, limit);
     },
@@ -236,9 +240,7 @@ export function redisStore(options: RedisStoreOptions): Store {
     async purge(options: PurgeOptions) {
       const olderThanMs = options?.olderThanMs;
       if (typeof olderThanMs !== 'number' || !(olderThanMs >= 0)) {
-        throw new TypeError(
-          `Expected \`olderThanMs\` to be a number from 0 and up, got \`${olderThanMs}\` (${typeof olderThanMs})`,
-        );
+        throw new InvalidOptionError('olderThanMs', 'a number from 0 and up', olderThanMs);
       }
       const statuses = options.status ?? FINISHED_STATUSES;
       for (const status of statuses) checkStatus(status);
@@ -339,8 +341,6 @@ function adviceFor(script: string, runId: string): (maybeStored: boolean) => str
 
 function checkStatus(status: unknown): asserts status is RunStatus {
   if (!(RUN_STATUSES as readonly unknown[]).includes(status)) {
-    throw new TypeError(
-      `Expected \`status\` to be one of ${RUN_STATUSES.join(', ')}, got \`${String(status)}\` (${typeof status})`,
-    );
+    throw new InvalidOptionError('status', `one of ${RUN_STATUSES.join(', ')}`, status);
   }
 }

@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '../errors.js';
 import type { TaskState } from '../model/task-states.js';
 import { isFinished, RUN_STATUSES, type RunStatus } from './store.js';
 
@@ -65,9 +66,7 @@ export function toRunEvent(seq: number, json: string): RunEvent | undefined {
 export function checkHistoryLimit(limit: unknown): number {
   if (limit === undefined) return DEFAULT_HISTORY_LIMIT;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
-    throw new TypeError(
-      `Expected \`historyLimit\` to be an integer from 1 and up, got \`${String(limit)}\` (${typeof limit})`,
-    );
+    throw new InvalidOptionError('historyLimit', 'an integer from 1 and up', limit);
   }
   return limit;
 }

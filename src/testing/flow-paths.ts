@@ -1,6 +1,6 @@
 import { FlowDefinitionError } from '../errors.js';
-import { expectNumber } from '../flow/options.js';
 import type { Flow } from '../flow/types.js';
+import { expectNumberOption } from '../model/expect-option.js';
 import type { RunStatus } from '../model/run-status.js';
 import {
   createPathModel,
@@ -63,8 +63,8 @@ export interface FlowPathSet {
  * // ['a:success b:success c:success → SUCCESS', 'a:success b:success c:failure c:reverted b:reverted a:reverted → REVERTED', …]
  */
 export function flowPaths(flow: Flow, options: FlowPathsOptions = {}): FlowPathSet {
-  const maxPaths = expectNumber('maxPaths', options.maxPaths ?? 200, 1, true);
-  const maxStates = expectNumber('maxStates', options.maxStates ?? 2_000, 1, true);
+  const maxPaths = expectNumberOption('maxPaths', options.maxPaths ?? 200, 1, true);
+  const maxStates = expectNumberOption('maxStates', options.maxStates ?? 2_000, 1, true);
   const maxFailures = options.maxFailures ?? Number.POSITIVE_INFINITY;
   if (!(maxFailures >= 0)) {
     throw new FlowDefinitionError(

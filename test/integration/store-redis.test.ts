@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  InvalidOptionError,
   LeaseLostError,
   SnapshotCorruptError,
   StoreUnavailableError,
@@ -61,7 +62,8 @@ describe('redisStore on Redis', () => {
     expect(() => redisStore({ redis: client, unavailableDeadlineMs: 0 })).toThrow(
       'Expected `unavailableDeadlineMs` to be a number from 1 and up, got `0` (number)',
     );
-    expect(() => redisStore({ redis: {} as Redis })).toThrow(TypeError);
+    expect(() => redisStore({ redis: {} as Redis })).toThrow(InvalidOptionError);
+    expect(() => redisStore({ redis: {} as Redis })).toThrow('got `{}` (object)');
   });
 
   it('keeps a run under one hash tag, marked as taskweave data', async () => {

@@ -1,0 +1,32 @@
+/**
+ * Internal names that more than one room spells: the ids of the actors a task state invokes, the
+ * XState events their outcomes arrive as, and the stored part that holds a task's record. Stored
+ * snapshots contain these names, so changing one is a change of the stored format.
+ */
+
+/** What a busy task state invokes: the actor's source name (`setup({ actors })`) and its id prefix. */
+export const TASK_ACTORS = {
+  RUNNING: { src: 'execute', prefix: 'execute' },
+  RETRYING: { src: 'sleepUntil', prefix: 'sleep' },
+  REVERTING: { src: 'revert', prefix: 'revert' },
+} as const;
+
+export type TaskActorKind = (typeof TASK_ACTORS)[keyof typeof TASK_ACTORS]['prefix'];
+
+/** The id of a task's invoked actor: `execute:<task>`, `sleep:<task>`, `revert:<task>`. */
+export const taskActorId = (kind: TaskActorKind, task: string): string => `${kind}:${task}`;
+
+/** The event XState sends the run when that actor resolves. */
+export const doneEventOf = (actorId: string): string => `xstate.done.actor.${actorId}`;
+
+/** The event XState sends the run when that actor rejects. */
+export const errorEventOf = (actorId: string): string => `xstate.error.actor.${actorId}`;
+
+/** A task's record is stored as its own part, `t:<task>`. */
+const TASK_PART_PREFIX = 't:';
+
+export const taskPart = (task: string): string => `${TASK_PART_PREFIX}${task}`;
+
+/** The task a stored part belongs to, or undefined for the run's other parts. */
+export const taskOfPart = (part: string): string | undefined =>
+  part.startsWith(TASK_PART_PREFIX) ? part.slice(TASK_PART_PREFIX.length) : undefined;
