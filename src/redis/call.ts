@@ -78,7 +78,7 @@ export function createCaller(
         );
       const maybeStored = spec.write && unknownOutcome;
       return new StoreUnavailableError(
-        `Redis at ${where} did not answer (${where_}) within ${limit} ms (unavailableDeadlineMs): ${cause.message}. ${
+        `Redis at ${where} ${hung ? 'did not answer' : 'could not be reached'} (${where_}) within ${limit} ms (unavailableDeadlineMs): ${cause.message}. ${
           spec.write
             ? maybeStored
               ? 'The write was sent and may still be applied (maybe stored). '
