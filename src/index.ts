@@ -4,6 +4,12 @@ export { type CompiledFlow, compile, type TaskStateEvent } from './compile/compi
 export { toDot } from './compile/dot.js';
 export { toMermaid } from './compile/mermaid.js';
 export type { RunContext, RunInput, TaskRecord } from './compile/run-context.js';
+export {
+  createDashboard,
+  type Dashboard,
+  DashboardOptionError,
+  type DashboardOptions,
+} from './dashboard/dashboard.js';
 export { createEngine, type Engine, type EngineOptions, type StartOptions } from './engine/engine.js';
 export type { Explanation, WaitingOn, WaitReason } from './engine/explain.js';
 export { type FlowEvent, FlowRun, type ProgressEvent, type TaskEvent } from './engine/flow-run.js';

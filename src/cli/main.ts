@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { exitCode, report, resetExitCode } from './action.js';
 import { EXIT_OK, EXIT_USAGE } from './cli-errors.js';
 import { conductorCommand } from './commands/conductor.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { graphCommand } from './commands/graph.js';
 import { jobsCommand } from './commands/jobs.js';
 import { runsCommand } from './commands/runs.js';
@@ -24,6 +25,7 @@ export function program(): Command {
   root.addCommand(graphCommand());
   root.addCommand(conductorCommand());
   root.addCommand(workerCommand());
+  root.addCommand(dashboardCommand());
   // Every sub-command throws instead of exiting, so usage errors get exit code 2.
   const override = (command: Command) => {
     command.exitOverride().configureOutput({ outputError: (t, w) => w(t) });
