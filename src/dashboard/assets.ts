@@ -75,6 +75,7 @@ export const RUN_JS = `
   var base = '/runs/' + encodeURIComponent(runId);
   var timeline = document.getElementById('timeline-body');
   var statusEl = document.getElementById('run-status');
+  var initialStatus = statusEl ? statusEl.textContent : '';
   var spans = [];
   var open = {};
   function fmt(at) { return at ? new Date(at).toISOString().slice(11, 23) : ''; }
@@ -120,8 +121,8 @@ export const RUN_JS = `
   };
   source.addEventListener('end', function () {
     source.close();
-    // The run ended: reload once for its final failures and stacks.
-    setTimeout(function () { location.reload(); }, 300);
+    // The run ended while the page was open: reload once for its final failures and stacks.
+    if (statusEl && statusEl.textContent !== initialStatus) setTimeout(function () { location.reload(); }, 300);
   });
   var notice = document.getElementById('notice');
   function act(action, force) {

@@ -21,7 +21,7 @@ export function makeCliFlows(b: CliBehaviour = {}): Record<string, Flow> {
   return {
     ok: linear('cli-ok', [t('fetch'), t('store')]),
     steps: linear('cli-steps', [t('reserve'), parallel('prepare', [t('format'), t('tag')]), t('attach')]),
-    flaky: linear('cli-flaky', [t('call-api', { retry: { attempts: 4, backoffMs: 60_000 } })]),
+    flaky: linear('cli-flaky', [t('call-api', { retry: { attempts: 4, backoffMs: 600_000 } })]),
     wide: parallel('cli-wide', [t('w1'), t('w2'), t('w3')]),
   };
 }
