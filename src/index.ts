@@ -15,6 +15,7 @@ export type { Explanation, WaitingOn, WaitReason } from './engine/explain.js';
 export { type FlowEvent, FlowRun, type ProgressEvent, type TaskEvent } from './engine/flow-run.js';
 export type { WatchOptions } from './engine/run-history.js';
 export type { RunInfo } from './engine/run-info.js';
+export type { SpanLike, TracerLike } from './engine/tracing.js';
 export {
   CancelledError,
   DependencyCycleError,

@@ -14,6 +14,8 @@ export interface TaskHooks {
   /** Resolves once the snapshot that started this effect is durable; rejects if the run was lost. */
   beforeEffect(runId: string): Promise<void>;
   progress(runId: string, task: string, fraction: number, details: unknown): void;
+  /** Wraps each execute and revert (the engine's tracing); absent: called as they are. */
+  trace?<T>(kind: 'execute' | 'revert', input: ExecuteInput, run: () => Promise<T>): Promise<T>;
 }
 
 export const noHooks: TaskHooks = {
@@ -71,65 +73,74 @@ export function createTaskActors(graph: FlowGraph, hooks: TaskHooks = noHooks) {
       hooks.progress(input.runId, input.task, fraction, details),
   });
 
-  return {
-    execute: fromEffect<unknown, ExecuteInput>(async ({ input, signal }: EffectParams<ExecuteInput>) => {
-      await hooks.beforeEffect(input.runId);
-      // Cancelled (or stopped) while waiting for the write: the effect must not start at all.
-      if (signal.aborted) throw signal.signal.reason;
-      const task = taskOf(input.task);
-      checkScopeValues(graph, input);
-      const result = await withTimeout(task.name, task.timeoutMs, signal, (s) =>
-        task.execute(decodeValue(input.args) as Record<string, unknown>, context(input, s)),
-      );
-      if (task.provides.length > 1 && (result === null || typeof result !== 'object')) {
-        throw new NotSerializableError(
-          '$',
-          `${result === null ? 'null' : typeof result} where an object with ${task.provides.map((p) => `\`${p}\``).join(', ')} was needed`,
-          task.name,
-        );
-      }
-      // Each name of a multi-provides must be a key of the result, or dependents would read undefined.
-      const absent =
-        task.provides.length > 1 ? task.provides.find((p) => !(p in (result as object))) : undefined;
-      if (absent !== undefined) {
-        throw new NotSerializableError(
-          `$.${absent}`,
-          `no key \`${absent}\` (named in provides) in the result`,
-          task.name,
-        );
-      }
-      // Encoding checks serialisability and freezes the value as it was when the task finished.
-      try {
-        return encodeValue(result, '$', task.name);
-      } catch (error) {
-        if (error instanceof NotSerializableError && task.revert)
-          unstorable.set(unstorableKey(input), result);
-        throw error;
-      }
-    }),
+  const traced = <I extends ExecuteInput, T>(
+    kind: 'execute' | 'revert',
+    effect: (p: EffectParams<I>) => Promise<T>,
+  ) => (hooks.trace ? (p: EffectParams<I>) => hooks.trace!(kind, p.input, () => effect(p)) : effect);
 
-    revert: fromEffect<void, RevertInput>(async ({ input, signal }: EffectParams<RevertInput>) => {
-      await hooks.beforeEffect(input.runId);
-      // Cancelled (or stopped) while waiting for the write: the effect must not start at all.
-      if (signal.aborted) throw signal.signal.reason;
-      const task = taskOf(input.task);
-      const raw = unstorable.get(unstorableKey(input));
-      unstorable.delete(unstorableKey(input));
-      if (!task.revert) return;
-      const flowFailures: Record<string, Error> = {};
-      for (const [name, record] of Object.entries(input.flowFailures))
-        flowFailures[name] = fromFailureRecord(record);
-      const args = {
-        ...(decodeValue(input.args) as Record<string, unknown>),
-        // A result that could not be stored is handed over as it was (in the process that got it).
-        result: input.result === undefined ? raw : decodeValue(input.result),
-        flowFailures,
-        ...(input.error ? { error: fromFailureRecord(input.error) } : {}),
-      };
-      await withTimeout(task.name, task.timeoutMs, signal, (s) =>
-        task.revert!(args as any, context(input, s)),
-      );
-    }),
+  return {
+    execute: fromEffect<unknown, ExecuteInput>(
+      traced('execute', async ({ input, signal }: EffectParams<ExecuteInput>) => {
+        await hooks.beforeEffect(input.runId);
+        // Cancelled (or stopped) while waiting for the write: the effect must not start at all.
+        if (signal.aborted) throw signal.signal.reason;
+        const task = taskOf(input.task);
+        checkScopeValues(graph, input);
+        const result = await withTimeout(task.name, task.timeoutMs, signal, (s) =>
+          task.execute(decodeValue(input.args) as Record<string, unknown>, context(input, s)),
+        );
+        if (task.provides.length > 1 && (result === null || typeof result !== 'object')) {
+          throw new NotSerializableError(
+            '$',
+            `${result === null ? 'null' : typeof result} where an object with ${task.provides.map((p) => `\`${p}\``).join(', ')} was needed`,
+            task.name,
+          );
+        }
+        // Each name of a multi-provides must be a key of the result, or dependents would read undefined.
+        const absent =
+          task.provides.length > 1 ? task.provides.find((p) => !(p in (result as object))) : undefined;
+        if (absent !== undefined) {
+          throw new NotSerializableError(
+            `$.${absent}`,
+            `no key \`${absent}\` (named in provides) in the result`,
+            task.name,
+          );
+        }
+        // Encoding checks serialisability and freezes the value as it was when the task finished.
+        try {
+          return encodeValue(result, '$', task.name);
+        } catch (error) {
+          if (error instanceof NotSerializableError && task.revert)
+            unstorable.set(unstorableKey(input), result);
+          throw error;
+        }
+      }),
+    ),
+
+    revert: fromEffect<void, RevertInput>(
+      traced('revert', async ({ input, signal }: EffectParams<RevertInput>) => {
+        await hooks.beforeEffect(input.runId);
+        // Cancelled (or stopped) while waiting for the write: the effect must not start at all.
+        if (signal.aborted) throw signal.signal.reason;
+        const task = taskOf(input.task);
+        const raw = unstorable.get(unstorableKey(input));
+        unstorable.delete(unstorableKey(input));
+        if (!task.revert) return;
+        const flowFailures: Record<string, Error> = {};
+        for (const [name, record] of Object.entries(input.flowFailures))
+          flowFailures[name] = fromFailureRecord(record);
+        const args = {
+          ...(decodeValue(input.args) as Record<string, unknown>),
+          // A result that could not be stored is handed over as it was (in the process that got it).
+          result: input.result === undefined ? raw : decodeValue(input.result),
+          flowFailures,
+          ...(input.error ? { error: fromFailureRecord(input.error) } : {}),
+        };
+        await withTimeout(task.name, task.timeoutMs, signal, (s) =>
+          task.revert!(args as any, context(input, s)),
+        );
+      }),
+    ),
 
     sleepUntil: fromEffect<void, SleepInput>(
       ({ input, signal }) =>

@@ -4,6 +4,7 @@ import type { AnyStateMachine, InspectionEvent, Observer } from 'xstate';
 import { type CompiledFlow, compile, machineWithHooks } from '../compile/compile.js';
 import { flowStructure } from '../compile/flow-structure.js';
 import type { RunInput } from '../compile/run-context.js';
+import type { TaskHooks } from '../compile/task-actors.js';
 import {
   EngineClosedError,
   FlowDefinitionError,
@@ -28,6 +29,7 @@ import { FlowRun } from './flow-run.js';
 import { readHistory, type WatchOptions, watchRun } from './run-history.js';
 import { type RunInfo, readRun } from './run-info.js';
 import { INPUTS_PART, joinSnapshot } from './snapshot-parts.js';
+import { createRunTracing, type TracerLike } from './tracing.js';
 
 export interface EngineOptions {
   /** Where runs are stored. @default memoryStore() */
@@ -38,6 +40,11 @@ export interface EngineOptions {
   concurrency?: number;
   /** An XState inspection observer (e.g. `@statelyai/inspect`'s `inspector.inspect`), attached to every run actor. */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /**
+   * OpenTelemetry tracer for `taskweave.run`, `taskweave.execute` and `taskweave.revert` spans.
+   * @default the global provider's tracer when `@opentelemetry/api` is installed; else no tracing
+   */
+  tracer?: TracerLike;
   /** Engine id written as the owner of runs it holds. @default `<hostname>:<pid>:<random>` */
   id?: string;
   /**
@@ -170,7 +177,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     catalogued.set(compiled.hash, saved);
   };
 
-  const hooks = {
+  const tracing = createRunTracing(options.tracer);
+  const hooks: TaskHooks = {
+    ...(tracing ? { trace: (kind, input, run) => tracing.effect(kind, input, run) } : {}),
     beforeEffect(runId: string): Promise<void> {
       const run = active.get(runId);
       return run ? run.writer.barrier() : Promise.reject(new EngineClosedError(runId));
@@ -271,6 +280,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       },
     });
     active.set(run.id, activeRun);
+    tracing?.run(run.id, compiled.flow.name, run.result, () => run.status, claim.snapshot !== undefined);
     activeRun.start(claim.snapshot !== undefined ? first : undefined);
     run.attach({
       suspend: async () => {

@@ -1,0 +1,125 @@
+import { createRequire } from 'node:module';
+
+/**
+ * OpenTelemetry spans for runs, without depending on OpenTelemetry: `@opentelemetry/api` is an
+ * optional peer dependency, loaded (synchronously, once) only when a run starts and no `tracer` was
+ * given. Without it nothing is traced and nothing is paid but that one failed lookup.
+ *
+ * Spans: `taskweave.run` per run driven by an engine (a resumed run gets a new one, with the same
+ * `taskweave.run_id`), and `taskweave.execute` / `taskweave.revert` per effect, children of the run's
+ * span. Failures are recorded on the span with status ERROR.
+ */
+
+/** The part of an OpenTelemetry `Span` taskweave uses. */
+export interface SpanLike {
+  setAttribute(key: string, value: string | number | boolean): unknown;
+  setStatus(status: { code: number; message?: string }): unknown;
+  recordException(exception: Error): unknown;
+  end(): void;
+}
+
+/** The part of an OpenTelemetry `Tracer` taskweave uses (any `Tracer` fits). */
+export interface TracerLike {
+  startSpan(
+    name: string,
+    options?: { attributes?: Record<string, string | number | boolean> },
+    context?: unknown,
+  ): SpanLike;
+}
+
+interface OtelApi {
+  trace: {
+    getTracer(name: string, version?: string): TracerLike;
+    setSpan(context: unknown, span: SpanLike): unknown;
+  };
+  context: { active(): unknown; with<T>(context: unknown, fn: () => T): T };
+  SpanStatusCode: { OK: number; ERROR: number };
+}
+
+let api: OtelApi | null | undefined;
+
+/** `@opentelemetry/api`, or null when it is not installed (looked up once). */
+function otel(): OtelApi | null {
+  if (api === undefined) {
+    try {
+      api = createRequire(import.meta.url)('@opentelemetry/api') as OtelApi;
+    } catch {
+      api = null;
+    }
+  }
+  return api;
+}
+
+export interface EffectSpanInput {
+  runId: string;
+  task: string;
+  attempt: number;
+  idempotencyKey: string;
+}
+
+export interface RunTracing {
+  /** A run starts being driven here: its span opens; `settled` closes it with the run's outcome. */
+  run(runId: string, flow: string, settled: Promise<unknown>, status: () => string, resumed: boolean): void;
+  /** Run one execute or revert inside its span, a child of its run's span. */
+  effect<T>(kind: 'execute' | 'revert', input: EffectSpanInput, run: () => Promise<T>): Promise<T>;
+}
+
+/** Tracing for an engine, or undefined when there is no tracer to trace with (no cost then). */
+export function createRunTracing(tracer: TracerLike | undefined): RunTracing | undefined {
+  const found = otel();
+  if (!found) return undefined;
+  const traces = found.trace;
+  const runs = new Map<string, { span: SpanLike; context: unknown; flow: string }>();
+  const tracerOf = () => tracer ?? traces.getTracer('taskweave');
+  const fail = (span: SpanLike, error: unknown) => {
+    const e = error instanceof Error ? error : new Error(String(error));
+    span.recordException(e);
+    span.setStatus({ code: found.SpanStatusCode.ERROR, message: e.message });
+  };
+  return {
+    run(runId, flow, settled, status, resumed) {
+      const span = tracerOf().startSpan('taskweave.run', {
+        attributes: { 'taskweave.run_id': runId, 'taskweave.flow': flow, 'taskweave.resumed': resumed },
+      });
+      runs.set(runId, { span, context: traces.setSpan(found.context.active(), span), flow });
+      settled
+        .then(
+          () => span.setStatus({ code: found.SpanStatusCode.OK }),
+          (error: unknown) => fail(span, error),
+        )
+        .finally(() => {
+          span.setAttribute('taskweave.status', status());
+          span.end();
+          if (runs.get(runId)?.span === span) runs.delete(runId);
+        });
+    },
+    effect(kind, input, run) {
+      const parent = runs.get(input.runId);
+      const span = tracerOf().startSpan(
+        `taskweave.${kind}`,
+        {
+          attributes: {
+            'taskweave.run_id': input.runId,
+            ...(parent ? { 'taskweave.flow': parent.flow } : {}),
+            'taskweave.task': input.task,
+            'taskweave.attempt': input.attempt,
+            'taskweave.idempotency_key': input.idempotencyKey,
+          },
+        },
+        parent?.context ?? found.context.active(),
+      );
+      // The task's own spans (HTTP calls, queries) nest under this one when a context manager is set up.
+      return found.context.with(traces.setSpan(parent?.context ?? found.context.active(), span), run).then(
+        (value) => {
+          span.end();
+          return value;
+        },
+        (error: unknown) => {
+          fail(span, error);
+          span.end();
+          throw error;
+        },
+      );
+    },
+  };
+}
