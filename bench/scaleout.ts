@@ -151,7 +151,9 @@ export async function scaleOut(
       opts.log?.(`  ${k} engine process${k > 1 ? 'es' : ''} each`);
       const sides = { taskweave: await taskweaveSide(redis.url, k), bullmq: await bullmqSide(redis.url, k) };
       try {
-        for (const side of Object.values(sides)) await side.feed(Math.ceil(jobs / 2)); // warm up the children
+        // Warm up every child alike (the same jobs per process whatever k), so that no process count is
+        // measured on less JIT-compiled code than another.
+        for (const side of Object.values(sides)) await side.feed(300 * k);
         const row = (system: ScaleRow['system']): ScaleRow => ({
           system,
           processes: k,
