@@ -1,5 +1,4 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
-import { dotQuote } from '../src/model/dot-text.js';
 
 /** One drawn arrow: every transition of every state node, `always` ones included. */
 interface Edge {
@@ -128,6 +127,9 @@ function guardLabel(guard: unknown): string {
   if (typeof guard === 'string') return `[${guard}]`;
   if (typeof guard === 'object' && guard !== null && 'type' in guard) {
     const { type, params } = guard as { type: string; params?: unknown };
+    // A lifecycle table's guard says itself in words (`from ACTIVE`, `attachments ≥ 2`).
+    const label = (params as { label?: unknown } | undefined)?.label;
+    if (typeof label === 'string') return `[${label}]`;
     const values = params && typeof params === 'object' ? Object.values(params).map(String) : [];
     return `[${[type, ...values].join(' ')}]`;
   }
@@ -152,4 +154,12 @@ function nodeIds(machine: AnyStateMachine, name: (node: AnyStateNode) => string)
     ids.set(node, id);
   }
   return ids;
+}
+
+/**
+ * A DOT string literal. (The same rule as the flow renderer's; machines/ reaches taskweave only
+ * through its public entry, so it keeps its own two lines.)
+ */
+function dotQuote(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }

@@ -58,9 +58,59 @@ export class LifecycleConflictError extends TaskweaveError {
   }
 }
 
+/**
+ * An action ran past its state's `timeoutMs` (counted from entering the state, also across restores):
+ * its signal was aborted, the resource took the state's `error` transition, and what the action
+ * started is cancelled (a flow's run is reverted).
+ */
+export class ActionTimeoutError extends TaskweaveError {
+  constructor(
+    readonly resourceId: string,
+    readonly action: string,
+    readonly state: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `Action \`${action}\` of resource \`${resourceId}\` (state \`${state}\`) did not finish within its timeoutMs of ${timeoutMs} ms; it was aborted, the resource took the error transition and what the action started is being cancelled.`,
+    );
+  }
+}
+
+/** A resource's record was asked to be deleted while it is not in a final state. */
+export class LifecycleNotFinalError extends TaskweaveError {
+  constructor(
+    readonly resourceId: string,
+    readonly state: string,
+  ) {
+    super(
+      `Expected resource \`${resourceId}\` to be in a final state before deleting its record, got \`${state}\`; delete the resource first (its record is kept).`,
+    );
+  }
+}
+
+/**
+ * The lifecycle store failed for a reason of its own (bad options, a Redis reply it did not expect):
+ * `cause` is the underlying error. An unreachable Redis is a `StoreUnavailableError` instead.
+ */
+export class LifecycleStoreError extends TaskweaveError {
+  constructor(
+    readonly operation: string,
+    readonly resourceId: string | undefined,
+    cause: unknown,
+  ) {
+    super(
+      `Lifecycle store could not ${operation}${resourceId === undefined ? '' : ` resource \`${resourceId}\``}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+}
+
 registerErrors({
   LifecycleDefinitionError,
   LifecycleEventError,
   LifecycleStoppedError,
   LifecycleConflictError,
+  ActionTimeoutError,
+  LifecycleNotFinalError,
+  LifecycleStoreError,
 });

@@ -1,8 +1,7 @@
-import { FlowDefinitionError, RunExistsError } from '../src/errors.js';
-import type { Engine, Flow, FlowRun } from '../src/index.js';
+import { type Engine, type Flow, FlowDefinitionError, type FlowRun, RunExistsError } from '../src/index.js';
 import { LifecycleStoppedError } from './errors.js';
 import type { ActionInput } from './lifecycle.js';
-import type { LifecycleAction } from './runner.js';
+import type { CancelInput, LifecycleAction } from './runner.js';
 
 export interface FlowActionsOptions {
   /**
@@ -20,10 +19,11 @@ export interface FlowActionsOptions {
  * second one. The action resolves with the run's results (kept in `context.outputs[action]`); a failed
  * run (everything reverted: `FlowFailedError`) makes it throw, so the table's error transition is taken.
  *
- * When the resource moves on while the run is going (DELETE while BUILDING) the run is cancelled:
- * running tasks abort and what ran is reverted, and the resource's next action of this binding waits
- * for that revert to end. When the runner stops, the run is left to the engine (`engine.close()` leaves
- * it stored) for the next runner to resume.
+ * When the resource moves on while the run is going (DELETE while BUILDING) or the action times out,
+ * the run is cancelled: running tasks abort and what ran is reverted. Each action's `cancel` does the
+ * same for a run of another process (`engine.revert`, also of a run that had just succeeded), so a
+ * restored runner finishes the job; the resource's next action starts only after it. When the runner
+ * stops, the run is left to the engine (`engine.close()` leaves it stored) for the next runner to resume.
  *
  * @example
  * const engine = createEngine({ store: redisStore({ redis, prefix }) });
@@ -59,13 +59,11 @@ export function flowActions(
     // Registered now, so a resource restored before this process started any run can resume by name.
     engine.register(flow);
   }
-  /** Per resource: the revert of a cancelled run, which the resource's next action waits for. */
+  /** By run id: the revert of a run cancelled in this process. */
   const cancelling = new Map<string, Promise<void>>();
 
-  const bind =
-    (flow: Flow | string): LifecycleAction =>
-    async (input, signal) => {
-      await cancelling.get(input.resourceId);
+  const bind = (flow: Flow | string): LifecycleAction => {
+    const action: LifecycleAction = async (input, signal) => {
       signal.throwIfAborted();
       // Bad inputs throw here (MissingInputsError, NotSerializableError): the action fails, nothing ran.
       const started = engine.start(flow, inputsOf(input), { id: input.key });
@@ -78,16 +76,41 @@ export function flowActions(
       signal.throwIfAborted();
       return follow(await engine.resume(input.key), input, signal);
     };
+    action.cancel = (input) => cancelling.get(input.key) ?? revertStored(input);
+    return action;
+  };
+
+  /**
+   * Cancel a run of this process; resolves once it has ended reverted, rejects if its revert failed. A
+   * run that succeeded just before the cancel landed is reverted too: the resource moved on without it.
+   */
+  const cancelRun = async (run: FlowRun) => {
+    // Also while its create is in flight: the engine drives a run from the moment it hands it out.
+    void run.cancel();
+    const succeeded = await run.result.then(
+      () => true,
+      () => false,
+    );
+    if (succeeded) return engine.revert(run.id);
+    if (run.status !== 'REVERTED') await run.result;
+  };
+
+  /** Undo a run this process is not cancelling: revert it wherever it stands (idempotent). */
+  const revertStored = async ({ key }: CancelInput) => {
+    const info = await engine.get(key);
+    if (!info || info.meta.status === 'REVERTED') return; // never started, or undone already
+    await engine.revert(key);
+  };
 
   /** The run's outcome; on abort, cancel it (the resource moved on) or leave it (the runner stopped). */
   const follow = (run: FlowRun, input: ActionInput, signal: AbortSignal) =>
     new Promise<unknown>((resolve, reject) => {
       const abort = () => {
         if (!(signal.reason instanceof LifecycleStoppedError)) {
-          const reverted = cancel(run).finally(() => {
-            if (cancelling.get(input.resourceId) === reverted) cancelling.delete(input.resourceId);
+          const reverted = cancelRun(run).finally(() => {
+            if (cancelling.get(input.key) === reverted) cancelling.delete(input.key);
           });
-          cancelling.set(input.resourceId, reverted);
+          cancelling.set(input.key, reverted);
         }
         reject(signal.reason);
       };
@@ -97,16 +120,6 @@ export function flowActions(
     });
 
   return Object.fromEntries(Object.entries(flows).map(([action, flow]) => [action, bind(flow)]));
-}
-
-/** Cancel a run; resolves once it has ended (reverted). */
-function cancel(run: FlowRun): Promise<void> {
-  // Also while its create is in flight: the engine drives a run from the moment it hands it out.
-  void run.cancel();
-  return run.result.then(
-    () => {},
-    () => {},
-  );
 }
 
 function eventFields(input: ActionInput): Record<string, unknown> {

@@ -1,14 +1,19 @@
 export { lifecycleToDot, lifecycleToMermaid } from './diagram.js';
 export {
+  ActionTimeoutError,
   LifecycleConflictError,
   LifecycleDefinitionError,
   LifecycleEventError,
+  LifecycleNotFinalError,
   LifecycleStoppedError,
+  LifecycleStoreError,
 } from './errors.js';
 export { type FlowActionsOptions, flowActions } from './flow-actions.js';
+export { guardText } from './guards.js';
 export {
   type ActionFailure,
   type ActionInput,
+  type InterruptedAction,
   inProgress,
   type LifecycleContext,
   type LifecycleEvent,
@@ -26,6 +31,7 @@ export {
 } from './redis-lifecycle-store.js';
 export {
   allowedEvents,
+  type CancelInput,
   type LifecycleAction,
   type LifecycleRun,
   type LifecycleStore,
@@ -37,12 +43,22 @@ export { type ServerState, serverLifecycle, serverMachine, serverStatus } from '
 export { type StackState, stackLifecycle, stackMachine, stackStatus } from './stack.js';
 export {
   actionNames,
+  type CommonEvent,
+  expandTable,
+  type Facts,
+  type FactUpdate,
+  type FactValue,
+  type Guard,
   type LifecycleDefinition,
   type LifecycleState,
   type LifecycleTable,
+  operationStarts,
   outcomeEvent,
+  type StateOf,
   type Transition,
+  type TransitionOptions,
   type TransitionRow,
+  type Transitions,
   transitionRows,
 } from './table.js';
 export { type VolumeState, volumeLifecycle, volumeMachine } from './volume.js';

@@ -1,28 +1,58 @@
 import { createActor, fromPromise } from 'xstate';
-import { SnapshotCorruptError } from '../src/errors.js';
-import { parse, stringify } from '../src/model/codec.js';
-import { LifecycleEventError, LifecycleStoppedError } from './errors.js';
+import { decodeValue, encodeValue, SnapshotCorruptError } from '../src/index.js';
+import {
+  ActionTimeoutError,
+  LifecycleEventError,
+  LifecycleNotFinalError,
+  LifecycleStoppedError,
+} from './errors.js';
+import { toFailure } from './failure.js';
 import {
   type ActionInput,
+  CANCEL_FAILED,
+  CANCELLED,
+  type InterruptedAction,
   inProgress,
   type LifecycleEvent,
   type LifecycleMachine,
   type LifecycleSnapshot,
   stateName,
 } from './lifecycle.js';
+import { INTERNAL_PREFIX } from './table.js';
+
+/** What an action's `cancel` is told: which run of it to undo. */
+export interface CancelInput {
+  resourceId: string;
+  action: string;
+  /** The interrupted run's key (`input.key` of the call that was interrupted). */
+  key: string;
+  /** The in-progress state it ran in. */
+  state: string;
+}
 
 /**
  * The code behind an action: start the work, resolve with its result (kept in `context.outputs`), or
  * throw (kept in `context.error` as a plain record). `signal` aborts when the resource moves on without
- * waiting (e.g. DELETE while BUILDING; `signal.reason` is an `AbortError`) or the runner stops (the
- * reason is a `LifecycleStoppedError`: leave the work for the next runner). Runs at least once per `input.key`.
+ * waiting (e.g. DELETE while BUILDING; `signal.reason` is an `AbortError`), when the state's `timeoutMs`
+ * runs out (an `ActionTimeoutError`) or when the runner stops (a `LifecycleStoppedError`: leave the work
+ * for the next runner). Runs at least once per `input.key`.
+ *
+ * `cancel`, if given, undoes the run with that key after an interrupt or a timeout; it must be
+ * idempotent and work in another process (a restored runner calls it again). `flowActions` reverts the run.
  */
-export type LifecycleAction = (input: ActionInput, signal: AbortSignal) => Promise<unknown>;
+export type LifecycleAction = ((input: ActionInput, signal: AbortSignal) => Promise<unknown>) & {
+  cancel?: (input: CancelInput) => Promise<void>;
+};
 
 /** Where snapshots go: `save` after every transition, `load` (undefined if none) on start. */
 export interface LifecycleStore {
   load(resourceId: string): Promise<unknown>;
   save(resourceId: string, snapshot: unknown): Promise<void>;
+  /**
+   * Delete a resource's record once it is final (retention): true if deleted, false if there was none;
+   * a record that is not final is refused with `LifecycleNotFinalError`.
+   */
+  delete?(resourceId: string): Promise<boolean>;
 }
 
 export interface RunLifecycleOptions {
@@ -31,37 +61,53 @@ export interface RunLifecycleOptions {
   /** One function per action the machine invokes, by name. */
   actions: Readonly<Record<string, LifecycleAction>>;
   store: LifecycleStore;
+  /**
+   * Delete the resource's record from the store once its final state is saved (needs `store.delete`).
+   * @default false (the final record stays, e.g. for audits)
+   */
+  deleteWhenFinal?: boolean;
 }
 
-export interface LifecycleRun {
+export interface LifecycleRun<S extends string = string> {
   readonly resourceId: string;
-  getSnapshot(): LifecycleSnapshot;
+  getSnapshot(): LifecycleSnapshot<S>;
   /** Send an event the current state allows (else `LifecycleEventError`); resolves once the move is saved. */
-  send(event: LifecycleEvent): Promise<LifecycleSnapshot>;
-  /** Resolves when no action runs (or the resource is final) and that snapshot is saved. */
-  settled(): Promise<LifecycleSnapshot>;
+  send(event: LifecycleEvent): Promise<LifecycleSnapshot<S>>;
+  /**
+   * Resolves when no action runs and every interrupted action's work is cancelled (or the resource is
+   * final), and that snapshot is saved.
+   */
+  settled(): Promise<LifecycleSnapshot<S>>;
   /** Resolves once a snapshot satisfies `ready` and is saved; rejects with `LifecycleStoppedError` on stop. */
-  waitFor(ready: (snapshot: LifecycleSnapshot) => boolean): Promise<LifecycleSnapshot>;
+  waitFor(ready: (snapshot: LifecycleSnapshot<S>) => boolean): Promise<LifecycleSnapshot<S>>;
   /** Stop without saving the stopped snapshot (so a new runner resumes); aborts running actions. Idempotent. */
   stop(): Promise<void>;
 }
 
+const stringify = (value: unknown) => JSON.stringify(encodeValue(value));
+const parse = (text: string) => decodeValue(JSON.parse(text));
+
 /**
  * Run one resource's lifecycle: loads its snapshot from `store` (or starts it new), saves every
  * transition, and starts an action only after the snapshot showing it in progress is saved. An action
- * that was running when the last runner died runs again with the same input.
+ * that was running when the last runner died runs again with the same input; one whose deadline passed
+ * meanwhile times out at once. Actions left by an interrupt or a timeout are cancelled (their `cancel`)
+ * before the next action starts, also after a restore.
  *
  * @example
  * const run = await runLifecycle(serverMachine, { resourceId: 'srv-1', store, actions: { create, stop, ... } });
  * await run.send({ type: 'CREATE', flavor: 'm1.small' });
  * const snapshot = await run.settled(); // ACTIVE, or ERROR with snapshot.context.error
  */
-export async function runLifecycle(
-  machine: LifecycleMachine,
+export async function runLifecycle<S extends string>(
+  machine: LifecycleMachine<S>,
   options: RunLifecycleOptions,
-): Promise<LifecycleRun> {
+): Promise<LifecycleRun<S>> {
   const { resourceId, actions, store } = options;
   checkActions(machine, actions);
+  if (options.deleteWhenFinal && typeof store.delete !== 'function') {
+    throw new TypeError('Expected a store with `delete` for `deleteWhenFinal: true`, got one without.');
+  }
   const stored = await store.load(resourceId);
   if (stored !== undefined) checkSnapshot(machine, resourceId, stored);
 
@@ -69,10 +115,28 @@ export async function runLifecycle(
   let writes: Promise<void> = Promise.resolve();
   let stopped: LifecycleStoppedError | undefined;
   const waiters = new Set<() => void>();
+  /** Interrupted actions whose cancel is under way in this runner, by key. */
+  const paying = new Set<string>();
 
   // Resolves once every save queued so far is done; never if the store failed (the actor is stopped
   // then, and no outcome the store could not record may be reported).
   const durable = () => writes.then(() => (stopped ? new Promise<never>(() => {}) : undefined));
+
+  /** Resolves once no interrupted action is left to cancel; rejects when `signal` aborts. */
+  const interruptsCancelled = (signal: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        if (signal.aborted) reject(signal.reason);
+        else if (actor.getSnapshot().context.interrupted.length === 0) resolve();
+        else return;
+        waiters.delete(wake);
+        signal.removeEventListener('abort', wake);
+      };
+      waiters.add(wake);
+      signal.addEventListener('abort', wake, { once: true });
+      wake();
+    });
+
   const bound = Object.fromEntries(
     Object.entries(actions).map(([name, action]) => [
       name,
@@ -82,10 +146,17 @@ export async function runLifecycle(
         await durable();
         signal.throwIfAborted();
         // XState aborts without a reason; say why: the runner stopping (its LifecycleStoppedError: the
-        // work is left to a runner that restores the resource) or the resource moving on (an AbortError).
+        // work is left to a runner that restores the resource), a timeout, or the resource moving on.
         const controller = new AbortController();
         signal.addEventListener('abort', () => controller.abort(stopped), { once: true });
-        return action(input, controller.signal);
+        return withDeadline(
+          async () => {
+            await interruptsCancelled(controller.signal);
+            return action(input, controller.signal);
+          },
+          input,
+          controller,
+        );
       }),
     ]),
   );
@@ -94,6 +165,7 @@ export async function runLifecycle(
     input: { resourceId },
     ...(stored === undefined ? {} : { snapshot: stored as LifecycleSnapshot }),
   });
+  const snapshotNow = () => actor.getSnapshot() as LifecycleSnapshot<S>;
 
   const halt = (cause?: unknown) => {
     if (stopped) return;
@@ -102,23 +174,59 @@ export async function runLifecycle(
     actor.stop();
     for (const wake of waiters) wake();
   };
+
+  /** Cancel what an interrupted action started, then record that in the snapshot. */
+  const pay = async (debt: InterruptedAction) => {
+    paying.add(debt.key);
+    try {
+      await durable(); // the snapshot recording the interrupt is saved before anything is undone
+      const cancel = actions[debt.action]?.cancel;
+      let failure: unknown;
+      try {
+        if (cancel) await cancel({ resourceId, action: debt.action, key: debt.key, state: debt.state });
+      } catch (error) {
+        failure = error;
+      }
+      if (stopped || actor.getSnapshot().status !== 'active') return;
+      actor.send(
+        failure === undefined
+          ? { type: CANCELLED, key: debt.key }
+          : { type: CANCEL_FAILED, key: debt.key, failure: toFailure(failure) },
+      );
+    } finally {
+      paying.delete(debt.key);
+    }
+  };
+
+  let finalDeleted = false;
   const persist = () => {
+    const snapshot = actor.getSnapshot();
     const text = stringify(actor.getPersistedSnapshot());
     if (text !== saved) {
       saved = text;
       writes = writes.then(() => (stopped ? undefined : store.save(resourceId, parse(text))));
+      if (options.deleteWhenFinal && snapshot.status === 'done' && !finalDeleted) {
+        finalDeleted = true;
+        writes = writes.then(async () => {
+          if (!stopped) await store.delete!(resourceId);
+        });
+      }
       writes.catch(halt);
+    }
+    if (snapshot.status === 'active') {
+      for (const debt of snapshot.context.interrupted) if (!paying.has(debt.key)) void pay(debt);
     }
     for (const wake of waiters) wake();
   };
   const subscription = actor.subscribe({ next: persist, error: halt });
   actor.start();
+  persist(); // a restored snapshot with interrupted actions: cancel them now
 
-  const waitFor = (ready: (snapshot: LifecycleSnapshot) => boolean) =>
-    new Promise<LifecycleSnapshot>((resolve, reject) => {
+  const waitFor = (ready: (snapshot: LifecycleSnapshot<S>) => boolean) =>
+    new Promise<LifecycleSnapshot<S>>((resolve, reject) => {
       const wake = () => {
         if (stopped) reject(stopped);
-        else if (ready(actor.getSnapshot())) resolve(writes.then(() => actor.getSnapshot()));
+        else if (ready(snapshotNow())) resolve(writes.then(snapshotNow));
         else return;
         waiters.delete(wake);
       };
@@ -128,18 +236,32 @@ export async function runLifecycle(
 
   return {
     resourceId,
-    getSnapshot: () => actor.getSnapshot(),
+    getSnapshot: snapshotNow,
     waitFor,
     async send(event) {
       if (stopped) throw stopped;
-      const snapshot = actor.getSnapshot();
-      if (snapshot.status !== 'active' || !snapshot.can(event)) {
-        throw new LifecycleEventError(resourceId, stateName(snapshot), event.type, allowedEvents(snapshot));
+      const snapshot = snapshotNow();
+      if (
+        snapshot.status !== 'active' ||
+        String(event?.type).startsWith(INTERNAL_PREFIX) ||
+        !snapshot.can(event)
+      ) {
+        throw new LifecycleEventError(
+          resourceId,
+          stateName(snapshot),
+          String(event?.type),
+          allowedEvents(snapshot),
+        );
       }
       actor.send(event);
       return waitFor(() => true);
     },
-    settled: () => waitFor((snapshot) => snapshot.status !== 'active' || !inProgress(snapshot)),
+    settled: () =>
+      waitFor(
+        (snapshot) =>
+          snapshot.status !== 'active' ||
+          (!inProgress(snapshot) && snapshot.context.interrupted.length === 0),
+      ),
     async stop() {
       halt();
       await writes.catch(() => {});
@@ -147,11 +269,39 @@ export async function runLifecycle(
   };
 }
 
-/** Events the current state accepts, without XState's internal ones. */
+/**
+ * Race an action against its stored deadline: when it passes, abort the action with an
+ * `ActionTimeoutError` and fail with it (the table's error transition, which records the run to cancel).
+ */
+function withDeadline(
+  start: () => Promise<unknown>,
+  input: ActionInput,
+  controller: AbortController,
+): Promise<unknown> {
+  const { deadline, timeoutMs } = input;
+  if (deadline === null || timeoutMs === null) return start();
+  const expired = () => new ActionTimeoutError(input.resourceId, input.action, input.state, timeoutMs);
+  // Restored after its deadline: time is up, and the action is not started again.
+  if (deadline <= Date.now()) return Promise.reject(expired());
+  const work = start();
+  work.catch(() => {}); // it may settle after we gave up on it: not an unhandled rejection
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const error = expired();
+      controller.abort(error);
+      reject(error);
+    }, deadline - Date.now());
+    const clear = () => clearTimeout(timer);
+    controller.signal.addEventListener('abort', clear, { once: true });
+    work.then(resolve, reject).finally(clear);
+  });
+}
+
+/** Events the current state accepts, without XState's or the runner's internal ones. */
 export function allowedEvents(snapshot: LifecycleSnapshot): string[] {
   const node = snapshot.machine.root.states[stateName(snapshot)];
   return snapshot.status === 'active' && node
-    ? node.ownEvents.filter((event) => !event.startsWith('xstate.'))
+    ? node.ownEvents.filter((event) => !event.startsWith('xstate.') && !event.startsWith(INTERNAL_PREFIX))
     : [];
 }
 
@@ -183,7 +333,9 @@ function checkSnapshot(machine: LifecycleMachine, resourceId: string, stored: un
           ? `state \`${String(snapshot.value)}\` is not a state of \`${machine.id}\``
           : snapshot.context?.resourceId !== resourceId
             ? `it belongs to \`${String(snapshot.context?.resourceId)}\``
-            : undefined;
+            : !Array.isArray(snapshot.context?.interrupted) || typeof snapshot.context?.facts !== 'object'
+              ? 'its context lacks `interrupted` or `facts` (written by an older taskweave?)'
+              : undefined;
   if (problem) throw new SnapshotCorruptError(resourceId, problem);
 }
 
@@ -194,7 +346,10 @@ function checkSnapshot(machine: LifecycleMachine, resourceId: string, stored: un
  * const store = memoryLifecycleStore();
  * const run = await runLifecycle(volumeMachine, { resourceId: 'vol-1', store, actions });
  */
-export function memoryLifecycleStore(): LifecycleStore & { readonly saves: number } {
+export function memoryLifecycleStore(): LifecycleStore & {
+  readonly saves: number;
+  delete(resourceId: string): Promise<boolean>;
+} {
   const snapshots = new Map<string, string>();
   let saves = 0;
   return {
@@ -208,6 +363,13 @@ export function memoryLifecycleStore(): LifecycleStore & { readonly saves: numbe
     async save(resourceId, snapshot) {
       saves += 1;
       snapshots.set(resourceId, stringify(snapshot));
+    },
+    async delete(resourceId) {
+      const text = snapshots.get(resourceId);
+      if (text === undefined) return false;
+      const { status, value } = JSON.parse(text) as { status?: string; value?: unknown };
+      if (status !== 'done') throw new LifecycleNotFinalError(resourceId, String(value));
+      return snapshots.delete(resourceId);
     },
   };
 }
