@@ -8,7 +8,11 @@ export type FactValue = string | number | boolean | null;
 export type Facts = Readonly<Record<string, FactValue>>;
 
 export type Guard =
-  /** The state the operation started in (`context.from`; for an event, the state it arrives in). Nova's revert of task_state. */
+  /**
+   * The state the operation started in (`context.from`): for an event that interrupts an in-progress
+   * state, where the interrupted operation started; for an event in a stable state, that state.
+   * Nova's revert of task_state: an operation's failure goes back to where it began.
+   */
   | { readonly from: string | readonly string[] }
   /** A fact of the resource: equal to `is`, and/or within `atLeast`..`atMost` (Cinder's attachment count). */
   | { readonly fact: string; readonly is?: FactValue; readonly atLeast?: number; readonly atMost?: number }
@@ -19,8 +23,8 @@ export type Guard =
 
 /**
  * How a transition changes a fact: a value; `{ add }` to a number; `{ field }` copies a field of the
- * event (or of a `done` result), `otherwise` when it is absent; `{ from: true }` records the state the
- * operation started in (Nova's `old_vm_state`).
+ * event (or of a `done` result), `otherwise` when it is absent (no `otherwise`: the fact keeps its
+ * value); `{ from: true }` records the state the operation started in (Nova's `old_vm_state`).
  */
 export type FactUpdate =
   | FactValue
@@ -83,7 +87,8 @@ export function applyFacts(set: Readonly<Record<string, FactUpdate>>, scope: Gua
     else if ('from' in update) facts[name] = scope.from;
     else {
       const value = fieldOf(scope.fields, update.field);
-      facts[name] = isFactValue(value) && value !== undefined ? value : (update.otherwise ?? null);
+      if (isFactValue(value)) facts[name] = value;
+      else if (update.otherwise !== undefined) facts[name] = update.otherwise;
     }
   }
   return facts;

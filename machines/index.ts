@@ -61,4 +61,4 @@ export {
   type Transitions,
   transitionRows,
 } from './table.js';
-export { type VolumeState, volumeLifecycle, volumeMachine } from './volume.js';
+export { type VolumeState, volumeLifecycle, volumeMachine, volumeStatus } from './volume.js';

@@ -111,6 +111,7 @@ interface WhenParams {
   guard: Guard;
   kind: Kind;
   source: string;
+  inProgress: boolean;
   /** What diagrams print. */
   label: string;
 }
@@ -120,8 +121,10 @@ function scopeOf(
   event: Record<string, unknown>,
   kind: Kind,
   source: string,
+  inProgress: boolean,
 ): GuardScope {
-  if (kind === 'event') return { from: source, facts: context.facts, fields: event };
+  if (kind === 'event')
+    return { from: inProgress ? context.from : source, facts: context.facts, fields: event };
   if (kind === 'done') return { from: context.from, facts: context.facts, fields: event.output };
   return {
     from: context.from,
@@ -167,6 +170,7 @@ function build(definition: LifecycleDefinition) {
               guard: options.when,
               kind,
               source,
+              inProgress: state.action !== undefined,
               label: guardText(options.when),
             } satisfies WhenParams,
           }
@@ -180,12 +184,14 @@ function build(definition: LifecycleDefinition) {
         context: LifecycleContext;
         event: Record<string, unknown>;
       }) => {
-        const scope = scopeOf(context, e, kind, source);
+        const scope = scopeOf(context, e, kind, source, state.action !== undefined);
         const next: Partial<LifecycleContext> = {
           labels: { ...context.labels, ...metaOf(target) },
           deadline: null,
         };
-        if (options?.set) next.facts = applyFacts(options.set, scope);
+        // `{ from: true }` records where the operation now under way started: the event's state for an event.
+        if (options?.set)
+          next.facts = applyFacts(options.set, { ...scope, from: kind === 'event' ? source : context.from });
         if (kind === 'event') {
           next.request = e as LifecycleEvent;
           next.from = source;
@@ -265,7 +271,10 @@ function build(definition: LifecycleDefinition) {
       stateIs: ({ event }, params: { state: string }) => event.state === params.state,
       /** A table guard on where the operation started, a fact, an event field or the failure. */
       when: ({ context, event }, params: WhenParams) =>
-        guardHolds(params.guard, scopeOf(context, event as never, params.kind, params.source)),
+        guardHolds(
+          params.guard,
+          scopeOf(context, event as never, params.kind, params.source, params.inProgress),
+        ),
     },
   }).createMachine({
     id: definition.id,

@@ -1,117 +1,243 @@
-import { type LifecycleSnapshot, lifecycle, stateName } from './lifecycle.js';
-import type { LifecycleDefinition } from './table.js';
+import type { AnyMachineSnapshot } from 'xstate';
+import { lifecycle, stateMeta } from './lifecycle.js';
+import type { LifecycleDefinition, LifecycleState, StateOf, Transition } from './table.js';
+
+/** Heat's default `stack_action_timeout` (and a stack's default `timeout_mins`): one hour. */
+const STACK_TIMEOUT_MS = 3_600_000;
+
+/** Heat's `disable_rollback` (true unless the user asks for rollback) decides what a failure does. */
+const rollbackOr = (failed: string, why: string): Transition[] => [
+  [
+    'ROLLBACK_IN_PROGRESS',
+    `${why}; rollback is enabled (disable_rollback false), so Heat rolls back on its own`,
+    { when: { fact: 'disable_rollback', is: false } },
+  ],
+  [failed, `${why}; rollback is disabled (the default)`],
+];
+
+const ROLLBACK_FLAG = { disable_rollback: { field: 'disable_rollback' } } as const;
+
+/** An in-progress state and its two outcomes, with Heat's action/status pair as meta. */
+function operation(
+  action: string,
+  description: string,
+  done: string,
+  error: Transition | readonly Transition[],
+  extra: Partial<LifecycleState> = {},
+) {
+  return {
+    description,
+    meta: { action: action.toUpperCase(), status: 'IN_PROGRESS' },
+    action,
+    done: [`${action.toUpperCase()}_COMPLETE`, done] as Transition,
+    error,
+    ...extra,
+  } as const;
+}
+
+const outcome = (action: string, status: 'COMPLETE' | 'FAILED', description: string) =>
+  ({ description, meta: { action, status }, on: {} }) as const;
 
 /**
- * A Heat stack: `<action>_<status>` with action CREATE, UPDATE, DELETE or ROLLBACK and status
- * IN_PROGRESS, COMPLETE or FAILED, plus Heat's initial INIT_COMPLETE. Rollback is explicit (the ROLLBACK
- * event, or CANCEL of an update), so a caller that wants Heat's automatic rollback sends ROLLBACK on
- * entering CREATE_FAILED or UPDATE_FAILED.
+ * A Heat stack (`heat/engine/stack.py` ACTIONS × STATUSES, `engine/service.py`): `<ACTION>_<STATUS>`
+ * for CREATE, UPDATE, DELETE, ROLLBACK, SUSPEND, RESUME, CHECK, SNAPSHOT, RESTORE and ADOPT, with
+ * IN_PROGRESS, COMPLETE and FAILED; `stackStatus` gives Heat's pair. A failed create, adopt or update
+ * rolls back on its own when the stack was created (or updated) with `disable_rollback: false`;
+ * CANCEL is `stack-cancel-update` (rolls back; `rollback: false` stops without). DELETE and ABANDON are
+ * accepted in every state, IN_PROGRESS ones included: what runs is cancelled first. Create, adopt,
+ * update, restore and rollback time out after Heat's default hour.
+ * Simplified: `INIT` is a record before CREATE (Heat has no stack state before CREATE_IN_PROGRESS);
+ * snapshots are counted, not modelled; convergence's concurrent updates are not.
  */
 export const stackLifecycle = {
   id: 'stack',
-  initial: 'INIT_COMPLETE',
+  initial: 'INIT',
+  facts: { disable_rollback: true, snapshots: 0 },
   states: {
-    INIT_COMPLETE: {
-      description: 'stored, nothing created',
-      on: { CREATE: ['CREATE_IN_PROGRESS', 'a user creates the stack'] },
-    },
-    CREATE_IN_PROGRESS: {
-      description: 'creating resources in dependency order',
-      action: 'create',
-      done: ['CREATE_COMPLETE', 'every resource was created'],
-      error: ['CREATE_FAILED', 'a resource failed to create'],
+    INIT: {
+      description: 'requested, nothing stored in Heat yet',
+      meta: { action: null, status: null },
       on: {
-        DELETE: ['DELETE_IN_PROGRESS', 'a stack may be deleted while it creates; the create is aborted'],
+        CREATE: ['CREATE_IN_PROGRESS', 'a user creates the stack', { set: ROLLBACK_FLAG }],
+        ADOPT: ['ADOPT_IN_PROGRESS', 'a user adopts existing resources as a stack', { set: ROLLBACK_FLAG }],
       },
     },
-    CREATE_COMPLETE: {
-      description: 'created',
-      on: {
-        UPDATE: ['UPDATE_IN_PROGRESS', 'a user applies a new template or parameters'],
-        DELETE: ['DELETE_IN_PROGRESS', 'a user deletes the stack'],
+    CREATE_IN_PROGRESS: operation(
+      'create',
+      'creating resources in dependency order',
+      'every resource was created',
+      rollbackOr('CREATE_FAILED', 'a resource failed to create (or the stack timed out)'),
+      {
+        timeoutMs: STACK_TIMEOUT_MS,
+        on: {
+          CANCEL: [
+            [
+              'CREATE_FAILED',
+              'a user stops the create without rollback (cancel_without_rollback)',
+              { when: { field: 'rollback', is: false } },
+            ],
+          ],
+        },
       },
-    },
-    CREATE_FAILED: {
-      description: 'partly created',
-      on: {
-        ROLLBACK: ['ROLLBACK_IN_PROGRESS', 'undo the partial create'],
-        UPDATE: ['UPDATE_IN_PROGRESS', 'a user fixes the template and updates in place'],
-        DELETE: ['DELETE_IN_PROGRESS', 'a user deletes the partial stack'],
+    ),
+    CREATE_COMPLETE: outcome('CREATE', 'COMPLETE', 'created'),
+    CREATE_FAILED: outcome('CREATE', 'FAILED', 'partly created'),
+    ADOPT_IN_PROGRESS: operation(
+      'adopt',
+      'taking existing resources over from abandoned-stack data',
+      'every resource was adopted',
+      rollbackOr('ADOPT_FAILED', 'a resource could not be adopted'),
+      { timeoutMs: STACK_TIMEOUT_MS },
+    ),
+    ADOPT_COMPLETE: outcome('ADOPT', 'COMPLETE', 'adopted'),
+    ADOPT_FAILED: outcome('ADOPT', 'FAILED', 'partly adopted'),
+    UPDATE_IN_PROGRESS: operation(
+      'update',
+      'changing resources to match the new template',
+      'every resource matches the new template',
+      rollbackOr('UPDATE_FAILED', 'a resource failed to update (or the stack timed out)'),
+      {
+        timeoutMs: STACK_TIMEOUT_MS,
+        on: {
+          CANCEL: [
+            [
+              'UPDATE_FAILED',
+              'a user stops the update without rollback (cancel_without_rollback)',
+              { when: { field: 'rollback', is: false } },
+            ],
+            ['ROLLBACK_IN_PROGRESS', 'a user cancels the update (heat stack-cancel-update): it rolls back'],
+          ],
+        },
       },
+    ),
+    UPDATE_COMPLETE: outcome('UPDATE', 'COMPLETE', 'updated'),
+    UPDATE_FAILED: outcome('UPDATE', 'FAILED', 'partly updated'),
+    ROLLBACK_IN_PROGRESS: operation(
+      'rollback',
+      'undoing the failed create or update (context.from says which)',
+      'back to what was there before',
+      ['ROLLBACK_FAILED', 'the rollback itself failed'],
+      { timeoutMs: STACK_TIMEOUT_MS },
+    ),
+    ROLLBACK_COMPLETE: outcome('ROLLBACK', 'COMPLETE', 'rolled back'),
+    ROLLBACK_FAILED: outcome('ROLLBACK', 'FAILED', 'half rolled back'),
+    SUSPEND_IN_PROGRESS: operation(
+      'suspend',
+      'suspending resources in reverse order',
+      'every resource is suspended',
+      ['SUSPEND_FAILED', 'a resource could not be suspended'],
+    ),
+    SUSPEND_COMPLETE: outcome('SUSPEND', 'COMPLETE', 'suspended'),
+    SUSPEND_FAILED: outcome('SUSPEND', 'FAILED', 'partly suspended'),
+    RESUME_IN_PROGRESS: operation(
+      'resume',
+      'resuming resources in dependency order',
+      'every resource runs again',
+      ['RESUME_FAILED', 'a resource could not be resumed'],
+    ),
+    RESUME_COMPLETE: outcome('RESUME', 'COMPLETE', 'resumed'),
+    RESUME_FAILED: outcome('RESUME', 'FAILED', 'partly resumed'),
+    CHECK_IN_PROGRESS: operation(
+      'check',
+      'checking that every resource still exists as stored',
+      'every resource checks out',
+      ['CHECK_FAILED', 'a resource is missing or broken'],
+    ),
+    CHECK_COMPLETE: outcome('CHECK', 'COMPLETE', 'checked'),
+    CHECK_FAILED: outcome('CHECK', 'FAILED', 'a check failed'),
+    SNAPSHOT_IN_PROGRESS: {
+      ...operation('snapshot', 'snapshotting every resource that can be', 'the snapshot is stored', [
+        'SNAPSHOT_FAILED',
+        'a resource could not be snapshotted',
+      ]),
+      done: ['SNAPSHOT_COMPLETE', 'the snapshot is stored', { set: { snapshots: { add: 1 } } }],
     },
-    UPDATE_IN_PROGRESS: {
-      description: 'changing resources to match the new template',
-      action: 'update',
-      done: ['UPDATE_COMPLETE', 'every resource matches the new template'],
-      error: ['UPDATE_FAILED', 'a resource failed to update'],
-      on: {
-        CANCEL: [
-          'ROLLBACK_IN_PROGRESS',
-          'a user cancels the update (heat stack-cancel-update); it rolls back',
+    SNAPSHOT_COMPLETE: outcome('SNAPSHOT', 'COMPLETE', 'snapshotted'),
+    SNAPSHOT_FAILED: outcome('SNAPSHOT', 'FAILED', 'snapshot failed'),
+    RESTORE_IN_PROGRESS: operation(
+      'restore',
+      'updating the stack back to a snapshot',
+      'the stack matches the snapshot',
+      ['RESTORE_FAILED', 'a resource could not be restored'],
+      { timeoutMs: STACK_TIMEOUT_MS },
+    ),
+    RESTORE_COMPLETE: outcome('RESTORE', 'COMPLETE', 'restored'),
+    RESTORE_FAILED: outcome('RESTORE', 'FAILED', 'partly restored'),
+    DELETE_IN_PROGRESS: operation(
+      'delete',
+      'deleting resources in reverse dependency order (ABANDON: the record only)',
+      'every resource is gone (or, abandoned, left to the user)',
+      ['DELETE_FAILED', 'a resource could not be deleted'],
+    ),
+    DELETE_FAILED: outcome('DELETE', 'FAILED', 'partly deleted'),
+    DELETE_COMPLETE: { description: 'gone', meta: { action: 'DELETE', status: 'COMPLETE' }, final: true },
+  },
+  common: {
+    DELETE: {
+      from: 'any',
+      except: ['INIT', 'DELETE_IN_PROGRESS'],
+      to: ['DELETE_IN_PROGRESS', 'Heat deletes a stack in any state; an action in progress is stopped first'],
+    },
+    ABANDON: {
+      from: 'any',
+      except: ['INIT', 'DELETE_IN_PROGRESS'],
+      to: [
+        'DELETE_IN_PROGRESS',
+        'a user abandons the stack: Heat deletes it but leaves its resources (the delete action sees ABANDON)',
+      ],
+    },
+    UPDATE: {
+      from: 'stable',
+      except: ['INIT', 'SUSPEND_COMPLETE', 'SUSPEND_FAILED', 'DELETE_FAILED'],
+      to: ['UPDATE_IN_PROGRESS', 'a user applies a new template or parameters', { set: ROLLBACK_FLAG }],
+    },
+    CHECK: {
+      from: 'stable',
+      except: ['INIT', 'DELETE_FAILED'],
+      to: ['CHECK_IN_PROGRESS', 'a user checks the stack’s resources'],
+    },
+    SNAPSHOT: {
+      from: 'stable',
+      except: ['INIT', 'DELETE_FAILED'],
+      to: ['SNAPSHOT_IN_PROGRESS', 'a user snapshots the stack'],
+    },
+    RESTORE: {
+      from: 'stable',
+      // No snapshot can exist before the stack was created or adopted.
+      except: ['INIT', 'DELETE_FAILED', 'CREATE_COMPLETE', 'CREATE_FAILED', 'ADOPT_COMPLETE', 'ADOPT_FAILED'],
+      to: [
+        [
+          'RESTORE_IN_PROGRESS',
+          'a user restores a snapshot of the stack',
+          { when: { fact: 'snapshots', atLeast: 1 } },
         ],
-      },
+      ],
     },
-    UPDATE_COMPLETE: {
-      description: 'updated',
-      on: {
-        UPDATE: ['UPDATE_IN_PROGRESS', 'a user applies a new template or parameters'],
-        DELETE: ['DELETE_IN_PROGRESS', 'a user deletes the stack'],
-      },
+    SUSPEND: {
+      from: 'stable',
+      except: ['INIT', 'DELETE_FAILED', 'SUSPEND_COMPLETE'],
+      to: ['SUSPEND_IN_PROGRESS', 'a user suspends the stack'],
     },
-    UPDATE_FAILED: {
-      description: 'partly updated',
-      on: {
-        ROLLBACK: ['ROLLBACK_IN_PROGRESS', 'go back to the previous template'],
-        UPDATE: ['UPDATE_IN_PROGRESS', 'a user fixes the template and retries'],
-        DELETE: ['DELETE_IN_PROGRESS', 'a user deletes the stack'],
-      },
+    RESUME: {
+      from: ['SUSPEND_COMPLETE', 'SUSPEND_FAILED', 'RESUME_FAILED'],
+      to: ['RESUME_IN_PROGRESS', 'a user resumes the suspended stack'],
     },
-    ROLLBACK_IN_PROGRESS: {
-      description: 'undoing the failed create or update (context.from says which)',
-      action: 'rollback',
-      done: ['ROLLBACK_COMPLETE', 'back to what was there before'],
-      error: ['ROLLBACK_FAILED', 'the undo itself failed'],
-    },
-    ROLLBACK_COMPLETE: {
-      description: 'rolled back',
-      on: {
-        UPDATE: ['UPDATE_IN_PROGRESS', 'a user tries again with a new template'],
-        DELETE: ['DELETE_IN_PROGRESS', 'a user deletes the stack'],
-      },
-    },
-    ROLLBACK_FAILED: {
-      description: 'half undone',
-      on: {
-        UPDATE: ['UPDATE_IN_PROGRESS', 'a user repairs the stack with an update'],
-        DELETE: ['DELETE_IN_PROGRESS', 'a user deletes the stack'],
-      },
-    },
-    DELETE_IN_PROGRESS: {
-      description: 'deleting resources in reverse dependency order',
-      action: 'delete',
-      done: ['DELETE_COMPLETE', 'every resource is gone'],
-      error: ['DELETE_FAILED', 'a resource could not be deleted'],
-    },
-    DELETE_FAILED: {
-      description: 'partly deleted',
-      on: { DELETE: ['DELETE_IN_PROGRESS', 'a user retries the delete'] },
-    },
-    DELETE_COMPLETE: { description: 'gone', final: true },
   },
 } as const satisfies LifecycleDefinition;
 
-export type StackState = keyof typeof stackLifecycle.states;
+export type StackState = StateOf<typeof stackLifecycle>;
 
 /** @example createActor(stackMachine, { input: { resourceId: 'stack-1' } }) */
 export const stackMachine = lifecycle(stackLifecycle);
 
 /**
- * Heat's `action` and `status` of a stack snapshot.
+ * Heat's `action` and `status` of a stack snapshot (null before CREATE), from the states' meta, so a
+ * user's extended table reports them too.
  *
  * @example stackStatus(snapshot) // { action: 'UPDATE', status: 'IN_PROGRESS' }
  */
-export function stackStatus(snapshot: LifecycleSnapshot): { action: string; status: string } {
-  const name = stateName(snapshot);
-  const status = ['IN_PROGRESS', 'COMPLETE', 'FAILED'].find((s) => name.endsWith(`_${s}`)) ?? '';
-  return { action: name.slice(0, name.length - status.length - 1), status };
+export function stackStatus(snapshot: AnyMachineSnapshot): { action: string | null; status: string | null } {
+  const labels =
+    (snapshot.context as { labels?: Record<string, string | null> }).labels ?? stateMeta(snapshot);
+  return { action: labels.action ?? null, status: labels.status ?? null };
 }

@@ -85,6 +85,8 @@ export interface TransitionRow {
   reason: string;
   /** The guard, when the row is one of a choice taken by context. */
   when?: Guard;
+  /** The facts the row sets. */
+  set?: TransitionOptions['set'];
 }
 
 /** The event name an action outcome has in `TransitionRow`s and diagrams. */
@@ -143,7 +145,14 @@ export function expandTable(definition: LifecycleDefinition): LifecycleTable {
 export function transitionRows(definition: LifecycleDefinition): TransitionRow[] {
   const rows: TransitionRow[] = [];
   const push = (from: string, event: string, [to, reason, options]: Transition) =>
-    rows.push({ from, event, to, reason, ...(options?.when ? { when: options.when } : {}) });
+    rows.push({
+      from,
+      event,
+      to,
+      reason,
+      ...(options?.when ? { when: options.when } : {}),
+      ...(options?.set ? { set: options.set } : {}),
+    });
   for (const [from, state] of Object.entries(expandTable(definition))) {
     if (state.action !== undefined) {
       for (const outcome of ['done', 'error'] as const) {
@@ -247,6 +256,10 @@ export function validateDefinition(definition: LifecycleDefinition): void {
         problems.push(`event \`${event}\` of \`${name}\` lists one target twice`);
       }
       for (const [to, , options] of list) {
+        if (options?.when && 'field' in options.when && ['type', 'state'].includes(options.when.field))
+          problems.push(
+            `event \`${event}\` of \`${name}\` guards on field \`${options.when.field}\`, which every event uses for itself`,
+          );
         if (options?.when && 'failed' in options.when)
           problems.push(`event \`${event}\` of \`${name}\` guards on a failure, which only \`error\` has`);
         if (state.action !== undefined && to === name)

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   type ActionInput,
   type LifecycleAction,
+  type LifecycleDefinition,
   LifecycleDefinitionError,
   LifecycleEventError,
   LifecycleStoppedError,
@@ -9,6 +10,8 @@ import {
   lifecycle,
   memoryLifecycleStore,
   runLifecycle,
+  type ServerState,
+  type StateOf,
   serverLifecycle,
   serverMachine,
   serverStatus,
@@ -18,6 +21,7 @@ import {
   stateName,
   volumeLifecycle,
   volumeMachine,
+  volumeStatus,
 } from '../../machines/index.js';
 import { actionNames } from '../../machines/table.js';
 import { SnapshotCorruptError } from '../../src/errors.js';
@@ -102,12 +106,15 @@ describe('runLifecycle', () => {
     expect(await store.load('srv-2')).toMatchObject({ context: { error: { action: 'create' } } });
 
     await expect(run.send({ type: 'START' })).rejects.toThrow(LifecycleEventError);
-    await run.send({ type: 'RESET_STATE', state: 'STOPPED' });
-    expect(stateName(run.getSnapshot())).toBe('STOPPED');
-    await run.send({ type: 'START' });
-    const started = await run.settled();
-    expect(stateName(started)).toBe('ACTIVE');
-    expect(started.context.error).toBeNull();
+    await expect(run.send({ type: 'RESET_STATE', state: 'STOPPED' })).rejects.toThrow(
+      'does not accept `RESET_STATE`',
+    ); // Nova resets to active or error only
+    await run.send({ type: 'RESET_STATE', state: 'ACTIVE' });
+    expect(serverStatus(run.getSnapshot())).toEqual({ vm_state: 'active', task_state: null });
+    await run.send({ type: 'STOP' });
+    const stopped = await run.settled();
+    expect(stateName(stopped)).toBe('STOPPED');
+    expect(stopped.context.error).toBeNull();
     await run.stop();
   });
 
@@ -172,6 +179,14 @@ describe('runLifecycle', () => {
     (await fakes.next('create')).resolve(undefined);
     await run.settled();
     await run.send({ type: 'STOP' });
+    // While it powers off, only the interrupts Nova allows in any task state.
+    await expect(run.send({ type: 'START' })).rejects.toThrow(
+      'Resource `srv-5` is `POWERING_OFF`, which does not accept `START`. Allowed now: `DELETE`, `RESET_STATE`, `SOFT_DELETE`.',
+    );
+    (await fakes.next('stop')).resolve(undefined);
+    await run.send({ type: 'DELETE' });
+    (await fakes.next('delete')).resolve(undefined);
+    await run.settled();
     await expect(run.send({ type: 'START' })).rejects.toThrow(
       'Allowed now: nothing (an action is running, or the resource is gone).',
     );
@@ -184,7 +199,7 @@ describe('runLifecycle', () => {
     await expect(
       runLifecycle(serverMachine, { resourceId: 'x', actions: { ...missing, boot: async () => 1 }, store }),
     ).rejects.toThrow(
-      'Expected one function per action of lifecycle `server` (create, stop, start, pause, unpause, resize_prep, resize_migrate, resize_finish, confirm_resize, revert_resize, delete), got none for create and unknown boot.',
+      `Expected one function per action of lifecycle \`server\` (${serverActions.join(', ')}), got none for create and unknown boot.`,
     );
     const actions = instantActions(serverActions, []);
     await store.save('foreign', { status: 'active', value: 'available', context: { resourceId: 'foreign' } });
@@ -271,6 +286,163 @@ describe('volume and stack lifecycles', () => {
     });
     rollback.resolve(undefined);
     expect(stackStatus(await run.settled())).toEqual({ action: 'ROLLBACK', status: 'COMPLETE' });
+    await run.stop();
+  });
+});
+
+describe('the three machines’ context guards', () => {
+  const instant = (definition: LifecycleDefinition) => instantActions(actionNames(definition), []);
+
+  it('a multiattach volume counts its attachments: detach leaves in-use until the last one', async () => {
+    const run = await runLifecycle(volumeMachine, {
+      resourceId: 'vol-m',
+      actions: instant(volumeLifecycle),
+      store: memoryLifecycleStore(),
+    });
+    await run.send({ type: 'CREATE', multiattach: true });
+    await run.settled();
+    for (const server of ['srv-1', 'srv-2']) {
+      await run.send({ type: 'ATTACH', server });
+      expect(volumeStatus(await run.settled())).toEqual({ status: 'in-use', migration_status: null });
+    }
+    await run.send({ type: 'RESERVE' }); // a third server, through the attachments API
+    expect(stateName(run.getSnapshot())).toBe('reserved');
+    await run.send({ type: 'UNRESERVE' });
+    expect(run.getSnapshot()).toMatchObject({ value: 'in-use', context: { facts: { attachments: 2 } } });
+    await run.send({ type: 'DETACH' });
+    expect(stateName(await run.settled())).toBe('in-use');
+    await expect(run.send({ type: 'FORCE_DELETE' })).rejects.toThrow(LifecycleEventError); // attached
+    await run.send({ type: 'DETACH' });
+    expect((await run.settled()).context.facts).toEqual({ attachments: 0, multiattach: true });
+    expect(stateName(run.getSnapshot())).toBe('available');
+    await run.send({ type: 'MIGRATE' });
+    expect(volumeStatus(run.getSnapshot())).toEqual({ status: 'available', migration_status: 'migrating' });
+    await run.settled();
+    await run.stop();
+  });
+
+  it('a single-attach volume refuses a second server; a busy delete goes back to available', async () => {
+    const actions = instant(volumeLifecycle);
+    const failures = [
+      Object.assign(new Error('volume has snapshots being created'), { name: 'VolumeIsBusy' }),
+      new Error('backend unreachable'),
+    ];
+    actions.delete = async () => {
+      throw failures.shift();
+    };
+    const run = await runLifecycle(volumeMachine, {
+      resourceId: 'vol-s',
+      actions,
+      store: memoryLifecycleStore(),
+    });
+    await run.send({ type: 'CREATE' });
+    await run.settled();
+    await run.send({ type: 'ATTACH' });
+    await run.settled();
+    // Its guard (multiattach) refuses a second server.
+    await expect(run.send({ type: 'ATTACH' })).rejects.toThrow('`in-use`, which does not accept `ATTACH`');
+    await run.send({ type: 'DETACH' });
+    await run.settled();
+    await run.send({ type: 'DELETE' });
+    expect(stateName(await run.settled())).toBe('available');
+    await run.send({ type: 'DELETE' });
+    expect(stateName(await run.settled())).toBe('error_deleting');
+    await expect(run.send({ type: 'DELETE' })).rejects.toThrow(
+      'Allowed now: `RESET_STATE`, `FORCE_DELETE`.', // Cinder refuses a plain delete from error_deleting
+    );
+    await run.stop();
+  });
+
+  it('Heat rolls a failed create back on its own only when rollback is enabled', async () => {
+    for (const [disable_rollback, expected] of [
+      [undefined, 'CREATE_FAILED'],
+      [false, 'ROLLBACK_COMPLETE'],
+    ] as const) {
+      const actions = instant(stackLifecycle);
+      actions.create = async () => {
+        throw new Error('OS::Nova::Server failed');
+      };
+      const run = await runLifecycle(stackMachine, {
+        resourceId: `st-${expected}`,
+        actions,
+        store: memoryLifecycleStore(),
+      });
+      await run.send({ type: 'CREATE', ...(disable_rollback === undefined ? {} : { disable_rollback }) });
+      expect(stateName(await run.settled())).toBe(expected);
+      await run.stop();
+    }
+  });
+
+  it('Nova: a resize of a stopped server confirms back to STOPPED; a snapshot returns where it began', async () => {
+    const run = await runLifecycle(serverMachine, {
+      resourceId: 'srv-r',
+      actions: instant(serverLifecycle),
+      store: memoryLifecycleStore(),
+    });
+    for (const event of ['CREATE', 'STOP', 'RESIZE']) {
+      await run.send({ type: event });
+      await run.settled();
+    }
+    expect(run.getSnapshot()).toMatchObject({
+      value: 'RESIZED',
+      context: { facts: { old_vm_state: 'STOPPED' } },
+    });
+    await run.send({ type: 'CONFIRM_RESIZE' });
+    expect(stateName(await run.settled())).toBe('STOPPED');
+    await run.send({ type: 'SNAPSHOT' });
+    expect(serverStatus(run.getSnapshot())).toEqual({ vm_state: 'stopped', task_state: 'image_snapshot' });
+    expect(stateName(await run.settled())).toBe('STOPPED');
+    await run.send({ type: 'REBOOT', hard: true });
+    expect(stateName(await run.settled())).toBe('ACTIVE');
+    await run.stop();
+  });
+});
+
+describe('a user-extended server table', () => {
+  /** Nova's table plus a MAINTENANCE task an operator added, with its own vm_state. */
+  const myServer = {
+    ...serverLifecycle,
+    id: 'my-server',
+    states: {
+      ...serverLifecycle.states,
+      ACTIVE: {
+        ...serverLifecycle.states.ACTIVE,
+        on: { ...serverLifecycle.states.ACTIVE.on, DRAIN: ['DRAINING', 'an operator drains the host'] },
+      },
+      DRAINING: {
+        description: 'moving workloads away',
+        meta: { task_state: 'draining' },
+        action: 'drain',
+        timeoutMs: 600_000,
+        done: ['MAINTENANCE', 'drained'],
+        error: ['ACTIVE', 'drain failed; still serving'],
+      },
+      MAINTENANCE: {
+        description: 'out of service',
+        meta: { vm_state: 'maintenance', task_state: null },
+        on: { RETURN: ['ACTIVE', 'back in service'] },
+      },
+    },
+  } as const satisfies LifecycleDefinition;
+
+  it('reports Nova’s pair for its own states, and its types grow with it', async () => {
+    const machine = lifecycle(myServer);
+    const run = await runLifecycle(machine, {
+      resourceId: 'srv-x',
+      actions: instantActions(actionNames(myServer), []),
+      store: memoryLifecycleStore(),
+    });
+    expectTypeOf(stateName(run.getSnapshot())).toEqualTypeOf<ServerState | 'DRAINING' | 'MAINTENANCE'>();
+    expectTypeOf<StateOf<typeof myServer>>().toEqualTypeOf<ServerState | 'DRAINING' | 'MAINTENANCE'>();
+    await run.send({ type: 'CREATE' });
+    await run.settled();
+    await run.send({ type: 'DRAIN' });
+    expect(serverStatus(run.getSnapshot())).toEqual({ vm_state: 'active', task_state: 'draining' });
+    const drained = await run.settled();
+    expect(serverStatus(drained)).toEqual({ vm_state: 'maintenance', task_state: null });
+    await run.send({ type: 'DELETE' }); // the common DELETE reaches the new states too
+    expect(serverStatus(run.getSnapshot())).toEqual({ vm_state: 'maintenance', task_state: 'deleting' });
+    expect(stateName(await run.settled())).toBe('DELETED');
     await run.stop();
   });
 });

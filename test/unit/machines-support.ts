@@ -1,9 +1,11 @@
 import type { AnyMachineSnapshot } from 'xstate';
-import { getAdjacencyMap, getShortestPaths, getSimplePaths } from 'xstate/graph';
+import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
 import {
   type ActionInput,
   actionNames,
+  type Guard,
   type LifecycleAction,
+  type LifecycleContext,
   type LifecycleDefinition,
   type LifecycleEvent,
   type LifecycleMachine,
@@ -11,20 +13,40 @@ import {
   transitionRows,
 } from '../../machines/index.js';
 
-/** What path tests send: each table event (once per target of a choice) and each action's two outcomes. */
+/**
+ * What path tests send: each table event (once per target of a choice, with the field a guard asks
+ * for) and each action's outcomes (a result, a plain failure, and failures named as guards ask).
+ */
 export function sampleEvents(definition: LifecycleDefinition): LifecycleEvent[] {
   const events = new Map<string, LifecycleEvent>();
-  for (const row of transitionRows(definition)) {
-    if (row.event.includes('(')) continue;
-    events.set(row.event, { type: row.event });
-    events.set(`${row.event}>${row.to}`, { type: row.event, state: row.to });
-  }
+  const add = (event: LifecycleEvent) =>
+    events.set(
+      JSON.stringify(event, (_k, v) => (v instanceof Error ? v.name : v)),
+      event,
+    );
   for (const action of actionNames(definition)) {
-    events.set(`done ${action}`, { type: `xstate.done.actor.${action}`, output: { by: action } });
-    events.set(`error ${action}`, {
-      type: `xstate.error.actor.${action}`,
-      error: new Error(`${action} failed`),
-    });
+    add({ type: `xstate.done.actor.${action}`, output: { by: action } });
+    add({ type: `xstate.error.actor.${action}`, error: new Error(`${action} failed`) });
+  }
+  for (const row of transitionRows(definition)) {
+    const when = row.when as Guard | undefined;
+    const field = when && 'field' in when ? { [when.field]: when.is } : {};
+    const outcome = /^(done|error)\((.+)\)$/.exec(row.event);
+    if (!outcome) {
+      add({ type: row.event });
+      add({ type: row.event, state: row.to, ...field });
+      // Facts a row copies from its event: both ways, so guards on them can go either way.
+      for (const update of Object.values(row.set ?? {})) {
+        const name = (update as { field?: unknown } | null)?.field;
+        if (typeof name === 'string') for (const is of [true, false]) add({ type: row.event, [name]: is });
+      }
+    } else if (outcome[1] === 'done') {
+      add({ type: `xstate.done.actor.${outcome[2]}`, output: { by: outcome[2], ...field } });
+    } else if (when && 'failed' in when) {
+      const name = typeof when.failed === 'string' ? when.failed : when.failed[0]!;
+      const error = Object.assign(new Error(`${outcome[2]} failed: ${name}`), { name });
+      add({ type: `xstate.error.actor.${outcome[2]}`, error });
+    }
   }
   return [...events.values()];
 }
@@ -43,26 +65,42 @@ const value = (snapshot: { value: unknown }) => String(snapshot.value);
 // Only events the state accepts: an ignored event would otherwise count as a self-loop edge.
 const accepted = (snapshot: AnyMachineSnapshot, event: LifecycleEvent) => snapshot.can(event);
 
-/** States as plain names: the graph of the table (context is bookkeeping, not state). */
+/**
+ * A state as the graph walks it: its name plus what guards read — the facts (numbers capped at 3, so
+ * counting is finite) and, in progress, where the operation started. Other context is bookkeeping.
+ */
+export function vertex(snapshot: AnyMachineSnapshot): string {
+  const context = snapshot.context as LifecycleContext;
+  const facts = Object.entries(context.facts ?? {}).map(
+    ([k, v]) => `${k}=${typeof v === 'number' ? Math.min(v, 3) : v}`,
+  );
+  const from = Object.keys(snapshot.children).length > 0 ? ` from ${context.from}` : '';
+  return `${value(snapshot)}${from} {${facts.join(',')}}`;
+}
+
+/** The graph of the table as the machine walks it, vertices as in `vertex()`. */
 export function stateGraph(machine: LifecycleMachine, definition: LifecycleDefinition) {
   const options = {
     events: sampleEvents(definition),
     filterEvents: accepted,
-    serializeState: (s: AnyMachineSnapshot) => value(s),
+    serializeState: vertex,
     input: { resourceId: 'r-1' },
   };
   const adjacency = getAdjacencyMap(machine, options as never);
   const edges = new Map<string, Set<string>>();
-  for (const [from, { transitions }] of Object.entries(adjacency)) {
+  const states = new Map<string, string>();
+  for (const [from, { state, transitions }] of Object.entries(adjacency)) {
+    states.set(from, value(state as AnyMachineSnapshot));
     const targets = Object.values(transitions) as { state: AnyMachineSnapshot }[];
-    edges.set(from, new Set(targets.map((t) => value(t.state))));
+    edges.set(from, new Set(targets.map((t) => vertex(t.state))));
   }
-  return { edges, simplePaths: getSimplePaths(machine, options as never) };
+  return { edges, states };
 }
 
 /**
- * Transition-coverage paths: each vertex is the last transition taken, so the shortest path to every
- * vertex ends with a different edge and together they take every edge the machine has.
+ * Transition-coverage paths: each vertex is the last transition taken (and the context guards read),
+ * so the shortest path to every vertex ends with a different edge; `coveringPaths` keeps one per
+ * table transition.
  */
 export function transitionPaths(machine: LifecycleMachine, definition: LifecycleDefinition) {
   return getShortestPaths(machine, {
@@ -72,7 +110,7 @@ export function transitionPaths(machine: LifecycleMachine, definition: Lifecycle
       s: AnyMachineSnapshot,
       e: LifecycleEvent | undefined,
       prev: AnyMachineSnapshot | undefined,
-    ) => (prev && e ? edgeKey(value(prev), tableEvent(e), value(s)) : value(s)),
+    ) => (prev && e ? `${edgeKey(value(prev), tableEvent(e), value(s))} ${vertex(s)}` : vertex(s)),
     input: { resourceId: 'r-1' },
   } as never);
 }
@@ -84,6 +122,16 @@ export function pathEdges(path: LifecyclePath): string[] {
   return path.steps
     .slice(1)
     .map((step, i) => edgeKey(value(path.steps[i]!.state), tableEvent(step.event), value(step.state)));
+}
+
+/** The shortest path ending with each edge: together they take every edge the paths take. */
+export function coveringPaths(paths: readonly LifecyclePath[]): LifecyclePath[] {
+  const byEdge = new Map<string, LifecyclePath>();
+  for (const path of [...paths].sort((a, b) => a.steps.length - b.steps.length)) {
+    const last = pathEdges(path).at(-1);
+    if (last !== undefined && !byEdge.has(last)) byEdge.set(last, path);
+  }
+  return [...byEdge.values()];
 }
 
 /** One call of a fake action, settled by the test. */
