@@ -85,6 +85,32 @@ export interface LifecycleRun<S extends string = string> {
 }
 
 const stringify = (value: unknown) => JSON.stringify(encodeValue(value));
+
+type RunAction = (name: string, input: ActionInput, signal: AbortSignal) => Promise<unknown>;
+/** Each runner's actions, by its actor's system: the machine's actors find their runner through it. */
+const runners = new WeakMap<object, RunAction>();
+const provided = new WeakMap<LifecycleMachine, LifecycleMachine>();
+
+/**
+ * The machine with actors that call the runner of the actor system they run in. Built once per
+ * machine (`provide` re-creates the machine: ~14 ms for the server table), not once per runner.
+ */
+function dispatching(machine: LifecycleMachine): LifecycleMachine {
+  let done = provided.get(machine);
+  if (!done) {
+    const actors = Object.fromEntries(
+      Object.keys(machine.implementations.actors).map((name) => [
+        name,
+        fromPromise<unknown, ActionInput>(({ input, signal, system }) =>
+          runners.get(system)!(name, input, signal),
+        ),
+      ]),
+    );
+    done = machine.provide({ actors }) as LifecycleMachine;
+    provided.set(machine, done);
+  }
+  return done;
+}
 const parse = (text: string) => decodeValue(JSON.parse(text));
 
 /**
@@ -137,34 +163,31 @@ export async function runLifecycle<S extends string>(
       wake();
     });
 
-  const bound = Object.fromEntries(
-    Object.entries(actions).map(([name, action]) => [
-      name,
-      fromPromise<unknown, ActionInput>(async ({ input, signal }) => {
-        // The child starts inside the macrostep, before observers queue its snapshot: let them, then wait.
-        await Promise.resolve();
-        await durable();
-        signal.throwIfAborted();
-        // XState aborts without a reason; say why: the runner stopping (its LifecycleStoppedError: the
-        // work is left to a runner that restores the resource), a timeout, or the resource moving on.
-        const controller = new AbortController();
-        signal.addEventListener('abort', () => controller.abort(stopped), { once: true });
-        return withDeadline(
-          async () => {
-            await interruptsCancelled(controller.signal);
-            return action(input, controller.signal);
-          },
-          input,
-          controller,
-        );
-      }),
-    ]),
-  );
+  /** An action's run in this runner: after its in-progress snapshot is saved and interrupts are cancelled. */
+  const runAction = async (name: string, input: ActionInput, signal: AbortSignal) => {
+    // The child starts inside the macrostep, before observers queue its snapshot: let them, then wait.
+    await Promise.resolve();
+    await durable();
+    signal.throwIfAborted();
+    // XState aborts without a reason; say why: the runner stopping (its LifecycleStoppedError: the
+    // work is left to a runner that restores the resource), a timeout, or the resource moving on.
+    const controller = new AbortController();
+    signal.addEventListener('abort', () => controller.abort(stopped), { once: true });
+    return withDeadline(
+      async () => {
+        await interruptsCancelled(controller.signal);
+        return actions[name]!(input, controller.signal);
+      },
+      input,
+      controller,
+    );
+  };
   // `input` is only read for a new resource; a stored snapshot carries its own context.
-  const actor = createActor(machine.provide({ actors: bound }), {
+  const actor = createActor(dispatching(machine), {
     input: { resourceId },
     ...(stored === undefined ? {} : { snapshot: stored as LifecycleSnapshot }),
   });
+  runners.set(actor.system, runAction);
   const snapshotNow = () => actor.getSnapshot() as LifecycleSnapshot<S>;
 
   const halt = (cause?: unknown) => {

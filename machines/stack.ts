@@ -32,6 +32,13 @@ function operation(
     done: [`${action.toUpperCase()}_COMPLETE`, done] as Transition,
     error,
     ...extra,
+    on: {
+      RESET_STATE: [
+        `${action.toUpperCase()}_FAILED`,
+        'an operator marks a stuck action failed (heat-manage reset_stack_status); what runs is cancelled',
+      ] as Transition,
+      ...extra.on,
+    },
   } as const;
 }
 
