@@ -1,4 +1,5 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
+import { dotQuote } from '../src/model/dot-text.js';
 
 /** One drawn arrow: every transition of every state node, `always` ones included. */
 interface Edge {
@@ -154,12 +155,4 @@ function nodeIds(machine: AnyStateMachine, name: (node: AnyStateNode) => string)
     ids.set(node, id);
   }
   return ids;
-}
-
-/**
- * A DOT string literal. (The same rule as the flow renderer's; machines/ reaches taskweave only
- * through its public entry, so it keeps its own two lines.)
- */
-function dotQuote(text: string): string {
-  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }

@@ -7,7 +7,7 @@ import {
   setup,
 } from 'xstate';
 import type { FailureRecord } from '../src/index.js';
-import { toFailure } from './failure.js';
+import { toFailureRecord as toFailure } from '../src/model/failure-record.js';
 import { applyFacts, type Facts, type Guard, type GuardScope, guardHolds, guardText } from './guards.js';
 import {
   actionNames,

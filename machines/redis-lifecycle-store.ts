@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
-import { decodeValue, encodeValue, SnapshotCorruptError, TaskweaveError } from '../src/index.js';
+import { SnapshotCorruptError, TaskweaveError } from '../src/index.js';
+import { parse, stringify } from '../src/model/codec.js';
 import { checkId, openRedis, type RedisClient, validateRedisOptions } from '../src/store/redis-connection.js';
 import { LifecycleConflictError, LifecycleNotFinalError, LifecycleStoreError } from './errors.js';
 import { deleteLifecycle } from './lua/deleteLifecycle-1.lua.js';
@@ -34,8 +35,6 @@ export const LIFECYCLE_KIND = 'tw:lifecycle:1';
 
 const SCRIPTS = [saveLifecycle, deleteLifecycle];
 const commandName = (name: string) => `taskweave_${name}`;
-const stringify = (value: unknown) => JSON.stringify(encodeValue(value));
-const parse = (text: string) => decodeValue(JSON.parse(text));
 
 /**
  * A `LifecycleStore` in Redis or Redis Cluster. Each resource is one hash under its own hash tag

@@ -1,12 +1,13 @@
 import { createActor, fromPromise } from 'xstate';
-import { decodeValue, encodeValue, SnapshotCorruptError } from '../src/index.js';
+import { SnapshotCorruptError } from '../src/index.js';
+import { parse, stringify } from '../src/model/codec.js';
+import { toFailureRecord as toFailure } from '../src/model/failure-record.js';
 import {
   ActionTimeoutError,
   LifecycleEventError,
   LifecycleNotFinalError,
   LifecycleStoppedError,
 } from './errors.js';
-import { toFailure } from './failure.js';
 import {
   type ActionInput,
   CANCEL_FAILED,
@@ -84,8 +85,6 @@ export interface LifecycleRun<S extends string = string> {
   stop(): Promise<void>;
 }
 
-const stringify = (value: unknown) => JSON.stringify(encodeValue(value));
-
 type RunAction = (name: string, input: ActionInput, signal: AbortSignal) => Promise<unknown>;
 /** Each runner's actions, by its actor's system: the machine's actors find their runner through it. */
 const runners = new WeakMap<object, RunAction>();
@@ -111,7 +110,6 @@ function dispatching(machine: LifecycleMachine): LifecycleMachine {
   }
   return done;
 }
-const parse = (text: string) => decodeValue(JSON.parse(text));
 
 /**
  * Run one resource's lifecycle: loads its snapshot from `store` (or starts it new), saves every
