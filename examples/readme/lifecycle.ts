@@ -1,17 +1,25 @@
 // README "Resource lifecycles".
-import { memoryLifecycleStore, runLifecycle, stateName, volumeMachine } from 'taskweave/machines';
+import {
+  actionNames,
+  memoryLifecycleStore,
+  runLifecycle,
+  stateName,
+  volumeLifecycle,
+  volumeMachine,
+} from 'taskweave/machines';
 
 // What your cloud does for each action (here: nothing but a value).
-const attach = async () => ({});
-const detach = async () => ({});
-const extend = async () => ({});
-const remove = async () => ({});
+const cloud = async () => ({});
+const actions = Object.fromEntries(actionNames(volumeLifecycle).map((action) => [action, cloud]));
 
 const volume = await runLifecycle(volumeMachine, {
   resourceId: 'vol-1',
   store: memoryLifecycleStore(),
-  actions: { create: async () => ({ backend: 'ceph-1' }), attach, detach, extend, delete: remove },
+  actions: { ...actions, create: async () => ({ backend: 'ceph-1' }) },
 });
-await volume.send({ type: 'CREATE' });
+await volume.send({ type: 'CREATE', multiattach: true });
 stateName(await volume.settled()); // 'available'
-console.log(stateName(await volume.settled()));
+await volume.send({ type: 'ATTACH', server: 'srv-1' });
+stateName(await volume.settled()); // 'in-use'
+console.log(stateName(await volume.settled()), volume.getSnapshot().context.facts);
+await volume.stop();
