@@ -8,13 +8,11 @@ import type { TaskHooks } from '../compile/task-actors.js';
 import {
   EngineClosedError,
   FlowDefinitionError,
-  FlowVersionMismatchError,
   InvalidOptionError,
   MissingInputsError,
   RunExistsError,
   RunNotFoundError,
   TaskweaveError,
-  UnknownFlowError,
 } from '../errors.js';
 import { describe } from '../flow/options.js';
 import type { Flow } from '../flow/types.js';
@@ -25,10 +23,12 @@ import type { RunEvent } from '../store/run-history.js';
 import { isFinished, type RunMeta, type Store, type StoredRun } from '../store/store.js';
 import { ActiveRun, settle } from './active-run.js';
 import { type Explanation, explainRun, shapeOf, shapeOfEdges } from './explain.js';
+import { FlowRegistry } from './flow-registry.js';
 import { FlowRun } from './flow-run.js';
 import { readHistory, type WatchOptions, watchRun } from './run-history.js';
 import { type RunInfo, readRun } from './run-info.js';
 import { INPUTS_PART, joinSnapshot } from './snapshot-parts.js';
+import { claimRun, type Inspected, inspectRun, type TakenOver } from './take-over.js';
 import { createRunTracing, type TracerLike } from './tracing.js';
 
 export interface EngineOptions {
@@ -189,29 +189,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
   };
 
-  /**
-   * Flows by name, each with every structure registered under it (oldest first). New runs by name use
-   * the last one; a stored run is resumed, reverted and read with the one whose hash it recorded.
-   */
-  const flows = new Map<string, CompiledFlow[]>();
-
-  const register = (...list: Flow[]) => {
-    for (const flow of list) {
-      if (!flow || typeof flow !== 'object' || !['linear', 'parallel', 'graph'].includes(flow.kind)) {
-        throw new FlowDefinitionError(
-          `Expected a flow made by linear(), parallel() or graph(), got ${describe(flow)}`,
-        );
-      }
-      const compiled = compile(flow); // validate now: definition errors surface at registration
-      const versions = flows.get(flow.name) ?? [];
-      const same = versions.findIndex((known) => known.hash === compiled.hash);
-      // The same structure again (a new version string, or the same flow passed to start()) takes the
-      // old one's place: it does not become the newest by being mentioned again.
-      if (same >= 0) versions[same] = compiled;
-      else versions.push(compiled);
-      flows.set(flow.name, versions);
-    }
-  };
+  const registry = new FlowRegistry();
+  const register = (...list: Flow[]) => registry.register(...list);
   register(...(options.flows ?? []));
 
   const machineFor = (compiled: CompiledFlow) => {
@@ -220,32 +199,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return machine;
   };
 
-  /** The newest structure registered under `name`: what new runs by name start on. */
-  const flowByName = (name: string): Flow => {
-    const versions = flows.get(name);
-    if (!versions) throw new UnknownFlowError(name, [...flows.keys()]);
-    return versions[versions.length - 1]!.flow;
-  };
-
-  /** The registered structure a stored run was started on, if this engine has it. */
-  const compiledFor = (meta: RunMeta): CompiledFlow | undefined =>
-    flows.get(meta.flow)?.find((known) => known.hash === meta.hash);
-
-  /** Like `compiledFor`, but a run this engine cannot drive is refused, naming what it knows. */
-  const compiledForRun = (meta: RunMeta): CompiledFlow => {
-    const found = compiledFor(meta);
-    if (found) return found;
-    const versions = flows.get(meta.flow);
-    if (!versions) throw new UnknownFlowError(meta.flow, [...flows.keys()]);
-    throw new FlowVersionMismatchError(
-      meta.id,
-      meta.flow,
-      meta.hash,
-      versions[versions.length - 1]!.hash,
-      meta.version,
-      versions.map((known) => `${known.flow.version} (${known.hash})`),
-    );
-  };
+  const flowByName = (name: string): Flow => registry.byName(name);
+  const compiledFor = (meta: RunMeta): CompiledFlow | undefined => registry.forRun(meta);
+  const _compiledForRun = (meta: RunMeta): CompiledFlow => registry.requireForRun(meta);
 
   const assertOpen = () => {
     if (closed)
@@ -353,26 +309,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   /** Load and check flow, structure and data: a refused resume leaves the stored run untouched. */
-  const inspect = async (id: string) => {
-    const stored = await store.load(id, reading);
-    if (!stored) throw new RunNotFoundError(id);
-    const compiled = compiledForRun(stored.meta);
-    const checked = joinSnapshot(id, compiled, stored.parts); // corrupt data is refused before claiming
-    return { compiled, stored, checked };
-  };
-
+  const inspect = (id: string) => inspectRun(store, registry, id, reading);
   /** Inspect, then claim (a new fencing token): from here on this engine drives the run. */
-  const takeOver = async (id: string, inspected?: Awaited<ReturnType<typeof inspect>>) => {
-    const { compiled, stored, checked } = inspected ?? (await inspect(id));
-    const claimed = await store.claim(id, engineId, reading);
-    if (!claimed) throw new RunNotFoundError(id);
-    // A claim changes only token and owner: the parts read before it are still the run's unless a
-    // write landed in between (a higher seq); parse them again only then.
-    const snapshot = claimed.run.seq === stored.seq ? checked : joinSnapshot(id, compiled, claimed.run.parts);
-    return { compiled, token: claimed.token, stored: claimed.run, snapshot };
-  };
-
-  type TakenOver = Awaited<ReturnType<typeof takeOver>>;
+  const takeOver = async (id: string, inspected?: Inspected) =>
+    claimRun(store, inspected ?? (await inspect(id)), engineId, reading);
 
   const rehydrate = (
     { compiled, token, stored, snapshot }: TakenOver,
