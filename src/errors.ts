@@ -305,3 +305,20 @@ export class EngineClosedError extends TaskweaveError {
     );
   }
 }
+
+/**
+ * Distributed execution: a task's message was delivered `deliveries` times (more than the worker's
+ * `maxDeliveries`) without an outcome, so its workers kept dying or freezing on it. The task fails with
+ * this error without executing again, and the run reverts as after any task failure.
+ */
+export class DeliveryExhaustedError extends TaskweaveError {
+  constructor(
+    readonly runId: string,
+    readonly task: string,
+    readonly deliveries: number,
+  ) {
+    super(
+      `Expected task \`${task}\` of run \`${runId}\` to finish within its deliveries, got ${deliveries} deliveries without an outcome (its workers died or froze each time). It failed without executing again; raise maxDeliveries or find what kills its workers.`,
+    );
+  }
+}

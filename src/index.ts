@@ -18,6 +18,7 @@ export type { RunInfo } from './engine/run-info.js';
 export type { SpanLike, TracerLike } from './engine/tracing.js';
 export {
   CancelledError,
+  DeliveryExhaustedError,
   DependencyCycleError,
   DuplicateNameError,
   EngineClosedError,
@@ -135,3 +136,4 @@ export {
   type StoredRun,
   type WriteOptions,
 } from './store/store.js';
+export { createWorker, type Worker, type WorkerEvents, type WorkerOptions } from './workers/worker.js';

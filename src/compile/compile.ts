@@ -1,5 +1,5 @@
 import { enqueueActions, setup } from 'xstate';
-import { NotSerializableError } from '../errors.js';
+import { DeliveryExhaustedError, NotSerializableError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
 import { toFailureRecord } from '../model/failure-record.js';
 import { isFinished } from '../model/run-status.js';
@@ -127,7 +127,11 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
           // Not while suspended either: a retrying task is a running task finishing its work.
           context.phase === 'run' &&
           rec.a < node.task.retry.attempts &&
-          !((event.error as Failed | undefined)?.error instanceof NotSerializableError)
+          // Neither a value that cannot be stored nor a task whose workers keep dying gets better by retrying.
+          !(
+            (event.error as Failed | undefined)?.error instanceof NotSerializableError ||
+            (event.error as Failed | undefined)?.error instanceof DeliveryExhaustedError
+          )
         );
       },
     },

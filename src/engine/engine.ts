@@ -19,9 +19,11 @@ import type { Flow } from '../flow/types.js';
 import { encodeValue } from '../model/codec.js';
 import { expectNumberOption } from '../model/expect-option.js';
 import { memoryStore } from '../store/memory-store.js';
+import { queuesOf } from '../store/redis-queues.js';
 import type { RunEvent } from '../store/run-history.js';
 import { isFinished, type RunMeta, type Store, type StoredRun } from '../store/store.js';
 import { ActiveRun, settle } from './active-run.js';
+import { DistributedRuns } from './distributed-runs.js';
 import { type Explanation, explainRun, shapeOf, shapeOfEdges } from './explain.js';
 import { FlowRegistry } from './flow-registry.js';
 import { FlowRun } from './flow-run.js';
@@ -60,6 +62,13 @@ export interface EngineOptions {
    * @default true
    */
   closeStore?: boolean;
+  /**
+   * `'in-process'`: this engine executes its runs' tasks. `'distributed'`: it stores each run and
+   * dispatches its ready tasks to queues; workers (`createWorker`) in any process execute them and take
+   * the next steps. Needs a `redisStore()`.
+   * @default 'in-process'
+   */
+  execution?: 'in-process' | 'distributed';
 }
 
 export interface StartOptions {
@@ -161,6 +170,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
   let closed = false;
   /** Ends every watch when the engine closes. */
   const closing = new AbortController();
+  const distributed = distributedRuns(options, store, closing.signal, (meta) => {
+    const compiled = compile(flowByName(meta.flow));
+    if (compiled.hash !== meta.hash)
+      throw new FlowVersionMismatchError(meta.id, meta.flow, meta.hash, compiled.hash);
+    return compiled;
+  });
   /** Flow structures this engine has put in the store's catalog, by hash. */
   const catalogued = new Map<string, Promise<void>>();
 
@@ -295,6 +310,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       run.finish({ error: new RunExistsError(id) });
       return run;
     }
+    if (distributed) {
+      catalogue(compiled);
+      distributed.start(compiled, run, meta, input);
+      return run;
+    }
     // The run's first write creates it (inputs and first snapshot together): no task's effect starts
     // before it is acknowledged, and an id already stored fails the run with RunExistsError.
     drive(compiled, run, {
@@ -357,6 +377,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   const resumeStored = async <R>(id: string): Promise<FlowRun<R>> => {
+    if (distributed) {
+      const run = new FlowRun<R>(id);
+      await distributed.resume(id, run);
+      return run;
+    }
     const inspected = await inspect(id);
     const run = new FlowRun<R>(id);
     const { checked, compiled, stored } = inspected;
@@ -374,7 +399,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
     assertOpen();
     const local = active.get(id);
     let run: FlowRun<any>;
-    if (local) {
+    if (distributed) {
+      run = new FlowRun(id);
+      await distributed.revert(id, run);
+    } else if (local) {
       run = local.run;
       local.send('ROLLBACK');
     } else {
@@ -412,12 +440,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
     async history(id) {
       // A run started here a moment ago is read once its create is stored (or refused).
-      await active.get(id)?.writer.firstWrite;
+      await (active.get(id)?.writer.firstWrite ?? distributed?.created(id));
       return readHistory(store, id);
     },
     watch(id, watchOptions = {}) {
       assertOpen();
-      return watchRun(store, id, watchOptions, closing.signal, active.get(id)?.writer.firstWrite);
+      return watchRun(
+        store,
+        id,
+        watchOptions,
+        closing.signal,
+        active.get(id)?.writer.firstWrite ?? distributed?.created(id),
+      );
     },
     async explain(id) {
       const stored = await store.load(id, reading);
@@ -432,6 +466,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (closed) return;
       closed = true;
       closing.abort();
+      distributed?.close();
       for (const [id, activeRun] of active) activeRun.abort(new EngineClosedError(id));
       if (closeStore) await store.close();
     },
@@ -440,4 +475,27 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
 function decodeInputs(stored: StoredRun): unknown {
   return JSON.parse(stored.parts[INPUTS_PART] ?? '{}');
+}
+
+/** The distributed side of an engine (`execution: 'distributed'`), or undefined for in-process runs. */
+function distributedRuns(
+  options: EngineOptions,
+  store: Store,
+  closing: AbortSignal,
+  compiledFor: (meta: RunMeta) => CompiledFlow,
+): DistributedRuns | undefined {
+  const execution = options.execution ?? 'in-process';
+  if (execution !== 'in-process' && execution !== 'distributed') {
+    throw new FlowDefinitionError(
+      `Expected \`execution\` to be 'in-process' or 'distributed', got ${describe(execution)}`,
+    );
+  }
+  if (execution === 'in-process') return undefined;
+  const queues = queuesOf(store);
+  if (!queues) {
+    throw new TaskweaveError(
+      `Expected a redisStore() for execution: 'distributed' (its queues are Redis Streams beside the runs), got ${describe(options.store)}.`,
+    );
+  }
+  return new DistributedRuns({ store, queues, compiledFor, closing });
 }

@@ -53,6 +53,8 @@ export function task<A extends Args = Args, R = unknown>(options: TaskOptions<A,
     options.timeoutMs === undefined
       ? undefined
       : expectNumber(`timeoutMs\` of task \`${name}`, options.timeoutMs, 1);
+  const queue =
+    options.queue === undefined ? 'default' : expectName(`queue\` of task \`${name}`, options.queue);
   const clash = requires.find((arg) => optional.includes(arg));
   if (clash) {
     throw new FlowDefinitionError(
@@ -69,6 +71,7 @@ export function task<A extends Args = Args, R = unknown>(options: TaskOptions<A,
     inject: Object.freeze({ ...inject }),
     retry: Object.freeze({ attempts, backoffMs, factor, maxBackoffMs }),
     timeoutMs,
+    queue,
     execute: options.execute,
     revert: options.revert,
   }) as Task<A, R>;

@@ -51,6 +51,8 @@ export interface TaskOptions<A extends Args = Args, R = unknown> {
   inject?: Record<string, unknown>;
   retry?: TaskRetryOptions;
   timeoutMs?: number;
+  /** Distributed execution: only workers listening to this queue take the task. @default 'default' */
+  queue?: string;
   execute(args: A, ctx: TaskContext): R | Promise<R>;
   revert?(args: A & RevertExtras<Awaited<R>>, ctx: TaskContext): unknown;
 }
@@ -65,6 +67,8 @@ export interface Task<A extends Args = Args, R = any> {
   readonly inject: Readonly<Record<string, unknown>>;
   readonly retry: Required<TaskRetryOptions>;
   readonly timeoutMs: number | undefined;
+  /** The queue its messages go to in distributed execution (not part of the flow's structure). */
+  readonly queue: string;
   readonly execute: (args: A, ctx: TaskContext) => R | Promise<R>;
   readonly revert: ((args: A & RevertExtras<Awaited<R>>, ctx: TaskContext) => unknown) | undefined;
 }

@@ -9,6 +9,7 @@ import {
 import { type FlowStructure, parseFlowStructure } from '../model/flow-structure.js';
 import { checkId, openRedis, validateRedisOptions } from './redis-connection.js';
 import { watchStream } from './redis-history.js';
+import { QUEUES, RunQueues } from './redis-queues.js';
 import {
   decodeRun,
   eventArgs,
@@ -96,6 +97,8 @@ export function redisStore(options: RedisStoreOptions): Store {
   // All seven, declared as keys: the status a run leaves is known only inside the script.
   const statusIndexKeys = RUN_STATUSES.map((status) => indexKey(prefix, status));
   const closing = new AbortController();
+  // Distributed execution's queues share the store's connection (made on first use).
+  let queues: RunQueues | undefined;
 
   const runScript = async (
     what: string,
@@ -131,7 +134,12 @@ export function redisStore(options: RedisStoreOptions): Store {
     }
   };
 
-  return {
+  const store: Store & { readonly [QUEUES]: RunQueues } = {
+    get [QUEUES]() {
+      queues ??= new RunQueues(connection, prefix, historyLimit, index);
+      return queues;
+    },
+
     async create(meta: RunMeta, parts: Record<string, string>, options: CreateOptions = {}) {
       checkId('runId', meta.id);
       const pairs = pairArgs(meta.id, parts);
@@ -320,6 +328,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       await connection.close();
     },
   };
+  return store;
 }
 
 /** What to do when Redis stays away, by operation (the message's last sentence). */

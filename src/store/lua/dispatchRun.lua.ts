@@ -1,0 +1,120 @@
+import { checkRunLua } from './check-run.lua.js';
+
+/**
+ * Distributed execution's one write per step: the run's state, its history, the tasks it made ready
+ * (messages on their queues), its backoff deadlines and the acknowledgement of the message whose
+ * outcome it applies, all in one script, so no task is dispatched without the state that started it
+ * and no state starts a task without dispatching it.
+ */
+export const dispatchRun = {
+  name: 'dispatchRun',
+  lua: `--[[
+  dispatchRun-n: create a run, or apply one versioned write to it (CAS on seq, token checked), and in
+  the same step append the messages of the tasks it started to their queues' streams, add and remove
+  backoff deadlines, and acknowledge (XACK + XDEL) the message whose outcome it applies; a message this
+  consumer no longer holds (another worker claimed it after the visibility timeout) fences the write out.
+
+  KEYS[1] {prefix:runId}:meta    hash
+  KEYS[2] {prefix:runId}:parts   hash
+  KEYS[3] {prefix:runId}:events  stream (the run's history)
+  KEYS[4] {prefix}:timers        sorted set: backoff deadlines, member JSON {r, t, a}, scored by epoch ms
+  KEYS[5..] {prefix}:q:<queue>   queue streams (consumer group 'workers') named by index below
+  ARGV[1]      kind marker
+  ARGV[2]      'create' (token 1, version 0; nothing may be stored under these keys) or 'save'
+  ARGV[3]      fencing token read with the run (save)
+  ARGV[4]      version written: stored seq + 1 (save)
+  ARGV[5..12]  meta block: flow, version, hash, status, createdAt, updatedAt, hasOwner ('0'|'1'), owner
+  ARGV[13]     number of set parts n, ARGV[14] number of deleted parts d
+  ARGV[15..14+2n] part pairs, then d part names
+  then         history cap, number of events m, m JSON events (see appendEvents)
+  then         ack: key index into KEYS (0: none), message id, consumer that must hold it
+  then         k dispatches, each: key index into KEYS, message payload (field 'm')
+  then         number of deadlines to add, each: score, member
+  then         number of deadlines to remove, each: member
+
+  Returns {'OK', previousStatus, previousUpdatedAt} when applied,
+          {'EXISTS'} when a create finds anything stored under these keys,
+          {'FENCED'} when the acknowledged message is no longer this consumer's (nothing written),
+          {'LEASE', currentToken} when the token is stale ({'LEASE'} when there is no run),
+          {'VERSION', storedSeq} when another write landed first,
+          {'CORRUPT', reason} when the keys hold something that is not a taskweave run.
+]]
+${checkRunLua}
+local n = tonumber(ARGV[13])
+local d = tonumber(ARGV[14])
+local h = 15 + 2 * n + d
+local m = tonumber(ARGV[h + 1])
+local a = h + 2 + m
+local ackKey = tonumber(ARGV[a])
+local ackId = ARGV[a + 1]
+local consumer = ARGV[a + 2]
+if ackKey > 0 then
+  local ok, pending = pcall(redis.call, 'XPENDING', KEYS[ackKey], 'workers', ackId, ackId, 1)
+  if not ok or #pending == 0 or pending[1][2] ~= consumer then return {'FENCED'} end
+end
+local previous = {false, false}
+if ARGV[2] == 'create' then
+  if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return {'EXISTS'} end
+  -- No run here: a history left under its id (a run deleted by hand) is not this run's.
+  redis.call('DEL', KEYS[3])
+  redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'token', '1', 'seq', '0', 'events', '0')
+  appendEvents(0, h)
+else
+  local state = inspectRun(ARGV[1])
+  if state == 'none' then return {'LEASE'} end
+  if state ~= 'ok' then return {'CORRUPT', state} end
+  local meta = redis.call('HMGET', KEYS[1], 'token', 'seq', 'status', 'updatedAt', 'events')
+  if meta[1] ~= ARGV[3] then return {'LEASE', meta[1]} end
+  if tonumber(ARGV[4]) ~= tonumber(meta[2]) + 1 then return {'VERSION', meta[2]} end
+  redis.call('HSET', KEYS[1], 'seq', ARGV[4])
+  appendEvents(tonumber(meta[5]) or 0, h)
+  previous = {meta[3], meta[4]}
+end
+writeMeta(KEYS[1], 5)
+hsetPairs(KEYS[2], 15, n)
+hdelNames(KEYS[2], 15 + 2 * n, d)
+if ackKey > 0 then
+  redis.call('XACK', KEYS[ackKey], 'workers', ackId)
+  redis.call('XDEL', KEYS[ackKey], ackId)
+end
+local at = a + 3
+local k = tonumber(ARGV[at])
+for i = 1, k do
+  redis.call('XADD', KEYS[tonumber(ARGV[at + 2 * i - 1])], '*', 'm', ARGV[at + 2 * i])
+end
+at = at + 2 * k + 1
+local add = tonumber(ARGV[at])
+for i = 1, add do redis.call('ZADD', KEYS[4], ARGV[at + 2 * i - 1], ARGV[at + 2 * i]) end
+at = at + 2 * add + 1
+local remove = tonumber(ARGV[at])
+for i = 1, remove do redis.call('ZREM', KEYS[4], ARGV[at + i]) end
+return {'OK', previous[1], previous[2]}
+`,
+} as const;
+
+/**
+ * A live worker keeps the messages it is working on: their idle time is reset, but only while it
+ * still holds them (XCLAIM alone would take a message back from the worker that re-delivered it).
+ */
+export const extendClaims = {
+  name: 'extendClaims',
+  lua: `--[[
+  extendClaims-1: reset the idle time of messages this consumer holds.
+
+  KEYS[1] {prefix}:q:<queue>  stream
+  ARGV[1] consumer, ARGV[2..] message ids
+
+  Returns the ids this consumer no longer holds (another consumer claimed them, or they were acknowledged).
+]]
+local lost = {}
+for i = 2, #ARGV do
+  local ok, pending = pcall(redis.call, 'XPENDING', KEYS[1], 'workers', ARGV[i], ARGV[i], 1)
+  if ok and #pending == 1 and pending[1][2] == ARGV[1] then
+    redis.call('XCLAIM', KEYS[1], 'workers', ARGV[1], 0, ARGV[i], 'JUSTID')
+  else
+    lost[#lost + 1] = ARGV[i]
+  end
+end
+return lost
+`,
+} as const;

@@ -1,0 +1,289 @@
+import { dispatchRun, extendClaims } from './lua/dispatchRun.lua.js';
+import type { RedisClient, RedisConnection } from './redis-connection.js';
+import { eventArgs, metaArgs, pairArgs, RUN_KIND, runKeys } from './redis-run-fields.js';
+import type { StatusIndex } from './redis-status-index.js';
+import type { NewRunEvent } from './run-history.js';
+import type { RunMeta } from './store.js';
+
+/**
+ * The Redis side of distributed execution: queue streams, backoff deadlines and the one write per
+ * step (dispatchRun). Reached through a Redis store (see `queuesOf`), so it shares its connection.
+ *
+ * Keys: `{<prefix>}:q:<queue>` (a stream per queue, consumer group `workers`), `{<prefix>}:timers`
+ * (deadlines), `{<prefix>}:dead` (poison messages with the reason they were dropped).
+ */
+
+export const GROUP = 'workers';
+
+/** What a queue message names: a run's task to execute or revert, at one attempt and key. */
+export interface TaskMessage {
+  /** Run id. */
+  r: string;
+  /** Task name. */
+  t: string;
+  k: 'execute' | 'revert';
+  /** Attempt. */
+  a: number;
+  /** Idempotency key. */
+  i: string;
+}
+
+/** A backoff deadline: the run's task sleeps until its score. */
+export interface TimerMember {
+  r: string;
+  t: string;
+  a: number;
+}
+
+export interface QueueWrite {
+  mode: 'create' | 'save';
+  runId: string;
+  token: number;
+  seq: number;
+  meta: RunMeta;
+  set: Record<string, string>;
+  events: readonly NewRunEvent[];
+  /** The message whose outcome this write applies, held by `consumer`. */
+  ack?: { queue: string; id: string; consumer: string };
+  dispatch: readonly { queue: string; message: TaskMessage }[];
+  addTimers: readonly { until: number; member: string }[];
+  removeTimers: readonly string[];
+}
+
+export type QueueWriteReply =
+  | { ok: true; previous?: { status: string; updatedAt: number } }
+  | { ok: false; reason: 'EXISTS' | 'FENCED' | 'LEASE' | 'VERSION' | 'CORRUPT'; detail?: string };
+
+/** A message as read from a queue, with how many times it has been delivered. */
+export interface Delivery {
+  queue: string;
+  id: string;
+  /** undefined when the payload is not a task message (poison). */
+  message: TaskMessage | undefined;
+  raw: string;
+  deliveries: number;
+}
+
+const commandName = (name: string) => `taskweave_${name}`;
+
+export class RunQueues {
+  constructor(
+    readonly connection: RedisConnection,
+    readonly prefix: string,
+    private readonly historyLimit: string,
+    private readonly index: StatusIndex | undefined,
+  ) {
+    for (const script of [dispatchRun, extendClaims]) {
+      const client = connection.client as unknown as Record<string, unknown>;
+      if (!client[commandName(script.name)]) {
+        connection.client.defineCommand(commandName(script.name), { lua: script.lua });
+      }
+    }
+  }
+
+  queueKey(queue: string): string {
+    return `{${this.prefix}}:q:${queue}`;
+  }
+
+  get timersKey(): string {
+    return `{${this.prefix}}:timers`;
+  }
+
+  get deadKey(): string {
+    return `{${this.prefix}}:dead`;
+  }
+
+  private run(name: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const client = this.connection.client as unknown as Record<string, (...a: string[]) => Promise<unknown>>;
+    return client[commandName(name)]!.call(this.connection.client, String(keys.length), ...keys, ...args);
+  }
+
+  /** One step of a run: state, history, dispatches, deadlines and acknowledgement, atomically. */
+  async write(write: QueueWrite): Promise<QueueWriteReply> {
+    const keys = runKeys(this.prefix, write.runId);
+    const queueKeys: string[] = [];
+    const keyIndex = (queue: string) => {
+      const key = this.queueKey(queue);
+      let i = queueKeys.indexOf(key);
+      if (i < 0) i = queueKeys.push(key) - 1;
+      return String(5 + i);
+    };
+    const set = pairArgs(write.runId, write.set);
+    const args = [
+      RUN_KIND,
+      write.mode,
+      String(write.token),
+      String(write.seq),
+      ...metaArgs(write.meta),
+      String(set.length / 2),
+      '0',
+      ...set,
+      ...eventArgs(this.historyLimit, write.events),
+      ...(write.ack ? [keyIndex(write.ack.queue), write.ack.id, write.ack.consumer] : ['0', '', '']),
+      String(write.dispatch.length),
+      ...write.dispatch.flatMap(({ queue, message }) => [keyIndex(queue), JSON.stringify(message)]),
+      String(write.addTimers.length),
+      ...write.addTimers.flatMap(({ until, member }) => [String(until), member]),
+      String(write.removeTimers.length),
+      ...write.removeTimers,
+    ];
+    const reply = (await this.connection.call('write distributed run', write.runId, () =>
+      this.run('dispatchRun', [keys.meta, keys.parts, keys.events, this.timersKey, ...queueKeys], args),
+    )) as unknown[];
+    const kind = String(reply[0]);
+    if (kind === 'OK') {
+      const previous =
+        typeof reply[1] === 'string' ? { status: reply[1], updatedAt: Number(reply[2]) } : undefined;
+      // The status index is a hint, kept as in a Cluster: updated after the write (see StatusIndex).
+      if (this.index && previous?.status !== write.meta.status) {
+        void this.index.update(write.meta, previous);
+      }
+      return previous ? { ok: true, previous } : { ok: true };
+    }
+    return {
+      ok: false,
+      reason: kind as 'EXISTS',
+      ...(reply[1] == null ? {} : { detail: String(reply[1]) }),
+    };
+  }
+
+  /** Create the consumer group of each queue (from the start of its stream), if absent. */
+  async ensureGroups(queues: readonly string[]): Promise<void> {
+    for (const queue of queues) {
+      await this.connection.call('create queue group', undefined, async (client) => {
+        try {
+          await client.xgroup('CREATE', this.queueKey(queue), GROUP, '0', 'MKSTREAM');
+        } catch (error) {
+          if (!String((error as Error).message).startsWith('BUSYGROUP')) throw error;
+        }
+      });
+    }
+  }
+
+  /** New messages for `consumer`, blocking up to `blockMs` on `client` (a connection of its own). */
+  async read(
+    client: RedisClient,
+    queues: readonly string[],
+    consumer: string,
+    count: number,
+    blockMs: number,
+  ): Promise<Delivery[]> {
+    const reply = (await client.xreadgroup(
+      'GROUP',
+      GROUP,
+      consumer,
+      'COUNT',
+      count,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      ...queues.map((q) => this.queueKey(q)),
+      ...queues.map(() => '>'),
+    )) as [string, [string, string[]][]][] | null;
+    const out: Delivery[] = [];
+    for (const [key, entries] of reply ?? []) {
+      const queue = queues.find((q) => this.queueKey(q) === key)!;
+      for (const [id, fields] of entries) out.push(toDelivery(queue, id, fields, 1));
+    }
+    return out;
+  }
+
+  /**
+   * Messages idle longer than `idleMs` (their worker died or froze), claimed for `consumer`, with
+   * their delivery counts (this claim included).
+   */
+  async reclaim(queue: string, consumer: string, idleMs: number, count: number): Promise<Delivery[]> {
+    const key = this.queueKey(queue);
+    const reply = (await this.connection.call('reclaim messages', undefined, (client) =>
+      client.xautoclaim(key, GROUP, consumer, idleMs, '0-0', 'COUNT', count),
+    )) as [string, ([string, string[]] | null)[], string[]?];
+    const entries = (reply[1] ?? []).filter((e): e is [string, string[]] => e !== null);
+    if (entries.length === 0) return [];
+    const pending = (await this.connection.call('count deliveries', undefined, (client) =>
+      client.xpending(key, GROUP, entries[0]![0], entries.at(-1)![0], entries.length * 4, consumer),
+    )) as [string, string, number, number][];
+    const counts = new Map(pending.map(([id, , , n]) => [id, Number(n)]));
+    return entries.map(([id, fields]) => toDelivery(queue, id, fields, counts.get(id) ?? 1));
+  }
+
+  /** Reset the idle time of messages `consumer` holds; resolves the ids it no longer holds. */
+  async extend(queue: string, consumer: string, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return (await this.connection.call('extend claims', undefined, () =>
+      this.run('extendClaims', [this.queueKey(queue)], [consumer, ...ids]),
+    )) as string[];
+  }
+
+  /** Acknowledge and delete a message without writing its run (stale, fenced, or poison). */
+  async drop(
+    queue: string,
+    id: string,
+    reason?: { run?: string; task?: string; why: string },
+  ): Promise<void> {
+    const key = this.queueKey(queue);
+    await this.connection.call('drop message', undefined, (client) =>
+      client.multi().xack(key, GROUP, id).xdel(key, id).exec(),
+    );
+    if (reason) {
+      await this.connection.call('record dead letter', undefined, (client) =>
+        client.xadd(
+          this.deadKey,
+          'MAXLEN',
+          '~',
+          '10000',
+          '*',
+          'queue',
+          queue,
+          'id',
+          id,
+          'run',
+          reason.run ?? '',
+          'task',
+          reason.task ?? '',
+          'reason',
+          reason.why,
+        ),
+      );
+    }
+  }
+
+  /** Deadlines due by `now` (at most `count`). */
+  async dueTimers(now: number, count: number): Promise<string[]> {
+    return this.connection.call('read deadlines', undefined, (client) =>
+      client.zrangebyscore(this.timersKey, '-inf', now, 'LIMIT', 0, count),
+    );
+  }
+
+  async removeTimer(member: string): Promise<void> {
+    await this.connection.call('remove deadline', undefined, (client) => client.zrem(this.timersKey, member));
+  }
+}
+
+function toDelivery(queue: string, id: string, fields: string[], deliveries: number): Delivery {
+  const at = Array.isArray(fields) ? fields.indexOf('m') : -1;
+  const raw = at >= 0 ? String(fields[at + 1]) : '';
+  return { queue, id, raw, message: parseMessage(raw), deliveries };
+}
+
+function parseMessage(raw: string): TaskMessage | undefined {
+  try {
+    const m = JSON.parse(raw) as Partial<TaskMessage>;
+    if (
+      typeof m?.r === 'string' &&
+      typeof m.t === 'string' &&
+      (m.k === 'execute' || m.k === 'revert') &&
+      typeof m.a === 'number' &&
+      typeof m.i === 'string'
+    ) {
+      return m as TaskMessage;
+    }
+  } catch {}
+  return undefined;
+}
+
+/** A Redis store's queues, for the distributed engine and workers (absent on other stores). */
+export const QUEUES = Symbol.for('taskweave.queues');
+
+export function queuesOf(store: object): RunQueues | undefined {
+  return (store as { [QUEUES]?: RunQueues })[QUEUES];
+}

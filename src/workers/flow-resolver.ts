@@ -1,0 +1,29 @@
+import { type CompiledFlow, compile } from '../compile/compile.js';
+import { FlowDefinitionError, FlowVersionMismatchError, UnknownFlowError } from '../errors.js';
+import { describe } from '../flow/options.js';
+import type { Flow } from '../flow/types.js';
+import type { RunMeta } from '../store/store.js';
+
+/**
+ * A stored run's compiled flow among the flows a process knows: by name, then by structural hash
+ * (several versions of one flow may be known side by side).
+ */
+export function flowResolver(flows: readonly Flow[]): (meta: RunMeta) => CompiledFlow {
+  const byName = new Map<string, CompiledFlow[]>();
+  for (const flow of flows) {
+    if (!flow || typeof flow !== 'object' || !['linear', 'parallel', 'graph'].includes(flow.kind)) {
+      throw new FlowDefinitionError(
+        `Expected a flow made by linear(), parallel() or graph(), got ${describe(flow)}`,
+      );
+    }
+    const compiled = compile(flow);
+    byName.set(flow.name, [...(byName.get(flow.name) ?? []), compiled]);
+  }
+  return (meta) => {
+    const known = byName.get(meta.flow);
+    if (!known) throw new UnknownFlowError(meta.flow, [...byName.keys()]);
+    const match = known.find((c) => c.hash === meta.hash);
+    if (!match) throw new FlowVersionMismatchError(meta.id, meta.flow, meta.hash, known.at(-1)!.hash);
+    return match;
+  };
+}

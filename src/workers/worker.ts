@@ -1,0 +1,366 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import type { EventObject } from 'xstate';
+import type { CompiledFlow } from '../compile/compile.js';
+import { type EffectParams, LazySignal } from '../compile/effect-actor.js';
+import { createTaskActors, type ExecuteInput, type RevertInput } from '../compile/task-actors.js';
+import { recordOf } from '../compile/task-records.js';
+import { type Applied, applyEvent, type LoadedRun, loadRun } from '../engine/distributed-apply.js';
+import { currentChild } from '../engine/distributed-step.js';
+import { DeliveryExhaustedError, StoreUnavailableError, TaskweaveError } from '../errors.js';
+import { describe, expectNumber } from '../flow/options.js';
+import type { Flow } from '../flow/types.js';
+import type { RedisClient } from '../store/redis-connection.js';
+import { type Delivery, queuesOf, type RunQueues, type TimerMember } from '../store/redis-queues.js';
+import type { Store } from '../store/store.js';
+import { flowResolver } from './flow-resolver.js';
+
+export interface WorkerOptions {
+  /** The store runs are kept in: a `redisStore()` (queues are Redis Streams beside the runs). Left open by `close()`. */
+  store: Store;
+  /** Flows whose tasks this worker can execute (several versions of one flow may be given). */
+  flows: readonly Flow[];
+  /** Queues to take tasks from. @default ['default'] */
+  queues?: readonly string[];
+  /** Most tasks held (executing or reverting) at once. @default 8 */
+  concurrency?: number;
+  /** A task held this long without its worker extending the claim is delivered to another worker. @default 30_000 */
+  visibilityTimeoutMs?: number;
+  /** Deliveries of one task message; the one after fails the task with DeliveryExhaustedError. @default 5 */
+  maxDeliveries?: number;
+  /** How often due backoff deadlines and abandoned messages are looked for. @default 50 */
+  pollMs?: number;
+  /** Consumer name in the queues' group. @default `<hostname>:<pid>:<random>` */
+  id?: string;
+}
+
+/** What a worker reports (`worker.on(...)`): for logs and tests. */
+export interface WorkerEvents {
+  /** A message was dropped without its outcome: stale (the run moved on), fenced, or poison. */
+  dropped: [{ queue: string; run?: string; task?: string; reason: string }];
+  /** A store or internal error the worker survived (the message stays pending and comes back). */
+  error: [Error];
+}
+
+export interface Worker {
+  readonly id: string;
+  /** Create the queues' consumer groups and start taking tasks. */
+  start(): Promise<void>;
+  /** Stop taking tasks, let held ones finish and apply their outcomes, stop every timer. Idempotent; leaves the store open. */
+  close(): Promise<void>;
+  on<K extends keyof WorkerEvents>(event: K, listener: (...args: WorkerEvents[K]) => void): this;
+}
+
+/**
+ * A worker of distributed execution: it takes task messages from its queues, executes (or reverts)
+ * the task, and applies the outcome to the stored run with one pure transition and one versioned
+ * write that also dispatches what became ready and acknowledges the message.
+ *
+ * @example
+ * const worker = createWorker({ store: redisStore({ redis }), flows: [bootServer], queues: ['default', 'gpu'] });
+ * await worker.start();
+ * // later
+ * await worker.close();
+ */
+export function createWorker(options: WorkerOptions): Worker {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`Expected worker options to be an object, got ${describe(options)}`);
+  }
+  const queues = queuesOf(options.store ?? {});
+  if (!queues) {
+    throw new TaskweaveError(
+      `Expected \`store\` to be a redisStore() (distributed execution keeps its queues in Redis), got ${describe(options.store)}`,
+    );
+  }
+  const names = [...new Set(options.queues ?? ['default'])];
+  if (names.length === 0 || names.some((q) => typeof q !== 'string' || q.length === 0)) {
+    throw new TypeError(`Expected \`queues\` to be a list of queue names, got ${describe(options.queues)}`);
+  }
+  const concurrency = expectNumber('concurrency', options.concurrency ?? 8, 1, true);
+  const visibilityTimeoutMs = expectNumber('visibilityTimeoutMs', options.visibilityTimeoutMs ?? 30_000, 10);
+  const maxDeliveries = expectNumber('maxDeliveries', options.maxDeliveries ?? 5, 1, true);
+  const pollMs = expectNumber('pollMs', options.pollMs ?? 50, 1);
+  const compiledFor = flowResolver(options.flows ?? []);
+  const id = options.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  return new DistributedWorker(options.store, queues, names, compiledFor, {
+    id,
+    concurrency,
+    visibilityTimeoutMs,
+    maxDeliveries,
+    pollMs,
+  });
+}
+
+interface Held {
+  delivery: Delivery;
+  signal: LazySignal;
+  done: Promise<void>;
+}
+
+type Actors = ReturnType<typeof createTaskActors>;
+type Effect = (params: EffectParams<ExecuteInput | RevertInput>) => Promise<unknown>;
+
+class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
+  readonly id: string;
+  private readonly held = new Map<string, Held>();
+  private readonly actors = new WeakMap<CompiledFlow, Actors>();
+  private reader: RedisClient | undefined;
+  private loop: Promise<void> | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private closing = false;
+  private closed: Promise<void> | undefined;
+  private slotFreed: (() => void) | undefined;
+  private polling = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly queues: RunQueues,
+    private readonly names: readonly string[],
+    private readonly compiledFor: ReturnType<typeof flowResolver>,
+    private readonly config: {
+      id: string;
+      concurrency: number;
+      visibilityTimeoutMs: number;
+      maxDeliveries: number;
+      pollMs: number;
+    },
+  ) {
+    super();
+    this.id = config.id;
+    // A worker's errors are reported, never thrown at the process (no listener: they are dropped).
+    this.on('error', () => {});
+  }
+
+  async start(): Promise<void> {
+    if (this.loop || this.closing) return;
+    await this.queues.ensureGroups(this.names);
+    // Blocking reads hold a connection: one of the worker's own.
+    const reader = this.queues.connection.client.duplicate() as RedisClient;
+    reader.on('error', () => {});
+    this.reader = reader;
+    const { pollMs, visibilityTimeoutMs } = this.config;
+    this.timers.push(
+      setInterval(() => void this.poll(), pollMs),
+      setInterval(() => void this.extend(), Math.max(10, visibilityTimeoutMs / 3)),
+    );
+    this.loop = this.readLoop(reader);
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true;
+      for (const timer of this.timers) clearInterval(timer);
+      this.slotFreed?.();
+      await this.loop;
+      await Promise.all([...this.held.values()].map((h) => h.done));
+      this.reader?.disconnect();
+    })();
+    return this.closed;
+  }
+
+  private get free(): number {
+    return this.config.concurrency - this.held.size;
+  }
+
+  private async readLoop(reader: RedisClient): Promise<void> {
+    let delay = 50;
+    while (!this.closing) {
+      if (this.free <= 0) {
+        await new Promise<void>((resolve) => {
+          this.slotFreed = resolve;
+        });
+        continue;
+      }
+      try {
+        // Short blocks: close() waits for the read in flight rather than cutting a delivery off.
+        const deliveries = await this.queues.read(reader, this.names, this.id, this.free, 250);
+        delay = 50;
+        for (const delivery of deliveries) this.take(delivery);
+      } catch (error) {
+        if (this.closing) return;
+        this.emit('error', error as Error);
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 1_000);
+      }
+    }
+  }
+
+  /** Due deadlines, then messages whose worker died or froze. */
+  private async poll(): Promise<void> {
+    if (this.polling || this.closing) return;
+    this.polling = true;
+    try {
+      for (const member of await this.queues.dueTimers(Date.now(), 100)) {
+        if (this.closing) return;
+        await this.wake(member);
+      }
+      for (const queue of this.names) {
+        if (this.free <= 0 || this.closing) break;
+        const reclaimed = await this.queues.reclaim(
+          queue,
+          this.id,
+          this.config.visibilityTimeoutMs,
+          this.free,
+        );
+        for (const delivery of reclaimed) this.take(delivery);
+      }
+    } catch (error) {
+      this.emit('error', error as Error);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** Keep the messages held here: a live worker keeps its task however long it runs. */
+  private async extend(): Promise<void> {
+    const byQueue = new Map<string, string[]>();
+    for (const { delivery } of this.held.values()) {
+      byQueue.set(delivery.queue, [...(byQueue.get(delivery.queue) ?? []), delivery.id]);
+    }
+    for (const [queue, ids] of byQueue) {
+      try {
+        for (const lost of await this.queues.extend(queue, this.id, ids)) {
+          // Another worker took it (this one froze past the visibility timeout): stop the task;
+          // its outcome would be fenced out anyway.
+          this.held.get(`${queue}/${lost}`)?.signal.abort();
+        }
+      } catch (error) {
+        this.emit('error', error as Error);
+      }
+    }
+  }
+
+  private take(delivery: Delivery): void {
+    const key = `${delivery.queue}/${delivery.id}`;
+    if (this.held.has(key)) return;
+    const held: Held = { delivery, signal: new LazySignal(), done: Promise.resolve() };
+    this.held.set(key, held);
+    held.done = this.handle(held)
+      .catch((error: Error) => {
+        this.emit('error', error);
+      })
+      .finally(() => {
+        this.held.delete(key);
+        const freed = this.slotFreed;
+        this.slotFreed = undefined;
+        freed?.();
+      });
+  }
+
+  private async drop(delivery: Delivery, reason: string, poison = false): Promise<void> {
+    const { message } = delivery;
+    await this.queues.drop(
+      delivery.queue,
+      delivery.id,
+      poison ? { ...(message ? { run: message.r, task: message.t } : {}), why: reason } : undefined,
+    );
+    this.emit('dropped', {
+      queue: delivery.queue,
+      ...(message ? { run: message.r, task: message.t } : {}),
+      reason,
+    });
+  }
+
+  private async handle({ delivery, signal }: Held): Promise<void> {
+    const { message } = delivery;
+    if (!message) return this.drop(delivery, `not a task message: ${delivery.raw.slice(0, 200)}`, true);
+    let run: LoadedRun | undefined;
+    try {
+      run = await loadRun(this.store, message.r, this.compiledFor);
+    } catch (error) {
+      // Not now (Redis unavailable): the message stays pending and comes back after the timeout.
+      if (error instanceof StoreUnavailableError) throw error;
+      // Poison (unknown flow or version, corrupt run): recorded and acknowledged, never blocking the queue.
+      return this.drop(delivery, (error as Error).message, true);
+    }
+    if (!run) return this.drop(delivery, 'no such run', true);
+    const input = currentChild(run.snapshot, message);
+    // The run moved on (the task was cancelled, or this is a copy of a message already applied).
+    if (!input) return this.drop(delivery, 'stale: the run no longer waits for this task');
+    let event: EventObject;
+    const type = `${message.k}:${message.t}`;
+    if (delivery.deliveries > this.config.maxDeliveries) {
+      const error = new DeliveryExhaustedError(message.r, message.t, delivery.deliveries);
+      event = { type: `xstate.error.actor.${type}`, error: { error, at: Date.now() } } as EventObject;
+    } else {
+      const effect = (this.actorsOf(run.compiled)[message.k] as unknown as { config: Effect }).config;
+      try {
+        const value = await effect({ input, signal });
+        event = { type: `xstate.done.actor.${type}`, output: { value, at: Date.now() } } as EventObject;
+      } catch (error) {
+        event = { type: `xstate.error.actor.${type}`, error: { error, at: Date.now() } } as EventObject;
+      }
+    }
+    const applied: Applied = await applyEvent({
+      queues: this.queues,
+      store: this.store,
+      runId: message.r,
+      compiledFor: this.compiledFor,
+      decide: (loaded) => (currentChild(loaded.snapshot, message) ? event : undefined),
+      at: () => Date.now(),
+      ack: { queue: delivery.queue, id: delivery.id, consumer: this.id },
+      cached: run,
+    });
+    switch (applied.kind) {
+      case 'applied':
+        return;
+      case 'fenced':
+        this.emit('dropped', {
+          queue: delivery.queue,
+          run: message.r,
+          task: message.t,
+          reason: 'fenced: another worker took the task',
+        });
+        return;
+      case 'gone':
+        return this.drop(delivery, applied.why);
+      case 'unchanged':
+        return this.drop(delivery, 'stale: the run no longer waits for this outcome');
+    }
+  }
+
+  /** A backoff deadline is due: the task's next attempt starts (dispatched by the write). */
+  private async wake(member: string): Promise<void> {
+    let timer: TimerMember;
+    try {
+      timer = JSON.parse(member) as TimerMember;
+    } catch {
+      return this.queues.removeTimer(member);
+    }
+    const type = `xstate.done.actor.sleep:${timer.t}`;
+    const applied = await applyEvent({
+      queues: this.queues,
+      store: this.store,
+      runId: timer.r,
+      compiledFor: this.compiledFor,
+      decide: ({ compiled, snapshot }) => {
+        const rec = recordOf(compiled.graph, snapshot.context, timer.t);
+        const sleeping = (snapshot.children as Record<string, unknown>)[`sleep:${timer.t}`];
+        return rec.s === 'RETRYING' && rec.a === timer.a && sleeping
+          ? ({ type, output: { value: undefined, at: Date.now() } } as EventObject)
+          : undefined;
+      },
+      at: () => Date.now(),
+      removeTimers: [member],
+    }).catch((error: Error) => {
+      // A flow this worker does not know: another worker may; leave the deadline to it.
+      if (error instanceof StoreUnavailableError) throw error;
+      return undefined;
+    });
+    if (applied && applied.kind !== 'applied') await this.queues.removeTimer(member);
+  }
+
+  private actorsOf(compiled: CompiledFlow): Actors {
+    let actors = this.actors.get(compiled);
+    if (!actors) {
+      actors = createTaskActors(compiled.graph, {
+        // The write that dispatched the task stored it RUNNING (REVERTING) first: it is durable.
+        beforeEffect: () => Promise.resolve(),
+        progress: () => {},
+      });
+      this.actors.set(compiled, actors);
+    }
+    return actors;
+  }
+}

@@ -1,0 +1,167 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createEngine,
+  createWorker,
+  type Engine,
+  FlowFailedError,
+  graph,
+  linear,
+  parallel,
+  redisStore,
+  type Store,
+  task,
+  type Worker,
+} from '../../src/index.js';
+import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
+
+const redis = newRedis();
+const open: { engines: Engine[]; workers: Worker[]; stores: Store[]; prefixes: string[] } = {
+  engines: [],
+  workers: [],
+  stores: [],
+  prefixes: [],
+};
+
+afterEach(async () => {
+  for (const w of open.workers.splice(0)) await w.close();
+  for (const e of open.engines.splice(0)) await e.close();
+  for (const s of open.stores.splice(0)) await s.close();
+  for (const p of open.prefixes.splice(0)) await cleanPrefix(redis, p);
+});
+
+function setup(flows: Parameters<typeof createWorker>[0]['flows'], workers = 1, queues?: string[]) {
+  const prefix = testPrefix('dist');
+  open.prefixes.push(prefix);
+  const store = () => {
+    const s = redisStore({ redis: REDIS_URL, prefix });
+    open.stores.push(s);
+    return s;
+  };
+  const engine = createEngine({
+    store: store(),
+    flows,
+    execution: 'distributed',
+    closeStore: false,
+  } as never);
+  open.engines.push(engine);
+  const ws = Array.from({ length: workers }, () => {
+    const w = createWorker({ store: store(), flows, ...(queues ? { queues } : {}) });
+    open.workers.push(w);
+    return w;
+  });
+  return { engine, workers: ws, prefix, store };
+}
+
+describe('distributed execution', () => {
+  it('runs a linear flow on a worker and settles run.result in the starting engine', async () => {
+    const seen: string[] = [];
+    const flow = linear('dist-linear', [
+      task({
+        name: 'a',
+        provides: 'x',
+        execute: (_: unknown, ctx) => {
+          seen.push(`a ${ctx.flowId}`);
+          return 2;
+        },
+      }),
+      task({ name: 'b', requires: ['x'], provides: 'y', execute: ({ x }: { x: number }) => x * 3 }),
+    ]);
+    const { engine, workers } = setup([flow]);
+    await workers[0]!.start();
+    const run = engine.start(flow, {}, { id: 'r1' });
+    const states: string[] = [];
+    run.on('task', (e) => states.push(`${e.task} ${e.state}`));
+    expect(await run.result).toEqual({ x: 2, y: 6 });
+    expect(run.status).toBe('SUCCESS');
+    expect(seen).toEqual(['a r1']);
+    expect(states).toEqual(['a RUNNING', 'a SUCCESS', 'b RUNNING', 'b SUCCESS']);
+    const history = await engine.history('r1');
+    expect(history.map((e) => `${e.task ?? '[run]'} ${e.state}`)).toEqual([
+      '[run] RUNNING',
+      'a RUNNING',
+      'a SUCCESS',
+      'b RUNNING',
+      'b SUCCESS',
+      '[run] SUCCESS',
+    ]);
+  });
+
+  it('reverts in reverse order across two workers after a failure', async () => {
+    const log: string[] = [];
+    const t = (name: string, requires: string[] = [], fail = false) =>
+      task({
+        name,
+        requires,
+        provides: name,
+        execute: () => {
+          log.push(name);
+          if (fail) throw new Error(`${name} fails`);
+          return name;
+        },
+        revert: () => {
+          log.push(`${name} reverted`);
+        },
+      });
+    const flow = graph('dist-graph', [t('a'), t('b', ['a']), t('c', ['a']), t('d', ['b', 'c'], true)]);
+    const { engine, workers } = setup([flow], 2);
+    for (const w of workers) await w.start();
+    const error = await engine.run(flow).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(FlowFailedError);
+    expect(log.indexOf('a reverted')).toBeGreaterThan(log.indexOf('b reverted'));
+    expect(log.indexOf('a reverted')).toBeGreaterThan(log.indexOf('c reverted'));
+    expect(log.filter((l) => l === 'a')).toHaveLength(1);
+  });
+
+  it('retries a task after its stored backoff deadline', async () => {
+    let calls = 0;
+    const flow = linear('dist-retry', [
+      task({
+        name: 'flaky',
+        provides: 'v',
+        retry: { attempts: 3, backoffMs: 20 },
+        execute: (_: unknown, ctx) => {
+          calls++;
+          if (ctx.attempt < 3) throw new Error('not yet');
+          return ctx.attempt;
+        },
+      }),
+    ]);
+    const { engine, workers } = setup([flow]);
+    await workers[0]!.start();
+    expect(await engine.run(flow)).toEqual({ v: 3 });
+    expect(calls).toBe(3);
+  });
+
+  it('routes tasks by queue: only workers of that queue take them', async () => {
+    const where: string[] = [];
+    const flow = parallel('dist-route', [
+      task({
+        name: 'cpu',
+        execute: () => {
+          where.push(`cpu@${process.pid}`);
+        },
+      }),
+      task({
+        name: 'gpu',
+        queue: 'gpu',
+        execute: () => {
+          where.push('gpu');
+        },
+      }),
+    ]);
+    const { engine, workers } = setup([flow], 1);
+    await workers[0]!.start();
+    const run = engine.start(flow);
+    const states: string[] = [];
+    run.on('task', (e) => states.push(`${e.task} ${e.state}`));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(states).toContain('cpu SUCCESS');
+    expect(states).not.toContain('gpu SUCCESS');
+    expect(run.status).toBe('RUNNING');
+    const gpu = createWorker({ store: open.stores[0] as Store, flows: [flow], queues: ['gpu'] });
+    open.workers.push(gpu);
+    await gpu.start();
+    await run.result;
+    expect(where.sort()).toEqual([`cpu@${process.pid}`, 'gpu']);
+  });
+});
