@@ -47,6 +47,8 @@ export interface ApplyOptions {
   cached?: LoadedRun;
   /** @default 20 */
   retries?: number;
+  /** Called each time another writer got there first (the event is then applied again). */
+  onConflict?(): void;
 }
 
 export async function loadRun(
@@ -117,6 +119,7 @@ export async function applyEvent(options: ApplyOptions): Promise<Applied> {
       case 'LEASE':
         // Another process wrote first (or claimed the run): read it again and decide again.
         run = undefined;
+        if (reply.reason === 'VERSION') options.onConflict?.();
         if (attempt > 2) await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
         continue;
       case 'CORRUPT':

@@ -8,22 +8,34 @@ import type { RunMeta } from '../store/store.js';
  * A stored run's compiled flow among the flows a process knows: by name, then by structural hash
  * (several versions of one flow may be known side by side).
  */
-export function flowResolver(flows: readonly Flow[]): (meta: RunMeta) => CompiledFlow {
+export interface FlowResolver {
+  (meta: RunMeta): CompiledFlow;
+  /** Know more flows (a flow already known is not added twice). */
+  register(flows: readonly Flow[]): void;
+}
+
+export function flowResolver(flows: readonly Flow[]): FlowResolver {
   const byName = new Map<string, CompiledFlow[]>();
-  for (const flow of flows) {
+  const register = (list: readonly Flow[]) => {
+    for (const flow of list) add(flow);
+  };
+  const add = (flow: Flow) => {
     if (!flow || typeof flow !== 'object' || !['linear', 'parallel', 'graph'].includes(flow.kind)) {
       throw new FlowDefinitionError(
         `Expected a flow made by linear(), parallel() or graph(), got ${describe(flow)}`,
       );
     }
     const compiled = compile(flow);
-    byName.set(flow.name, [...(byName.get(flow.name) ?? []), compiled]);
-  }
-  return (meta) => {
+    const known = byName.get(flow.name) ?? [];
+    if (!known.includes(compiled)) byName.set(flow.name, [...known, compiled]);
+  };
+  register(flows);
+  const resolve = (meta: RunMeta) => {
     const known = byName.get(meta.flow);
     if (!known) throw new UnknownFlowError(meta.flow, [...byName.keys()]);
     const match = known.find((c) => c.hash === meta.hash);
     if (!match) throw new FlowVersionMismatchError(meta.id, meta.flow, meta.hash, known.at(-1)!.hash);
     return match;
   };
+  return Object.assign(resolve, { register });
 }

@@ -41,6 +41,8 @@ export interface WorkerEvents {
   dropped: [{ queue: string; run?: string; task?: string; reason: string }];
   /** A store or internal error the worker survived (the message stays pending and comes back). */
   error: [Error];
+  /** Another process wrote the run first: the outcome is applied again to the run as now stored. */
+  conflict: [{ run: string; task?: string }];
 }
 
 export interface Worker {
@@ -49,6 +51,8 @@ export interface Worker {
   start(): Promise<void>;
   /** Stop taking tasks, let held ones finish and apply their outcomes, stop every timer. Idempotent; leaves the store open. */
   close(): Promise<void>;
+  /** Know more flows (runs of flows a worker does not know are dropped as poison). */
+  register(...flows: Flow[]): void;
   on<K extends keyof WorkerEvents>(event: K, listener: (...args: WorkerEvents[K]) => void): this;
 }
 
@@ -145,6 +149,10 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
       setInterval(() => void this.extend(), Math.max(10, visibilityTimeoutMs / 3)),
     );
     this.loop = this.readLoop(reader);
+  }
+
+  register(...flows: Flow[]): void {
+    this.compiledFor.register(flows);
   }
 
   close(): Promise<void> {
@@ -301,6 +309,7 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
       at: () => Date.now(),
       ack: { queue: delivery.queue, id: delivery.id, consumer: this.id },
       cached: run,
+      onConflict: () => this.emit('conflict', { run: message.r, task: message.t }),
     });
     switch (applied.kind) {
       case 'applied':
@@ -343,6 +352,7 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
       },
       at: () => Date.now(),
       removeTimers: [member],
+      onConflict: () => this.emit('conflict', { run: timer.r, task: timer.t }),
     }).catch((error: Error) => {
       // A flow this worker does not know: another worker may; leave the deadline to it.
       if (error instanceof StoreUnavailableError) throw error;

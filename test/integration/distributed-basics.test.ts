@@ -12,6 +12,7 @@ import {
   task,
   type Worker,
 } from '../../src/index.js';
+import { deferred } from '../support/flows.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
 
 const redis = newRedis();
@@ -163,5 +164,44 @@ describe('distributed execution', () => {
     await gpu.start();
     await run.result;
     expect(where.sort()).toEqual([`cpu@${process.pid}`, 'gpu']);
+  });
+
+  it('two workers applying outcomes of one run at the same instant: no lost update', async () => {
+    const gate = deferred();
+    const width = 6;
+    const flow = parallel(
+      'dist-conflict',
+      Array.from({ length: width }, (_, i) =>
+        task({
+          name: `p${i}`,
+          provides: `v${i}`,
+          execute: async () => {
+            await gate.promise;
+            return i;
+          },
+        }),
+      ),
+    );
+    const { engine, workers } = setup([flow], 2);
+    let conflicts = 0;
+    for (const w of workers) {
+      w.on('conflict', () => conflicts++);
+      await w.start();
+    }
+    const run = engine.start(flow);
+    const running = new Set<string>();
+    await new Promise<void>((resolve) =>
+      run.on('task', (e) => {
+        if (e.state === 'RUNNING') running.add(e.task);
+        if (running.size === width) resolve();
+      }),
+    );
+    // Every task is held by one of the two workers; all finish in the same turn.
+    gate.resolve();
+    const results = await run.result;
+    expect(results).toEqual(Object.fromEntries(Array.from({ length: width }, (_, i) => [`v${i}`, i])));
+    expect(conflicts).toBeGreaterThan(0);
+    const history = await engine.history(run.id);
+    expect(history.filter((e) => e.state === 'SUCCESS' && e.task)).toHaveLength(width);
   });
 });

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { createEngine, redisStore } from '../../src/index.js';
+import { CHAOS_WIRING, chaosFlow, type Execution } from '../support/chaos-flow.js';
+import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
+
+const RUNS = Number(process.env.CHAOS_RUNS ?? 100);
+const WORKERS = 4;
+const KILL_EVERY_MS = 1_500;
+
+/**
+ * Distributed execution under SIGKILL: RUNS runs of a 10-task flow over WORKERS worker processes, one
+ * of them SIGKILLed every ~1.5 s and replaced. Every run must complete; every task key must have its
+ * effect exactly once; a task executed twice only when a killed worker had it first; no task may start
+ * after its run finished.
+ */
+describe('distributed execution under SIGKILL', () => {
+  it(`completes ${RUNS} runs of a 10-task flow while a worker is killed every ~1.5 s`, async () => {
+    const prefix = testPrefix('dchaos');
+    const redis = newRedis();
+    const store = redisStore({ redis: REDIS_URL, prefix });
+    const engine = createEngine({
+      store,
+      flows: [chaosFlow(redis, prefix, 'engine')],
+      execution: 'distributed',
+    });
+    const options = { visibilityTimeoutMs: 1_000, concurrency: 8, pollMs: 50 };
+    let serial = 0;
+    const spawnWorker = () => startWorkerProcess(prefix, `w${serial++}`, {}, options);
+    const workers: WorkerProcess[] = Array.from({ length: WORKERS }, spawnWorker);
+    const killed = new Set<string>();
+    try {
+      await Promise.all(workers.map((w) => w.waitForLine((l) => l === 'READY')));
+      const began = Date.now();
+      const runs = Array.from({ length: RUNS }, (_, i) => engine.start('chaos10', { n: i }, { id: `c${i}` }));
+      let finished = 0;
+      const all = Promise.all(runs.map((r) => r.result.finally(() => finished++)));
+      const chaos = setInterval(() => {
+        const victim = workers.splice(Math.floor(Math.random() * workers.length), 1)[0]!;
+        killed.add(victim.label);
+        void victim.kill();
+        workers.push(spawnWorker());
+      }, KILL_EVERY_MS);
+      let results: Record<string, unknown>[];
+      try {
+        results = await all;
+      } finally {
+        clearInterval(chaos);
+      }
+      const elapsed = Date.now() - began;
+      expect(results).toHaveLength(RUNS);
+      for (const r of results) expect(Object.keys(r)).toHaveLength(Object.keys(CHAOS_WIRING).length);
+
+      const executions = (await redis.lrange(`${prefix}:exec`, 0, -1)).map((l) => JSON.parse(l) as Execution);
+      const effects = await redis.hlen(`${prefix}:fx`);
+      const byKey = new Map<string, Execution[]>();
+      for (const e of executions) byKey.set(e.key, [...(byKey.get(e.key) ?? []), e]);
+      // Every task of every run has its effect, once per key.
+      expect(byKey.size).toBe(RUNS * 10);
+      expect(effects).toBe(RUNS * 10);
+      // A key executed more than once: every execution but the last was on a worker that was killed.
+      const again = [...byKey.values()].filter((list) => list.length > 1);
+      for (const list of again) {
+        for (const e of list.slice(0, -1)) expect(killed, JSON.stringify(list)).toContain(e.label);
+      }
+      // No task started after its run finished.
+      for (let i = 0; i < RUNS; i++) {
+        const history = await engine.history(`c${i}`);
+        const end = history.at(-1)!;
+        expect(end.state).toBe('SUCCESS');
+        for (const e of executions.filter((x) => x.run === `c${i}`)) expect(e.at).toBeLessThanOrEqual(end.at);
+      }
+      console.log(
+        `distributed chaos: ${RUNS} runs × 10 tasks over ${WORKERS} worker processes in ${elapsed} ms, ` +
+          `${killed.size} workers SIGKILLed, ${executions.length - RUNS * 10} re-executions ` +
+          `(${again.length} keys), every run SUCCESS, ${effects} effects for ${RUNS * 10} keys`,
+      );
+    } finally {
+      await Promise.all(workers.map((w) => w.kill()));
+      await engine.close();
+      await cleanPrefix(redis, prefix);
+      await redis.quit();
+    }
+  }, 90_000);
+});

@@ -1,0 +1,44 @@
+/**
+ * A worker in a process of its own, for the distributed kill tests: it executes `provision` and
+ * `chain` tasks (test/support/flows.ts) and `chaos10` tasks (chaos-flow.ts), recording every effect in
+ * Redis, and prints what it does.
+ *
+ *   node --import tsx test/support/worker-child.ts <redisUrl> <prefix> <label> <behaviour JSON> [worker options JSON]
+ *
+ * Prints `READY` once taking tasks, `HANGING <kind> <task>` when a task hangs (behaviour hangExecute
+ * or hangRevert), `DROPPED <reason>` for every message it dropped, `CLOSED` after close() on SIGTERM.
+ */
+import { Redis } from 'ioredis';
+import { createWorker, redisStore } from '../../src/index.js';
+import { chaosFlow } from './chaos-flow.js';
+import { type Behaviour, chainFlow, provisionFlow, redisEffects } from './flows.js';
+
+const [url, prefix, label, behaviourJson = '{}', optionsJson = '{}'] = process.argv.slice(2);
+if (!url || !prefix || !label) {
+  process.stderr.write('usage: worker-child.ts <redisUrl> <prefix> <label> [behaviour] [options]\n');
+  process.exit(2);
+}
+const redis = new Redis(url);
+const log = redisEffects(redis, prefix);
+const behaviour: Behaviour = {
+  ...(JSON.parse(behaviourJson) as Behaviour & { delayMs?: number }),
+  label,
+  onHang: (task, kind) => process.stdout.write(`HANGING ${kind} ${task}\n`),
+};
+const delayMs = (JSON.parse(behaviourJson) as { delayMs?: number }).delayMs;
+if (delayMs) behaviour.before = () => new Promise((resolve) => setTimeout(resolve, delayMs));
+const store = redisStore({ redis: url, prefix });
+const worker = createWorker({
+  store,
+  flows: [provisionFlow(log, behaviour), chainFlow(log, behaviour), chaosFlow(redis, prefix, label)],
+  ...(JSON.parse(optionsJson) as object),
+});
+worker.on('dropped', (e) => process.stdout.write(`DROPPED ${e.task ?? '-'} ${e.reason}\n`));
+await worker.start();
+process.stdout.write('READY\n');
+process.once('SIGTERM', async () => {
+  await worker.close();
+  await store.close();
+  await redis.quit();
+  process.stdout.write('CLOSED\n');
+});
