@@ -1,6 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/** Behavioural test files that also run in distributed mode (the `distributed` project). */
+const DISTRIBUTED_SUITE = [
+  'test/unit/engine-linear.test.ts',
+  'test/unit/engine-graph.test.ts',
+  'test/unit/engine-revert.test.ts',
+  'test/unit/engine-retry-task.test.ts',
+  'test/unit/engine-suspend-cancel.test.ts',
+  'test/unit/engine-arguments.test.ts',
+  'test/unit/engine-retry-controllers.test.ts',
+  'test/unit/concurrency-after-dependency.test.ts',
+];
+
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 export default defineConfig({
@@ -26,6 +38,18 @@ export default defineConfig({
           // Your own tests go in any of these (e.g. test/my-flow.test.ts).
           include: ['test/**/*.test.ts', 'machines/**/*.test.ts', 'examples/**/*.test.ts'],
           exclude: ['test/chaos/**'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // The behavioural suite again in distributed mode: newEngine() (test/unit/engine-support.ts)
+        // makes a distributed engine on Redis with a worker in the test's process. Files not listed
+        // here are in-process only (see README "In-process or distributed?" for what is covered).
+        extends: true,
+        test: {
+          name: 'distributed',
+          include: DISTRIBUTED_SUITE,
+          env: { TASKWEAVE_TEST_EXECUTION: 'distributed' },
           sequence: { groupOrder: 0 },
         },
       },

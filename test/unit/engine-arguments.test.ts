@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { graph, linear, MissingInputsError, type ProgressEvent, task } from '../../src/index.js';
-import { newEngine, thrownBy } from './engine-support.js';
+import { distributedMode, newEngine, thrownBy } from './engine-support.js';
 
 // Ports of TaskFlow's ArgumentsPassingTest (test_arguments_passing.py).
 
@@ -167,26 +167,30 @@ describe('argument passing', () => {
     expect(seen).toEqual([['a']]);
   });
 
-  it('ctx names the run and the task, and progress reaches run.on("progress")', async () => {
-    const ctxs: unknown[] = [];
-    const flow = linear('ctx', [
-      task({
-        name: 'work',
-        execute: (_args, ctx) => {
-          ctxs.push({ flowId: ctx.flowId, taskName: ctx.taskName, attempt: ctx.attempt });
-          ctx.progress(0.5, { step: 'half' });
-          ctx.progress(1);
-        },
-      }),
-    ]);
-    const run = newEngine().start(flow, {}, { id: 'ctx-run' });
-    const progress: ProgressEvent[] = [];
-    run.on('progress', (e) => progress.push(e));
-    await run.result;
-    expect(ctxs).toEqual([{ flowId: 'ctx-run', taskName: 'work', attempt: 1 }]);
-    expect(progress).toEqual([
-      { task: 'work', fraction: 0.5, details: { step: 'half' } },
-      { task: 'work', fraction: 1 },
-    ]);
-  });
+  // In-process only: progress events do not cross processes yet.
+  it.skipIf(distributedMode)(
+    'ctx names the run and the task, and progress reaches run.on("progress")',
+    async () => {
+      const ctxs: unknown[] = [];
+      const flow = linear('ctx', [
+        task({
+          name: 'work',
+          execute: (_args, ctx) => {
+            ctxs.push({ flowId: ctx.flowId, taskName: ctx.taskName, attempt: ctx.attempt });
+            ctx.progress(0.5, { step: 'half' });
+            ctx.progress(1);
+          },
+        }),
+      ]);
+      const run = newEngine().start(flow, {}, { id: 'ctx-run' });
+      const progress: ProgressEvent[] = [];
+      run.on('progress', (e) => progress.push(e));
+      await run.result;
+      expect(ctxs).toEqual([{ flowId: 'ctx-run', taskName: 'work', attempt: 1 }]);
+      expect(progress).toEqual([
+        { task: 'work', fraction: 0.5, details: { step: 'half' } },
+        { task: 'work', fraction: 1 },
+      ]);
+    },
+  );
 });

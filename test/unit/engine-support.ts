@@ -1,14 +1,17 @@
 import { afterEach } from 'vitest';
 import {
   createEngine,
+  createWorker,
   type Engine,
   type EngineOptions,
   type FlowRun,
+  redisStore,
   type Task,
   type TaskEvent,
   type TaskOptions,
   task,
 } from '../../src/index.js';
+import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
 
 /**
  * Helpers for the behavioural engine tests (ports of TaskFlow's engine tests): recording tasks,
@@ -17,16 +20,59 @@ import {
 
 export { type Deferred, deferred } from '../support/flows.js';
 
-/** Engines made by a test are closed after it. */
+/** Engines made by a test are closed after it (with the workers and stores of distributed mode). */
 const engines: Engine[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const engine of engines.splice(0)) await engine.close();
+  for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
+/**
+ * The behavioural suite runs in both modes: `TASKWEAVE_TEST_EXECUTION=distributed` (the `distributed`
+ * vitest project) makes `newEngine` a distributed engine on Redis, with a worker in this process that
+ * executes every flow the test starts.
+ */
+export const distributedMode = process.env.TASKWEAVE_TEST_EXECUTION === 'distributed';
+
 export function newEngine(options: EngineOptions = {}): Engine {
-  const engine = createEngine(options);
+  // A test that brings its own store checks something of that store (resume across engines): in-process.
+  if (!distributedMode || options.store) {
+    const engine = createEngine(options);
+    engines.push(engine);
+    return engine;
+  }
+  const prefix = testPrefix('dsuite');
+  const engine = createEngine({
+    ...options,
+    store: redisStore({ redis: REDIS_URL, prefix }),
+    execution: 'distributed',
+  });
+  const workerStore = redisStore({ redis: REDIS_URL, prefix });
+  const worker = createWorker({ store: workerStore, flows: options.flows ?? [], concurrency: 64, pollMs: 5 });
+  const started = worker.start();
   engines.push(engine);
-  return engine;
+  cleanups.push(async () => {
+    await started.catch(() => {});
+    await worker.close();
+    await workerStore.close();
+    const redis = newRedis();
+    await cleanPrefix(redis, prefix);
+    await redis.quit();
+  });
+  const start: Engine['start'] = (flow, inputs, startOptions) => {
+    if (typeof flow !== 'string') worker.register(flow);
+    return engine.start(flow, inputs, startOptions);
+  };
+  return {
+    ...engine,
+    start,
+    run: (flow, inputs, startOptions) => start(flow, inputs, startOptions).result as never,
+    register: (...flows) => {
+      engine.register(...flows);
+      worker.register(...flows);
+    },
+  };
 }
 
 /**
