@@ -104,6 +104,7 @@ export async function applyEvent(options: ApplyOptions): Promise<Applied> {
       removeTimers: options.removeTimers ?? [],
     });
     if (reply.ok) {
+      await queues.publishAborts(planned.aborted);
       const stored: StoredRun = {
         meta,
         token: run.stored.token,

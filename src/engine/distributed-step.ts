@@ -35,6 +35,8 @@ export interface PlannedStep {
   events: NewRunEvent[];
   dispatch: { queue: string; message: TaskMessage }[];
   addTimers: { until: number; member: string }[];
+  /** Busy tasks this step stopped (a cancel, a sibling's failure): their workers abort their signals. */
+  aborted: TaskMessage[];
 }
 
 /** A stored snapshot (as joined from its parts) made ready for `transition()`; nothing is started. */
@@ -51,7 +53,7 @@ export function step(
 ): PlannedStep | undefined {
   const [next, actions] = transition(compiled.machine, before, event);
   if (next === before || next.context === before.context) return undefined;
-  return plan(compiled, before, next, actions, at);
+  return plan(compiled, before, next, actions, at, event);
 }
 
 /** What the write of a step carries; `before` undefined for a run's first snapshot (its create). */
@@ -61,7 +63,12 @@ export function plan(
   next: AnyMachineSnapshot,
   actions: readonly { type: string; params?: unknown }[],
   at: number,
+  /** The event applied: the child whose outcome it carries is done, not aborted. */
+  event?: EventObject,
 ): PlannedStep {
+  const settledBy = new Set<string>();
+  const outcome = event?.type.match(/^xstate\.(?:done|error)\.actor\.(.+)$/);
+  if (outcome) settledBy.add(outcome[1]!);
   const { graph } = compiled;
   const context = next.context as RunContext;
   const old = before?.context as RunContext | undefined;
@@ -90,6 +97,8 @@ export function plan(
   const dispatch: PlannedStep['dispatch'] = [];
   const addTimers: PlannedStep['addTimers'] = [];
   const children = next.children as Record<string, unknown>;
+  const aborted: TaskMessage[] = [];
+  const beforeChildren = (before?.children ?? {}) as Record<string, { getSnapshot(): { input?: unknown } }>;
   for (const action of actions) {
     const params = action.params as Record<string, unknown> | undefined;
     if (action.type === 'xstate.emit') {
@@ -103,6 +112,15 @@ export function plan(
         attempt: e.attempt,
         ...(failed ? { error: { name: rec.f!.name, message: rec.f!.message } } : {}),
       });
+    } else if (action.type === 'xstate.stopChild' && params) {
+      // A child stopped while still busy (not the one whose outcome this step applies: that one is done).
+      // Its params are the stopped actor itself.
+      const id = String((params as { id?: unknown }).id ?? '');
+      const [kind, task] = id.split(':') as [string, string];
+      const input = beforeChildren[id]?.getSnapshot().input as ExecuteInput | undefined;
+      if ((kind === 'execute' || kind === 'revert') && input && !settledBy.has(id)) {
+        aborted.push({ r: input.runId, t: task, k: kind, a: input.attempt, i: input.idempotencyKey });
+      }
     } else if (action.type === 'xstate.spawnChild' && params) {
       // Spawned and still there at the end of the step (not stopped again within it).
       if (children[params.id as string] !== params.actorRef) continue;
@@ -136,7 +154,7 @@ export function plan(
     ...taskEvents,
     ...statuses.filter((e) => ENDING.has(e.state)),
   ];
-  return { next, status: context.status, set, events, dispatch, addTimers };
+  return { next, status: context.status, set, events, dispatch, addTimers, aborted };
 }
 
 /** The child a queue message refers to, if the snapshot still has it at that attempt and key. */

@@ -89,6 +89,21 @@ export class RunQueues {
     return `{${this.prefix}}:timers`;
   }
 
+  /** Channel telling workers which busy tasks a write stopped (their signals abort). */
+  get abortsChannel(): string {
+    return `{${this.prefix}}:aborts`;
+  }
+
+  /** Best-effort: a worker that misses it finishes the task, and its outcome is dropped as stale. */
+  async publishAborts(aborted: readonly TaskMessage[]): Promise<void> {
+    if (aborted.length === 0) return;
+    await this.connection
+      .call('publish aborts', undefined, (client) =>
+        client.publish(this.abortsChannel, JSON.stringify(aborted)),
+      )
+      .catch(() => {});
+  }
+
   get deadKey(): string {
     return `{${this.prefix}}:dead`;
   }
@@ -206,11 +221,14 @@ export class RunQueues {
     return entries.map(([id, fields]) => toDelivery(queue, id, fields, counts.get(id) ?? 1));
   }
 
-  /** Reset the idle time of messages `consumer` holds; resolves the ids it no longer holds. */
-  async extend(queue: string, consumer: string, ids: readonly string[]): Promise<string[]> {
+  /**
+   * Set the idle time of messages `consumer` holds (0: keep them; the visibility timeout: release them
+   * to the next reclaim); resolves the ids it no longer holds.
+   */
+  async extend(queue: string, consumer: string, ids: readonly string[], idleMs = 0): Promise<string[]> {
     if (ids.length === 0) return [];
     return (await this.connection.call('extend claims', undefined, () =>
-      this.run('extendClaims', [this.queueKey(queue)], [consumer, ...ids]),
+      this.run('extendClaims', [this.queueKey(queue)], [consumer, String(idleMs), ...ids]),
     )) as string[];
   }
 

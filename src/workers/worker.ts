@@ -12,7 +12,13 @@ import { DeliveryExhaustedError, StoreUnavailableError, TaskweaveError } from '.
 import { describe, expectNumber } from '../flow/options.js';
 import type { Flow } from '../flow/types.js';
 import type { RedisClient } from '../store/redis-connection.js';
-import { type Delivery, queuesOf, type RunQueues, type TimerMember } from '../store/redis-queues.js';
+import {
+  type Delivery,
+  queuesOf,
+  type RunQueues,
+  type TaskMessage,
+  type TimerMember,
+} from '../store/redis-queues.js';
 import type { Store } from '../store/store.js';
 import { flowResolver } from './flow-resolver.js';
 
@@ -49,8 +55,12 @@ export interface Worker {
   readonly id: string;
   /** Create the queues' consumer groups and start taking tasks. */
   start(): Promise<void>;
-  /** Stop taking tasks, let held ones finish and apply their outcomes, stop every timer. Idempotent; leaves the store open. */
-  close(): Promise<void>;
+  /**
+   * Stop taking tasks and stop every timer; held tasks' signals abort and their messages are released
+   * to the other workers at once (their outcomes are not applied). With `drain: true`, held tasks finish
+   * and their outcomes are applied first. Idempotent; leaves the store open.
+   */
+  close(options?: { drain?: boolean }): Promise<void>;
   /** Know more flows (runs of flows a worker does not know are dropped as poison). */
   register(...flows: Flow[]): void;
   on<K extends keyof WorkerEvents>(event: K, listener: (...args: WorkerEvents[K]) => void): this;
@@ -110,9 +120,11 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
   private readonly held = new Map<string, Held>();
   private readonly actors = new WeakMap<CompiledFlow, Actors>();
   private reader: RedisClient | undefined;
+  private subscriber: RedisClient | undefined;
   private loop: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
+  private draining = false;
   private closed: Promise<void> | undefined;
   private slotFreed: (() => void) | undefined;
   private polling = false;
@@ -143,6 +155,12 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
     const reader = this.queues.connection.client.duplicate() as RedisClient;
     reader.on('error', () => {});
     this.reader = reader;
+    // A cancel (or a sibling's failure) stops tasks running here: their signals abort, as in-process.
+    const subscriber = this.queues.connection.client.duplicate() as RedisClient;
+    subscriber.on('error', () => {});
+    subscriber.on('message', (_channel: string, text: string) => this.abortHeld(text));
+    await subscriber.subscribe(this.queues.abortsChannel);
+    this.subscriber = subscriber;
     const { pollMs, visibilityTimeoutMs } = this.config;
     this.timers.push(
       setInterval(() => void this.poll(), pollMs),
@@ -155,14 +173,27 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
     this.compiledFor.register(flows);
   }
 
-  close(): Promise<void> {
+  close(options: { drain?: boolean } = {}): Promise<void> {
     this.closed ??= (async () => {
       this.closing = true;
+      this.draining = options.drain === true;
       for (const timer of this.timers) clearInterval(timer);
       this.slotFreed?.();
       await this.loop;
-      await Promise.all([...this.held.values()].map((h) => h.done));
+      if (!this.draining) {
+        const held = [...this.held.values()];
+        for (const { signal } of held) signal.abort();
+        await this.release(held.map((h) => h.delivery)).catch((error: Error) => this.emit('error', error));
+        // A task that ignores its signal is not waited for: its outcome would not be applied anyway.
+        await Promise.race([
+          Promise.all(held.map((h) => h.done)),
+          new Promise((resolve) => setTimeout(resolve, 1_000).unref()),
+        ]);
+      } else {
+        await Promise.all([...this.held.values()].map((h) => h.done));
+      }
       this.reader?.disconnect();
+      this.subscriber?.disconnect();
     })();
     return this.closed;
   }
@@ -239,6 +270,30 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
     }
   }
 
+  /** Hand messages back: their idle time becomes the visibility timeout, so any worker reclaims them now. */
+  private async release(deliveries: readonly Delivery[]): Promise<void> {
+    const byQueue = new Map<string, string[]>();
+    for (const d of deliveries) byQueue.set(d.queue, [...(byQueue.get(d.queue) ?? []), d.id]);
+    for (const [queue, ids] of byQueue) {
+      await this.queues.extend(queue, this.id, ids, this.config.visibilityTimeoutMs);
+    }
+  }
+
+  private abortHeld(text: string): void {
+    let aborted: TaskMessage[];
+    try {
+      aborted = JSON.parse(text) as TaskMessage[];
+    } catch {
+      return;
+    }
+    for (const { delivery, signal } of this.held.values()) {
+      const m = delivery.message;
+      if (m && aborted.some((a) => a.r === m.r && a.t === m.t && a.k === m.k && a.a === m.a && a.i === m.i)) {
+        signal.abort();
+      }
+    }
+  }
+
   private take(delivery: Delivery): void {
     const key = `${delivery.queue}/${delivery.id}`;
     if (this.held.has(key)) return;
@@ -300,6 +355,8 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
         event = { type: `xstate.error.actor.${type}`, error: { error, at: Date.now() } } as EventObject;
       }
     }
+    // Closed meanwhile (not draining): the task was aborted by the close, and its message released.
+    if (this.closing && !this.draining) return;
     const applied: Applied = await applyEvent({
       queues: this.queues,
       store: this.store,

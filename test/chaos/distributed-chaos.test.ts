@@ -4,7 +4,7 @@ import { CHAOS_WIRING, chaosFlow, type Execution } from '../support/chaos-flow.j
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
-const RUNS = Number(process.env.CHAOS_RUNS ?? 100);
+const RUNS = Number(process.env.CHAOS_RUNS ?? 60);
 const WORKERS = 4;
 const KILL_EVERY_MS = 1_500;
 

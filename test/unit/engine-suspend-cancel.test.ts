@@ -175,8 +175,7 @@ describe('suspend and resume', () => {
 });
 
 describe('cancel', () => {
-  // In-process only: a cancel does not abort a task running on a worker yet.
-  it.skipIf(distributedMode)(
+  it(
     'aborts running tasks, reverts what ran and rejects with CancelledError',
     async () => {
       const log: string[] = [];
@@ -229,8 +228,7 @@ describe('cancel', () => {
     },
   );
 
-  // In-process only: a cancel does not abort a task running on a worker yet.
-  it.skipIf(distributedMode)('aborts every running sibling of a parallel flow', async () => {
+  it('aborts every running sibling of a parallel flow', async () => {
     const signals = new Map<string, AbortSignal>();
     const both = { x: deferred(), y: deferred() };
     const hang = (name: 'x' | 'y') =>

@@ -99,18 +99,20 @@ return {'OK', previous[1], previous[2]}
 export const extendClaims = {
   name: 'extendClaims',
   lua: `--[[
-  extendClaims-1: reset the idle time of messages this consumer holds.
+  extendClaims-1: set the idle time of messages this consumer holds: 0 to keep them (a live worker
+  extends its claim), or the visibility timeout to release them (a closing worker: the next reclaim by
+  any worker takes them at once).
 
   KEYS[1] {prefix}:q:<queue>  stream
-  ARGV[1] consumer, ARGV[2..] message ids
+  ARGV[1] consumer, ARGV[2] idle time to set (ms), ARGV[3..] message ids
 
   Returns the ids this consumer no longer holds (another consumer claimed them, or they were acknowledged).
 ]]
 local lost = {}
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   local ok, pending = pcall(redis.call, 'XPENDING', KEYS[1], 'workers', ARGV[i], ARGV[i], 1)
   if ok and #pending == 1 and pending[1][2] == ARGV[1] then
-    redis.call('XCLAIM', KEYS[1], 'workers', ARGV[1], 0, ARGV[i], 'JUSTID')
+    redis.call('XCLAIM', KEYS[1], 'workers', ARGV[1], 0, ARGV[i], 'IDLE', ARGV[2], 'JUSTID')
   else
     lost[#lost + 1] = ARGV[i]
   end
