@@ -170,12 +170,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   let closed = false;
   /** Ends every watch when the engine closes. */
   const closing = new AbortController();
-  const distributed = distributedRuns(options, store, closing.signal, (meta) => {
-    const compiled = compile(flowByName(meta.flow));
-    if (compiled.hash !== meta.hash)
-      throw new FlowVersionMismatchError(meta.id, meta.flow, meta.hash, compiled.hash);
-    return compiled;
-  });
+  // Runs of any version this engine knows (the registry is made below; called only later).
+  const distributed = distributedRuns(options, store, closing.signal, (meta) => registry.requireForRun(meta));
   /** Flow structures this engine has put in the store's catalog, by hash. */
   const catalogued = new Map<string, Promise<void>>();
 
