@@ -20,7 +20,7 @@ export default defineConfig({
     ],
     // These tests take well under a second; a mutant that leaves a run hanging fails the test here
     // (killed) instead of running into Stryker's timeout, which restarts a test worker.
-    testTimeout: 5_000,
-    hookTimeout: 5_000,
+    testTimeout: 3_000,
+    hookTimeout: 3_000,
   },
 });

@@ -12,14 +12,15 @@
  * Writes reports/mutation/lua.json and prints a table.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface HandMutant {
   id: string;
   /** What the mutant breaks, in a user's words. */
   what: string;
+  /** The script's file; `*` stands for its key count, which changes when a script gains keys. */
   file: string;
   /** Exact text to replace (must occur exactly once in the file). */
   find: string;
@@ -35,7 +36,7 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'save-token',
     what: 'saveRun: a write with a stale fencing token is applied',
-    file: 'src/store/lua/saveRun-10.lua.ts',
+    file: 'src/store/lua/saveRun-*.lua.ts',
     find: "if meta[2] ~= ARGV[2] then return {'LEASE', meta[2]} end",
     replace: '-- mutant: no token check',
     suites: STORE_SUITES,
@@ -43,7 +44,7 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'save-version',
     what: 'saveRun: a write that skips a version is applied (seq + 1 check loosened to >=)',
-    file: 'src/store/lua/saveRun-10.lua.ts',
+    file: 'src/store/lua/saveRun-*.lua.ts',
     find: "if wanted ~= seq + 1 then return {'VERSION', seq} end",
     replace: "if wanted < seq + 1 then return {'VERSION', seq} end",
     suites: STORE_SUITES,
@@ -51,7 +52,7 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'save-replay',
     what: 'saveRun: any write at the stored version is taken for a replay of the last one (content unchecked)',
-    file: 'src/store/lua/saveRun-10.lua.ts',
+    file: 'src/store/lua/saveRun-*.lua.ts',
     find: "if wanted == seq and holdsWrite(4, 15, n, d) then return {'REPLAY'} end",
     replace: "if wanted == seq then return {'REPLAY'} end",
     suites: STORE_SUITES,
@@ -59,7 +60,7 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'save-history-seq',
     what: "saveRun: a write's history events are numbered from 1 again instead of after the last one",
-    file: 'src/store/lua/saveRun-10.lua.ts',
+    file: 'src/store/lua/saveRun-*.lua.ts',
     find: 'appendEvents(tonumber(meta[6]) or 0, 15 + 2 * n + d)',
     replace: 'appendEvents(0, 15 + 2 * n + d)',
     suites: STORE_SUITES,
@@ -67,7 +68,7 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'delete-history',
     what: "deleteRun: a run's history is left behind when the run is deleted",
-    file: 'src/store/lua/deleteRun-10.lua.ts',
+    file: 'src/store/lua/deleteRun-*.lua.ts',
     find: "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])",
     replace: "redis.call('DEL', KEYS[1], KEYS[2])",
     suites: STORE_SUITES,
@@ -75,7 +76,7 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'claim-run-token',
     what: 'claimRun: taking a run over does not raise its fencing token',
-    file: 'src/store/lua/claimRun-2.lua.ts',
+    file: 'src/store/lua/claimRun-*.lua.ts',
     find: "redis.call('HINCRBY', KEYS[1], 'token', 1)",
     replace: "redis.call('HINCRBY', KEYS[1], 'token', 0)",
     suites: STORE_SUITES,
@@ -91,7 +92,7 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'renew-token',
     what: 'renewLease: a stale claim token renews the lease',
-    file: 'src/jobs/lua/renewLease-2.lua.ts',
+    file: 'src/jobs/lua/renewLease-*.lua.ts',
     find: 'job.token ~= tonumber(ARGV[3]) or ',
     replace: '',
     suites: BOARD_SUITES,
@@ -99,7 +100,7 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'renew-owner',
     what: 'renewLease: another owner with the current token renews the lease',
-    file: 'src/jobs/lua/renewLease-2.lua.ts',
+    file: 'src/jobs/lua/renewLease-*.lua.ts',
     find: ' or job.owner ~= ARGV[2] then',
     replace: ' then',
     suites: BOARD_SUITES,
@@ -107,7 +108,7 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'lease-cutoff',
     what: 'claimJob: a lease is taken over before it expired (cutoff a lease later)',
-    file: 'src/jobs/lua/claimJob-3.lua.ts',
+    file: 'src/jobs/lua/claimJob-*.lua.ts',
     find: "redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1)",
     replace: "redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', leaseUntil, 'LIMIT', 0, 1)",
     suites: BOARD_SUITES,
@@ -115,7 +116,7 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'takeover-priority',
     what: 'claimJob: an expired job of the same priority waits behind new jobs (>= tightened to >)',
-    file: 'src/jobs/lua/claimJob-3.lua.ts',
+    file: 'src/jobs/lua/claimJob-*.lua.ts',
     find: 'if #head == 0 or job.priority >= -tonumber(head[2]) then',
     replace: 'if #head == 0 or job.priority > -tonumber(head[2]) then',
     suites: BOARD_SUITES,
@@ -123,7 +124,7 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'complete-lease',
     what: 'completeJob: the finished job stays in the lease index',
-    file: 'src/jobs/lua/completeJob-2.lua.ts',
+    file: 'src/jobs/lua/completeJob-*.lua.ts',
     find: 'dropLease(KEYS[2], KEYS[1], ARGV[2])',
     replace: '-- mutant: lease kept',
     suites: BOARD_SUITES,
@@ -131,7 +132,7 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'takeover-limit',
     what: 'claimJob: one takeover more than maxTakeovers (>= loosened to >)',
-    file: 'src/jobs/lua/claimJob-3.lua.ts',
+    file: 'src/jobs/lua/claimJob-*.lua.ts',
     find: 'if job.takeovers >= maxTakeovers then',
     replace: 'if job.takeovers > maxTakeovers then',
     suites: BOARD_SUITES,
@@ -139,7 +140,7 @@ const MUTANTS: HandMutant[] = [
   {
     id: 'takeover-count',
     what: 'claimJob: a takeover is not counted',
-    file: 'src/jobs/lua/claimJob-3.lua.ts',
+    file: 'src/jobs/lua/claimJob-*.lua.ts',
     find: "redis.call('HINCRBY', key, 'takeovers', 1)",
     replace: "redis.call('HINCRBY', key, 'takeovers', 0)",
     suites: BOARD_SUITES,
@@ -253,21 +254,15 @@ async function main(): Promise<void> {
     throw new Error(`No such mutant: ${only.join(', ')}. Known: ${MUTANTS.map((m) => m.id).join(', ')}`);
   const results: Result[] = [];
   for (const mutant of chosen) {
-    const path = resolve(root, mutant.file);
-    const original = readFileSync(path, 'utf8');
+    const path = scriptFile(mutant.file);
+    const original = path === undefined ? '' : readFileSync(path, 'utf8');
     const count = original.split(mutant.find).length - 1;
     const started = Date.now();
-    if (count !== 1) {
+    if (path === undefined || count !== 1) {
       // The script changed since the mutant was written: say so rather than test something else.
-      results.push({
-        ...pick(mutant),
-        outcome: 'not applied',
-        seconds: 0,
-        detail: `anchor found ${count} times`,
-      });
-      console.log(
-        `${mutant.id}: NOT APPLIED (anchor found ${count} times in ${mutant.file}; update scripts/mutate-lua.ts)`,
-      );
+      const detail = path === undefined ? 'no such script' : `anchor found ${count} times`;
+      results.push({ ...pick(mutant), outcome: 'not applied', seconds: 0, detail });
+      console.log(`${mutant.id}: NOT APPLIED (${detail}: ${mutant.file}; update scripts/mutate-lua.ts)`);
       continue;
     }
     writeFileSync(backupFile, JSON.stringify({ path, original }));
@@ -295,6 +290,19 @@ async function main(): Promise<void> {
   console.log(`\nLua hand mutants: ${killed} of ${tested} killed. Report: reports/mutation/lua.json`);
   for (const r of results) console.log(`  ${r.outcome.padEnd(11)} ${r.id.padEnd(16)} ${r.what}`);
   if (results.some((r) => r.outcome === 'not applied')) process.exitCode = 1;
+}
+
+/** The one file matching `file` (its `*` standing for the key count), or undefined. */
+function scriptFile(file: string): string | undefined {
+  const dir = resolve(root, dirname(file));
+  const [before, after = ''] = basename(file).split('*');
+  const found = readdirSync(dir).filter(
+    (name) =>
+      name.startsWith(before!) &&
+      name.endsWith(after) &&
+      /^\d*$/.test(name.slice(before!.length, name.length - after.length)),
+  );
+  return found.length === 1 ? resolve(dir, found[0]!) : undefined;
 }
 
 function pick(m: HandMutant): Pick<Result, 'id' | 'what' | 'file'> {
