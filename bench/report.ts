@@ -192,7 +192,11 @@ export function report(r: Results): {
   const stat = (s: { usPerTask: number; samples: number[] }) => `${f1(s.usPerTask)} (${spread1(s.samples)})`;
   const scaleRows = r.scale.map((s) => {
     const one = scaleOf(s.system, 1);
-    return `| ${s.system} | ${s.processes} | ${n0(median(s.tasksPerSec))} (${spread(s.tasksPerSec)}) | **${f1(median(s.totalUs))}** (${spread1(s.totalUs)}) | ${f1(median(s.enginesUs))} | ${f1(median(s.posterUs))} | ${f1(median(s.redisUs))} | ${one ? `${f2(median(s.totalUs) / median(one.totalUs))}×` : '—'} |`;
+    const calls =
+      s.system === 'taskweave'
+        ? `${f2(median(s.emptyClaimsPerJob))} / ${f2(median(s.waitsPerJob))}`
+        : '—';
+    return `| ${s.system} | ${s.processes} | ${n0(median(s.tasksPerSec))} (${spread(s.tasksPerSec)}) | **${f1(median(s.totalUs))}** (${spread1(s.totalUs)}) | ${f1(median(s.enginesUs))} | ${f1(median(s.posterUs))} | ${f1(median(s.redisUs))} | ${one ? `${f2(median(s.totalUs) / median(one.totalUs))}×` : '—'} | ${calls} |`;
   });
 
   // ---------------------------------------------------------------- notes
@@ -312,9 +316,11 @@ fan10 jobs (${r.scale[0]?.jobs ?? '—'} per repetition, 3 repetitions, the syst
 processes on one bench-owned redis-server (\`bench/scaleout.ts\`): taskweave conductors on a job board, BullMQ
 Workers on a queue; 200 runs in flight in total (200 / k per process). CPU µs per task: engine processes
 (\`process.cpuUsage\`), the posting process (posts + polling for the end), Redis (\`INFO cpu\`); total = all three.
+Empty claims / waits per job: the conductors' \`board.claim\` calls that found no job and \`board.waitForWork\` calls,
+per job (coordination: work that grows with the number of conductors, not with the jobs).
 
-| system | processes | tasks/s | CPU µs/task, total | engines | poster | Redis | total ÷ 1 process |
-|---|---:|---:|---:|---:|---:|---:|---:|
+| system | processes | tasks/s | CPU µs/task, total | engines | poster | Redis | total ÷ 1 process | empty claims / waits per job |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|
 ${scaleRows.join('\n')}
 
 One Redis node (one core busy running commands) carries 10⁶ ÷ Redis µs/task: taskweave ${r.scale.length ? n0(capacity('taskweave')) : '—'} tasks/s,

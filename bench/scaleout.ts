@@ -23,6 +23,9 @@ export interface ScaleRow {
   processes: number;
   jobs: number;
   tasksPerSec: number[];
+  /** Claims that found no job and waits for work, per job, per repetition (taskweave only). */
+  emptyClaimsPerJob: number[];
+  waitsPerJob: number[];
   /** µs of CPU per task, per repetition: all processes and Redis. */
   totalUs: number[];
   enginesUs: number[];
@@ -32,9 +35,16 @@ export interface ScaleRow {
 
 const worker = new URL('./scaleout-worker.ts', import.meta.url);
 
+interface Calls {
+  claims: number;
+  emptyClaims: number;
+  waits: number;
+}
+
 interface Child {
   process: ChildProcess;
   cpu(): Promise<number>;
+  calls: Calls;
 }
 
 async function spawnWorker(kind: string, url: string, prefix: string, concurrency: number): Promise<Child> {
@@ -50,19 +60,22 @@ async function spawnWorker(kind: string, url: string, prefix: string, concurrenc
     child.on('message', (m: { type: string }) => m.type === 'ready' && resolve());
   });
   child.removeAllListeners('exit');
-  return {
+  const out: Child = {
     process: child,
+    calls: { claims: 0, emptyClaims: 0, waits: 0 },
     cpu: () =>
       new Promise((resolve) => {
-        const onMessage = (m: { type: string; cpu?: NodeJS.CpuUsage }) => {
+        const onMessage = (m: { type: string; cpu?: NodeJS.CpuUsage; calls?: Calls }) => {
           if (m.type !== 'cpu') return;
           child.off('message', onMessage);
+          if (m.calls) out.calls = m.calls;
           resolve(m.cpu!.user + m.cpu!.system);
         };
         child.on('message', onMessage);
         child.send({ type: 'cpu' });
       }),
   };
+  return out;
 }
 
 function stopWorker(child: Child): Promise<void> {
@@ -86,6 +99,16 @@ interface Side {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const sumCalls = (children: Child[]): Calls =>
+  children.reduce(
+    (a, c) => ({
+      claims: a.claims + c.calls.claims,
+      emptyClaims: a.emptyClaims + c.calls.emptyClaims,
+      waits: a.waits + c.calls.waits,
+    }),
+    { claims: 0, emptyClaims: 0, waits: 0 },
+  );
 
 async function taskweaveSide(url: string, k: number): Promise<Side> {
   const prefix = `twscale-${randomBytes(3).toString('hex')}`;
@@ -161,6 +184,8 @@ export async function scaleOut(
           tasksPerSec: [],
           totalUs: [],
           enginesUs: [],
+          emptyClaimsPerJob: [],
+          waitsPerJob: [],
           posterUs: [],
           redisUs: [],
         });
@@ -174,14 +199,18 @@ export async function scaleOut(
               redis: await redisCpu(),
             });
             const before = await cpus();
+            const callsBefore = sumCalls(side.children);
             const t0 = performance.now();
             await side.feed(jobs);
             const ms = performance.now() - t0;
             const after = await cpus();
+            const callsAfter = sumCalls(side.children);
             const tasks = jobs * 10;
             const r = out[system];
             r.tasksPerSec.push(tasks / (ms / 1000));
             r.enginesUs.push((after.engines - before.engines) / tasks);
+            r.emptyClaimsPerJob.push((callsAfter.emptyClaims - callsBefore.emptyClaims) / jobs);
+            r.waitsPerJob.push((callsAfter.waits - callsBefore.waits) / jobs);
             r.posterUs.push((after.poster - before.poster) / tasks);
             r.redisUs.push((after.redis - before.redis) / tasks);
             r.totalUs.push(r.enginesUs.at(-1)! + r.posterUs.at(-1)! + r.redisUs.at(-1)!);
@@ -205,6 +234,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { rows } = await scaleOut({ jobs: quick ? 200 : 600, reps: 3, log: console.log });
   for (const r of rows)
     console.log(
-      `${r.system.padEnd(9)} ×${r.processes}: ${median(r.tasksPerSec).toFixed(0)} tasks/s, CPU µs/task total ${median(r.totalUs).toFixed(1)} (engines ${median(r.enginesUs).toFixed(1)}, poster ${median(r.posterUs).toFixed(1)}, redis ${median(r.redisUs).toFixed(1)})`,
+      `${r.system.padEnd(9)} ×${r.processes}: ${median(r.tasksPerSec).toFixed(0)} tasks/s, CPU µs/task total ${median(r.totalUs).toFixed(1)} (engines ${median(r.enginesUs).toFixed(1)}, poster ${median(r.posterUs).toFixed(1)}, redis ${median(r.redisUs).toFixed(1)}), per job: ${median(r.emptyClaimsPerJob).toFixed(2)} empty claims, ${median(r.waitsPerJob).toFixed(2)} waits`,
     );
 }
