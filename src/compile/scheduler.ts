@@ -1,15 +1,9 @@
 import { CancelledError } from '../errors.js';
-import { decodeValue } from '../model/codec.js';
 import { type FailureRecord, toFailureRecord } from '../model/failure-record.js';
 import { isFinished } from '../model/run-status.js';
-import {
-  BUSY_STATES,
-  isAllowedTransition,
-  REVERTIBLE_STATES,
-  type TaskState,
-  UNDONE_STATES,
-} from '../model/task-states.js';
+import { BUSY_STATES, isAllowedTransition, type TaskState } from '../model/task-states.js';
 import { createArguments } from './arguments.js';
+import { createDecisions } from './decisions.js';
 import type { ArgSource, FlowGraph } from './flow-graph.js';
 import type { DirectStarts, Lanes } from './lanes.js';
 import type { RunContext, TaskRecord } from './run-context.js';
@@ -17,7 +11,8 @@ import { movePhase, moveStatus } from './run-moves.js';
 import { type RecordWriter, recordOf } from './task-records.js';
 
 /**
- * The run's scheduler (TaskFlow's scheduler + completer), run inside the machine's actions.
+ * The run's scheduler (TaskFlow's scheduler + completer), run inside the machine's actions: the
+ * bookkeeping of a pure step (decisions.ts makes the decisions; records are replaced, never changed).
  * It reads and updates the context draft and says which per-task events to raise. It only looks at
  * the tasks an event can affect (a finished task's dependents or dependencies), so its cost per event
  * does not grow with the flow's size; full scans happen only when the phase changes or a run resumes.
@@ -86,45 +81,6 @@ export function createScheduler(
   const all = graph.tasks.map((t) => t.name);
   const rec = (ctx: Pick<RunContext, 'tasks'>, task: string): TaskRecord => recordOf(graph, ctx, task);
   const total = all.length;
-  const retrySets = new Map<string, ReadonlySet<string>>();
-  // A retry scope's revert covers its tasks and everything downstream of them that may have run.
-  const retrySet = (scope: string): ReadonlySet<string> => {
-    let set = retrySets.get(scope);
-    if (!set) {
-      const found = new Set(graph.scopes.get(scope)!.tasks);
-      const stack = [...found];
-      while (stack.length > 0) {
-        for (const d of graph.byName.get(stack.pop()!)!.dependents) {
-          if (!found.has(d)) {
-            found.add(d);
-            stack.push(d);
-          }
-        }
-      }
-      retrySets.set(scope, found);
-      set = found;
-    }
-    return set;
-  };
-
-  const nested = new Map<string, readonly string[]>();
-  // Scopes strictly inside `scope` in the flow tree: for each of its tasks, the scopes listed before it
-  // (a task's scopes are innermost first). Not "whose tasks are a subset": a scope holding only another
-  // scope has the same tasks, and is still its parent, not its child.
-  const nestedScopes = (scope: string): readonly string[] => {
-    let list = nested.get(scope);
-    if (!list) {
-      const found = new Set<string>();
-      for (const t of graph.scopes.get(scope)!.tasks) {
-        const scopes = graph.byName.get(t)!.scopes;
-        for (const inner of scopes.slice(0, scopes.indexOf(scope))) found.add(inner);
-      }
-      list = [...found];
-      nested.set(scope, list);
-    }
-    return list;
-  };
-
   /** Move a task to `state` (checked against TASK_TRANSITIONS), with the record's other fields from `with`. */
   const setState = (
     ctx: Draft,
@@ -164,38 +120,7 @@ export function createScheduler(
   };
 
   const { value, scopeValues, encodedArgs, key } = createArguments(graph);
-
-  type Readiness = 'wait' | 'ready' | 'ignore';
-  const readiness = (ctx: Draft, task: string): Readiness => {
-    const node = graph.byName.get(task)!;
-    let ignoredDeps = 0;
-    for (const dep of node.deps) {
-      const s = rec(ctx, dep).s;
-      if (s === 'IGNORED') ignoredDeps += 1;
-      else if (s !== 'SUCCESS') return 'wait';
-    }
-    if (ignoredDeps > 0) {
-      if (ignoredDeps === node.deps.length) return 'ignore';
-      for (const [arg, source] of Object.entries(node.args)) {
-        if (source.kind === 'task' && !node.optional.has(arg) && rec(ctx, source.task).s === 'IGNORED')
-          return 'ignore';
-      }
-    }
-    for (const { from, decider } of node.deciders) {
-      if (from.some((f) => rec(ctx, f).s !== 'SUCCESS')) continue;
-      const history: Record<string, unknown> = {};
-      for (const f of from) history[f] = decodeValue(rec(ctx, f).r);
-      if (!decider(history)) return 'ignore';
-    }
-    return 'ready';
-  };
-
-  const revertible = (ctx: Draft, task: string): boolean => {
-    if (!REVERTIBLE_STATES.has(rec(ctx, task).s)) return false;
-    if (ctx.phase === 'retry' && !retrySet(ctx.retryScope!).has(task)) return false;
-    for (const d of graph.byName.get(task)!.dependents) if (!UNDONE_STATES.has(rec(ctx, d).s)) return false;
-    return true;
-  };
+  const { retrySet, nestedScopes, readiness, revertible, resolve } = createDecisions(graph, scopeValues);
 
   const limit = (ctx: Draft) => (ctx.concurrency > 0 ? ctx.concurrency : Number.POSITIVE_INFINITY);
 
@@ -336,18 +261,6 @@ export function createScheduler(
     ctx.queue = [];
     abortWork(ctx, step, ctx.cancelled);
     schedule(ctx, 'all', step);
-  };
-
-  const resolve = (ctx: Draft, task: string): string | 'REVERT_ALL' => {
-    for (const scope of graph.byName.get(task)!.scopes) {
-      const decision = graph.scopes
-        .get(scope)!
-        .controller.decide(ctx.scopes[scope] ?? 0, scopeValues(ctx, scope));
-      if (decision === 'RETRY') return scope;
-      if (decision === 'REVERT_ALL') return 'REVERT_ALL';
-      // REVERT: fail outwards; an outer controller may still retry or revert all.
-    }
-    return 'REVERT_ALL';
   };
 
   const onFailure = (ctx: Draft, task: string, step: Step) => {
