@@ -49,7 +49,7 @@ export async function jobPath(url: string, opts: { runs: number; reps: number })
     await store.close();
     await board.close();
     const admin = new Redis(url);
-    await deleteKeys(admin, [`{${prefix}:*`, `${prefix}:*`]);
+    await deleteKeys(admin, [`{${prefix}:*`, `{${prefix}}:*`, `${prefix}:*`]);
     admin.disconnect();
   }
   return out;

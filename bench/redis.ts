@@ -183,7 +183,7 @@ async function memoryPerRuns(store: Store, runs: number): Promise<MemoryFigure |
   };
 }
 
-/** Delete every key under `prefix` (runs are `{prefix:id}:…`, indexes `prefix:idx:…`). */
+/** Delete every key under `prefix` (runs are `{prefix:id}:…`, the flow catalog `{prefix}:flow:…`, indexes `prefix:idx:…`). */
 export async function deleteKeys(redis: Redis, patterns: string[]): Promise<number> {
   let deleted = 0;
   for (const match of patterns) {
@@ -253,7 +253,7 @@ export async function openTaskweave(url = REDIS_URL): Promise<TaskweaveBench> {
       closed = true;
       await engine.close();
       await base.close();
-      await deleteKeys(admin, [`{${prefix}:*`, `${prefix}:*`]);
+      await deleteKeys(admin, [`{${prefix}:*`, `{${prefix}}:*`, `${prefix}:*`]);
       admin.disconnect();
     },
   };

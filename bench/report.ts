@@ -193,9 +193,7 @@ export function report(r: Results): {
   const scaleRows = r.scale.map((s) => {
     const one = scaleOf(s.system, 1);
     const calls =
-      s.system === 'taskweave'
-        ? `${f2(median(s.emptyClaimsPerJob))} / ${f2(median(s.waitsPerJob))}`
-        : '—';
+      s.system === 'taskweave' ? `${f2(median(s.emptyClaimsPerJob))} / ${f2(median(s.waitsPerJob))}` : '—';
     return `| ${s.system} | ${s.processes} | ${n0(median(s.tasksPerSec))} (${spread(s.tasksPerSec)}) | **${f1(median(s.totalUs))}** (${spread1(s.totalUs)}) | ${f1(median(s.enginesUs))} | ${f1(median(s.posterUs))} | ${f1(median(s.redisUs))} | ${one ? `${f2(median(s.totalUs) / median(one.totalUs))}×` : '—'} | ${calls} |`;
   });
 
