@@ -13,11 +13,13 @@ import {
   LifecycleConflictError,
   type LifecycleRun,
   LifecycleStoppedError,
+  lifecycle,
   type RedisLifecycleStore,
   redisLifecycleStore,
   runLifecycle,
   serverLifecycle,
   serverMachine,
+  serverStatus,
   stateName,
 } from '../../machines/index.js';
 import { actionNames } from '../../machines/table.js';
@@ -27,11 +29,14 @@ import {
   linear,
   redisStore,
   SnapshotCorruptError,
+  StoreUnavailableError,
+  TaskweaveError,
   task,
 } from '../../src/index.js';
 import { deferred, untilAborted } from '../support/flows.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
 import { redisCloud } from '../support/redis-cloud.js';
+import { withBuildTimeout } from '../support/server-timeout.js';
 
 const CREATE = { type: 'CREATE', network: 'net-1', sizeGb: 20 } as const;
 const BOOT_RESULTS = { ip: '10.0.0.1', volume: 'volume-1', port: 'port-1', vm: 'vm-1' };
@@ -220,6 +225,85 @@ describe('server lifecycle on Redis, flows bound to its transitions', () => {
     expect(stateName(await second.settled())).toBe('ACTIVE');
   });
 
+  it('a hung create times out to ERROR after its runner is SIGKILLed: the stored deadline fires in the new runner, which reverts the boot', async () => {
+    const boot = spawnChild('srv-8', 'vm', '2000');
+    child = boot.process;
+    await boot.line('HANGING vm');
+    const { context } = JSON.parse((await stored('srv-8')).snapshot!) as { context: { deadline: number } };
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    // Nobody runs the resource while its deadline passes.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, context.deadline - Date.now() + 10)));
+
+    const engine = newEngine();
+    const cloud = redisCloud(redis, prefix);
+    const srv = await runLifecycle(lifecycle(withBuildTimeout(2_000)), {
+      resourceId: 'srv-8',
+      actions: serverActions(engine, makeServerFlows({ cloud })),
+      store: newStore(),
+    });
+    runners.push(srv);
+    const settled = await srv.settled();
+    expect(stateName(settled)).toBe('ERROR');
+    expect(settled.context.error).toMatchObject({
+      action: 'create',
+      state: 'BUILDING',
+      failure: { name: 'ActionTimeoutError', fields: { timeoutMs: 2_000 } },
+    });
+    expect(serverStatus(settled)).toEqual({ vm_state: 'error', task_state: null });
+    // The boot run the dead process left was taken over and reverted; boot-vm was not run again.
+    expect((await engine.get('srv-8:create:1'))?.meta.status).toBe('REVERTED');
+    expect(await cloud.liveNow()).toEqual([]);
+    // The runner did not start create again (no second run). engine.revert of the taken-over run lets
+    // XState restart boot-vm, in flight at the kill, before it rolls back: at most one more execution.
+    expect(await engine.get('srv-8:create:2')).toBeUndefined();
+    const executions = await cloud.executions();
+    expect(executions).toMatchObject({ ip: 1, volume: 1, port: 1 });
+    expect(executions.vm).toBeLessThanOrEqual(2);
+    expect(settled.context.interrupted).toEqual([]);
+  });
+
+  it('deletes a final resource’s record (retention) and refuses one that is not; every store error is a TaskweaveError', async () => {
+    const store = newStore();
+    const actions = serverActions(newEngine(), makeServerFlows({ cloud: fakeCloud() }));
+    const srv = await server('srv-9', actions, store);
+    await srv.send(CREATE);
+    await srv.settled();
+    await expect(store.delete('srv-9')).rejects.toThrow(
+      'Expected resource `srv-9` to be in a final state before deleting its record, got `ACTIVE`',
+    );
+    expect(await redis.exists(`{${prefix}:srv-9}:lifecycle`)).toBe(1);
+    await srv.send({ type: 'DELETE' });
+    expect(stateName(await srv.settled())).toBe('DELETED');
+    expect(await store.delete('srv-9')).toBe(true);
+    expect(await redis.exists(`{${prefix}:srv-9}:lifecycle`)).toBe(0);
+    expect(await store.delete('srv-9')).toBe(false);
+
+    const gone = await runLifecycle(serverMachine, {
+      resourceId: 'srv-10',
+      actions,
+      store,
+      deleteWhenFinal: true,
+    });
+    runners.push(gone);
+    await gone.send(CREATE);
+    await gone.settled();
+    expect(await redis.exists(`{${prefix}:srv-10}:lifecycle`)).toBe(1);
+    await gone.send({ type: 'DELETE' });
+    await gone.settled();
+    expect(await redis.exists(`{${prefix}:srv-10}:lifecycle`)).toBe(0);
+
+    await redis.set(`{${prefix}:str}:lifecycle`, 'hello');
+    await expect(store.delete('str')).rejects.toBeInstanceOf(SnapshotCorruptError);
+    expect(() => redisLifecycleStore({ redis: 'http://nope' })).toThrow(TaskweaveError);
+    await expect(store.load('')).rejects.toBeInstanceOf(TaskweaveError);
+    const dead = redisLifecycleStore({ redis: 'redis://127.0.0.1:1', unavailableDeadlineMs: 300 });
+    stores.push(dead);
+    const started = Date.now();
+    await expect(dead.load('srv-1')).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   describe('an action whose flow is still running', () => {
     /** `create` runs `slow-create`: reserve (reverted by release), then wait until aborted or let go. */
     const slowCreate = (log: string[], letGo: Promise<void>, started: () => void) =>
@@ -299,11 +383,11 @@ describe('server lifecycle on Redis, flows bound to its transitions', () => {
   });
 
   /** test/support/lifecycle-child.ts in its own process, its stdout read line by line. */
-  function spawnChild(resourceId: string, hangKind: string) {
+  function spawnChild(resourceId: string, hangKind: string, timeoutMs?: string) {
     const script = fileURLToPath(new URL('../support/lifecycle-child.ts', import.meta.url));
     const process_ = spawn(
       process.execPath,
-      ['--import', 'tsx', script, REDIS_URL, prefix, resourceId, hangKind],
+      ['--import', 'tsx', script, REDIS_URL, prefix, resourceId, hangKind, ...(timeoutMs ? [timeoutMs] : [])],
       {
         cwd: fileURLToPath(new URL('../..', import.meta.url)),
         stdio: ['ignore', 'pipe', 'pipe'],

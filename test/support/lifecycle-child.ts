@@ -4,15 +4,18 @@
  * `<hangKind>` create (`vm`: boot-vm, after allocate-ip, create-volume and create-port finished), printing
  * `HANGING <kind>` so the parent knows when to SIGKILL it.
  *
- *   node --import tsx test/support/lifecycle-child.ts <redisUrl> <prefix> <resourceId> <hangKind>
+ * With a fifth argument, BUILDING times out after that many ms (a stored deadline the parent's runner enforces).
+ *
+ *   node --import tsx test/support/lifecycle-child.ts <redisUrl> <prefix> <resourceId> <hangKind> [timeoutMs]
  */
 import { Redis } from 'ioredis';
 import { makeServerFlows, serverActions } from '../../examples/server-lifecycle.js';
-import { redisLifecycleStore, runLifecycle, serverMachine } from '../../machines/index.js';
+import { lifecycle, redisLifecycleStore, runLifecycle, serverMachine } from '../../machines/index.js';
 import { createEngine, redisStore } from '../../src/index.js';
 import { redisCloud } from './redis-cloud.js';
+import { withBuildTimeout } from './server-timeout.js';
 
-const [url, prefix, resourceId, hangKind] = process.argv.slice(2);
+const [url, prefix, resourceId, hangKind, timeoutMs] = process.argv.slice(2);
 if (!url || !prefix || !resourceId || !hangKind) {
   process.stderr.write('usage: lifecycle-child.ts <redisUrl> <prefix> <resourceId> <hangKind>\n');
   process.exit(2);
@@ -25,7 +28,8 @@ const cloud = redisCloud(redis, prefix, {
 });
 const engine = createEngine({ store: redisStore({ redis: url, prefix }) });
 const store = redisLifecycleStore({ redis: url, prefix });
-const server = await runLifecycle(serverMachine, {
+const machine = timeoutMs ? lifecycle(withBuildTimeout(Number(timeoutMs))) : serverMachine;
+const server = await runLifecycle(machine, {
   resourceId,
   store,
   actions: serverActions(engine, makeServerFlows({ cloud })),
