@@ -1,4 +1,5 @@
 export { lifecycleToDot, lifecycleToMermaid } from './diagram.js';
+export { lifecycleToMarkdown } from './docs.js';
 export {
   ActionTimeoutError,
   LifecycleConflictError,
