@@ -5,7 +5,14 @@
  * The live view prints a line per state change (tasks inside the parallel `prepare` step are
  * indented), then a table of final states, the revert order and what the fake cloud saw.
  */
-import { createEngine, type Engine, FlowFailedError, type FlowRun, type TaskState } from '../src/index.js';
+import {
+  createEngine,
+  type Engine,
+  FlowFailedError,
+  type FlowRun,
+  redisStore,
+  type TaskState,
+} from '../src/index.js';
 import { fakeCloud, makeServerBoot, SERVER_BOOT_STEPS, type ServerBootStep } from './server-boot.js';
 
 const INPUTS = { network: 'net-1', sizeGb: 20 };
@@ -74,9 +81,17 @@ async function boot(engine: Engine, id: string, failAt?: ServerBootStep): Promis
   console.log(`left behind:  ${[...cloud.live].join(', ') || 'nothing'}`);
 }
 
+// `npm run demo -- --redis [url]` stores the runs in Redis (prefix tw), for `npx taskweave runs ls` and the dashboard.
+const redisAt = process.argv.indexOf('--redis');
+const redisUrl =
+  redisAt < 0 ? undefined : (process.argv[redisAt + 1] ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+// Stored runs outlive the demo: each run against Redis gets ids of its own.
+const suffix = redisUrl ? `-${Date.now().toString(36)}` : '';
 console.log('taskweave demo: server-boot = allocate-ip → (create-volume ‖ create-port) → boot-vm');
-console.log('store: memory; every state change below was stored before the next task started');
-const engine = createEngine();
-await boot(engine, 'boot-ok');
-await boot(engine, 'boot-fail', 'boot-vm');
+console.log(
+  `store: ${redisUrl ? `redis (${redisUrl}, prefix tw)` : 'memory'}; every state change below was stored before the next task started`,
+);
+const engine = createEngine(redisUrl ? { store: redisStore({ redis: redisUrl, prefix: 'tw' }) } : {});
+await boot(engine, `boot-ok${suffix}`);
+await boot(engine, `boot-fail${suffix}`, 'boot-vm');
 await engine.close();

@@ -29,7 +29,12 @@ type TaskInfo = RunInfo['tasks'][string] & { startedAt?: number; finishedAt?: nu
 
 export function runView(info: RunInfo): RunView {
   const tasks: Record<string, TaskView> = {};
-  for (const [name, task] of Object.entries(info.tasks) as [string, TaskInfo][]) {
+  // In the flow's order (the catalog lists tasks topologically), not the store's.
+  const order = info.flow?.tasks.map((t) => t.name) ?? [];
+  const entries = (Object.entries(info.tasks) as [string, TaskInfo][]).sort(
+    ([a], [b]) => rank(order, a) - rank(order, b),
+  );
+  for (const [name, task] of entries) {
     tasks[name] = {
       state: task.state,
       attempt: task.attempt,
@@ -138,4 +143,9 @@ export function printRun(out: Output, view: RunView, now: number, verbose: boole
 
 export function firstLine(text: string): string {
   return text.split('\n')[0] ?? '';
+}
+
+function rank(order: readonly string[], name: string): number {
+  const i = order.indexOf(name);
+  return i < 0 ? order.length : i;
 }
