@@ -7,6 +7,7 @@ import {
   VersionConflictError,
 } from '../errors.js';
 import { type FlowStructure, parseFlowStructure } from '../model/flow-structure.js';
+import { type ProgressReport, progressChannel } from './progress.js';
 import { checkId, openRedis, validateRedisOptions } from './redis-connection.js';
 import { watchStream } from './redis-history.js';
 import { QUEUES, RunQueues } from './redis-queues.js';
@@ -303,6 +304,11 @@ export function redisStore(options: RedisStoreOptions): Store {
         unavailableDeadlineMs,
         closing.signal,
       );
+    },
+
+    publishProgress(runId: string, report: ProgressReport) {
+      // Fire and forget: progress is a hint for live watchers, never worth delaying or failing a task.
+      connection.client.publish(progressChannel(prefix, runId), JSON.stringify(report)).catch(() => {});
     },
 
     async saveFlow(structure: FlowStructure) {

@@ -1,5 +1,6 @@
 import type { FlowStructure } from '../model/flow-structure.js';
 import type { RunStatus } from '../model/run-status.js';
+import type { ProgressReport } from './progress.js';
 import type { HistoryOptions, NewRunEvent, RunEvent, WatchHistoryOptions } from './run-history.js';
 
 /**
@@ -154,4 +155,6 @@ export interface Store {
   saveFlow?(structure: FlowStructure): Promise<void>;
   /** The structure stored under `hash`, if any. */
   loadFlow?(hash: string): Promise<FlowStructure | undefined>;
+  /** Publish a task's progress to live watchers of other processes; best effort, never stored. */
+  publishProgress?(runId: string, report: ProgressReport): void;
 }

@@ -324,7 +324,14 @@ describe('the taskweave command against real Redis', () => {
 
   it('runs watch, in another process, sees every state change of a run as it happens and exits with its outcome', async () => {
     const gates = { reserve: deferred<unknown>(), format: deferred<unknown>(), tag: deferred<unknown>() };
-    script['watch-1'] = (name) => gates[name as keyof typeof gates]?.promise ?? name;
+    const report = deferred();
+    script['watch-1'] = async (name, ctx) => {
+      if (name === 'format') {
+        await report.promise;
+        ctx.progress(0.5); // published to live watchers in other processes, not stored
+      }
+      return gates[name as keyof typeof gates]?.promise ?? name;
+    };
     script['watch-2'] = (name) => {
       if (name === 'attach') throw new Error('no slot');
       return name;
@@ -332,18 +339,25 @@ describe('the taskweave command against real Redis', () => {
     const run = engine.start('cli-steps', {}, { id: 'watch-1' });
     await stored('watch-1', (parts) => taskState(parts, 'reserve') === 'RUNNING');
     const seen = deferred();
+    const progressed = deferred();
     const watcher = taskweave(['runs', 'watch', 'watch-1', '--prefix', prefix], {}, (out) => {
       if (out.includes('reserve') && out.includes('RUNNING')) seen.resolve();
+      if (/format\s+progress 50%/.test(out)) progressed.resolve();
     });
     await seen.promise; // the watcher is live: from here on it sees changes as they are stored
     gates.reserve.resolve('r');
     gates.tag.resolve('t');
     await stored('watch-1', (parts) => taskState(parts, 'tag') === 'SUCCESS');
+    report.resolve();
+    await progressed.promise;
     gates.format.resolve('f');
     await run.result;
     const ran = await watcher;
     expect(ran.code).toBe(0);
-    const lines = ran.stdout.trimEnd().split('\n');
+    const lines = ran.stdout
+      .trimEnd()
+      .split('\n')
+      .filter((l) => !l.includes('progress 50%'));
     const events = await engine.history('watch-1');
     // One line per stored event, in order, then the outcome.
     expect(

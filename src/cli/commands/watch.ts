@@ -1,5 +1,6 @@
 import { createLogUpdate } from 'log-update';
 import { relative } from '../../engine/time-text.js';
+import { type ProgressReport, progressChannel } from '../../store/progress.js';
 import type { RunEvent } from '../../store/run-history.js';
 import { EXIT_FAILED, EXIT_OK, runNotFound } from '../cli-errors.js';
 import type { CommandContext } from '../context.js';
@@ -18,6 +19,8 @@ export function historyLines(out: Output, events: readonly RunEventLike[]): stri
     const who = e.task === undefined ? s.bold('run'.padEnd(width)) : e.task.padEnd(width);
     const attempt = e.attempt !== undefined && e.task !== undefined ? s.dim(` attempt ${e.attempt}`) : '';
     const error = e.error ? ` ${s.red(`${e.error.name}: ${e.error.message.split('\n')[0]}`)}` : '';
+    if (e.progress !== undefined)
+      return `${'    '}  ${time}  ${who}  ${s.dim(`progress ${Math.round(e.progress * 100)}%`)}`;
     return `${String(e.seq).padStart(4)}  ${time}  ${who}  ${paintState(s, e.state)}${attempt}${error}`;
   });
 }
@@ -52,8 +55,8 @@ function frame(
     String(t.attempt),
     t.progress !== undefined && t.state === 'RUNNING'
       ? bar(t.progress)
-      : t.since !== undefined
-        ? s.dim(relative(t.since, now))
+      : t.since !== undefined && t.state === 'RUNNING'
+        ? s.dim(`started ${relative(t.since, now)}`)
         : '',
     t.error ? s.red(t.error) : '',
   ]);
@@ -69,13 +72,46 @@ export async function watchRun(ctx: CommandContext, id: string): Promise<number>
   const info = await engine.get(id);
   if (!info) throw runNotFound(id);
   const tasks = new Map<string, TaskLine>();
-  for (const [name, t] of Object.entries(info.tasks))
-    tasks.set(name, { state: 'PENDING', attempt: t.attempt });
+  // In the flow's order (the catalog lists tasks topologically).
+  const names = info.flow?.tasks.map((t) => t.name) ?? Object.keys(info.tasks);
+  for (const name of names) tasks.set(name, { state: 'PENDING', attempt: info.tasks[name]?.attempt ?? 0 });
   let status = 'PENDING';
   const live = !ctx.out.json && process.stdout.isTTY === true;
   const draw = live ? createLogUpdate(process.stdout) : undefined;
   const render = () => draw?.(frame(ctx.out, id, info.meta.flow, status, tasks, ctx.now()));
   const ticker = live ? setInterval(render, 500) : undefined;
+  const apply = (e: RunEventLike) => {
+    if (e.task === undefined) status = e.state;
+    else {
+      const line = tasks.get(e.task) ?? { state: 'PENDING', attempt: 0 };
+      if (e.progress !== undefined) line.progress = e.progress;
+      else {
+        line.state = e.state;
+        if (e.attempt !== undefined) line.attempt = e.attempt;
+        if (e.state === 'RUNNING') {
+          line.since = e.at;
+          delete line.progress;
+        }
+        if (e.error) line.error = `${e.error.name}: ${e.error.message.split('\n')[0]}`;
+      }
+      tasks.set(e.task, line);
+    }
+    if (live) render();
+    else if (!ctx.out.json) ctx.out.line(historyLines(ctx.out, [e])[0]);
+  };
+  // Progress is published, not stored (see store/progress.ts): only a live watcher sees it.
+  const connection = await ctx.connection();
+  const subscriber = connection.client.duplicate();
+  subscriber.on('error', () => {});
+  subscriber.on('message', (_channel: string, text: string) => {
+    try {
+      const report = JSON.parse(text) as ProgressReport;
+      apply({ seq: 0, at: report.at, task: report.task, state: 'RUNNING', progress: report.fraction });
+    } catch {
+      // Not a progress report: ignored.
+    }
+  });
+  await subscriber.subscribe(progressChannel(connection.prefix, id)).catch(() => {});
   try {
     const stream = engine.watch(id)[Symbol.asyncIterator]();
     const aborted = new Promise<'abort'>((resolve) =>
@@ -88,27 +124,11 @@ export async function watchRun(ctx: CommandContext, id: string): Promise<number>
         break;
       }
       if (next.done) break;
-      const e: RunEventLike = next.value;
-      if (e.task === undefined) status = e.state;
-      else {
-        const line = tasks.get(e.task) ?? { state: 'PENDING', attempt: 0 };
-        if (e.progress !== undefined) line.progress = e.progress;
-        else {
-          line.state = e.state;
-          if (e.attempt !== undefined) line.attempt = e.attempt;
-          if (e.state === 'RUNNING') {
-            line.since = e.at;
-            delete line.progress;
-          }
-          if (e.error) line.error = `${e.error.name}: ${e.error.message.split('\n')[0]}`;
-        }
-        tasks.set(e.task, line);
-      }
-      if (live) render();
-      else if (!ctx.out.json && e.progress === undefined) ctx.out.line(historyLines(ctx.out, [e])[0]);
+      apply(next.value);
     }
   } finally {
     clearInterval(ticker);
+    subscriber.disconnect();
     draw?.done();
   }
   const final = await engine.get(id);
