@@ -20,7 +20,8 @@ const FLOWS = fileURLToPath(new URL('../support/cli-flows.ts', import.meta.url))
 
 const forever = new Promise<never>(() => {});
 
-describe('the taskweave command against real Redis', () => {
+// Each test spawns the bin several times (1-2 s each here, 5 s or more while the whole suite loads both cores).
+describe('the taskweave command against real Redis', { timeout: 120_000 }, () => {
   const prefix = testPrefix('cli');
   let redis: Redis;
   let store: Store;
