@@ -41,6 +41,7 @@ export interface DistributedRunsOptions {
 export class DistributedRuns {
   /** Creates in flight, by run id: reading a run's history waits for its create. */
   private readonly creating = new Map<string, Promise<void>>();
+  private readonly stops = new Set<AbortController>();
   /** Runs followed here, by id. */
   private readonly followed = new Map<string, FlowRun<any>>();
 
@@ -151,10 +152,23 @@ export class DistributedRuns {
   }
 
   private async watch(compiled: CompiledFlow, run: FlowRun<any>, after: number): Promise<void> {
+    // One stop per followed run, aborted by close(): thousands of runs followed at once would otherwise
+    // each hang a listener on the engine's one closing signal.
+    const stop = new AbortController();
+    this.stops.add(stop);
+    try {
+      await this.report(compiled, run, after, stop.signal);
+    } finally {
+      this.stops.delete(stop);
+    }
+  }
+
+  /** The stored run's events, as they come, on `run`; settles it at the run's end or suspension. */
+  private async report(compiled: CompiledFlow, run: FlowRun<any>, after: number, signal: AbortSignal) {
     const { store, closing } = this.options;
     if (!store.watch)
       throw new TaskweaveError('Expected a store that keeps run history, got one without watch.');
-    for await (const event of store.watch(run.id, { after, signal: closing })) {
+    for await (const event of store.watch(run.id, { after, signal })) {
       if (event.task === undefined) {
         const status = event.state as RunStatus;
         run.setStatus(status);
@@ -184,6 +198,7 @@ export class DistributedRuns {
   }
 
   close(): void {
+    for (const stop of this.stops) stop.abort();
     for (const run of this.followed.values()) run.finish({ error: new EngineClosedError(run.id) });
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type FlowRun, graph, task } from '../../src/index.js';
-import { deferred, newEngine } from './engine-support.js';
+import { waitFor } from '../support/flows.js';
+import { deferred, distributedMode, newEngine } from './engine-support.js';
 
 /**
  * The concurrency limit also holds for the tasks a dependency's completion starts. When a task
@@ -67,6 +68,9 @@ describe('concurrency limit when a dependency finishes', () => {
     const run = newEngine({ concurrency: 2 }).start(flow);
     const most = mostRunning(run);
     await twoStarted.promise;
+    // Distributed, a worker may start a task before the starting engine hears of its RUNNING (reports
+    // come through the stored history): wait for the reports, then check.
+    if (distributedMode) await waitFor(() => most() === 2);
     // Two hold their slots; the third is recorded RUNNING only once one of them ends.
     expect(most()).toBe(2);
     gates.get(started[0]!)!.resolve();
