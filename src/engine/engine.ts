@@ -24,6 +24,7 @@ import type { RunEvent } from '../store/run-history.js';
 import { isFinished, type RunMeta, type Store, type StoredRun } from '../store/store.js';
 import { ActiveRun, settle } from './active-run.js';
 import { DistributedRuns } from './distributed-runs.js';
+import { DISTRIBUTED_OWNER } from './distributed-step.js';
 import { type Explanation, explainRun, shapeOf, shapeOfEdges } from './explain.js';
 import { FlowRegistry } from './flow-registry.js';
 import { FlowRun } from './flow-run.js';
@@ -457,7 +458,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       // Without the flow's code, dependencies come from the flow catalog.
       const structure = known ? undefined : await store.loadFlow?.(stored.meta.hash);
       const shape = known ? shapeOf(known) : structure ? shapeOfEdges(structure.edges) : undefined;
-      return explainRun(stored, { shape });
+      const unserved = known ? await unservedQueues(store, stored, known) : undefined;
+      return explainRun(stored, { shape, unserved });
     },
     async close() {
       if (closed) return;
@@ -495,4 +497,20 @@ function distributedRuns(
     );
   }
   return new DistributedRuns({ store, queues, compiledFor, closing });
+}
+
+/**
+ * A distributed run's busy tasks whose queue no live worker reads, by task (the queue is known from
+ * the flow's code). Undefined for runs an engine drives.
+ */
+async function unservedQueues(
+  store: Store,
+  stored: StoredRun,
+  compiled: CompiledFlow,
+): Promise<((task: string) => string | undefined) | undefined> {
+  const queues = queuesOf(store);
+  if (!queues || stored.meta.owner !== DISTRIBUTED_OWNER) return undefined;
+  const queueOf = (task: string) => compiled.graph.byName.get(task)?.task.queue ?? 'default';
+  const unserved = await queues.unserved([...new Set(compiled.graph.tasks.map((t) => queueOf(t.name)))]);
+  return (task) => (unserved.has(queueOf(task)) ? queueOf(task) : undefined);
 }

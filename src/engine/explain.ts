@@ -32,6 +32,8 @@ export interface WaitingOn {
   error?: { name: string; message: string };
   /** For `dependencies`: the tasks it waits for (when the structure is known). */
   on?: string[];
+  /** Distributed runs: the queue of a running (or reverting) task that no live worker reads. */
+  unservedQueue?: string;
 }
 
 /** What a run waits on, as data and as sentences an operator can act on. */
@@ -77,7 +79,16 @@ const DONE: ReadonlySet<string> = new Set(['SUCCESS', 'IGNORED']);
  */
 export function explainRun(
   stored: StoredRun,
-  { shape, now = Date.now() }: { shape?: FlowShape | undefined; now?: number } = {},
+  {
+    shape,
+    now = Date.now(),
+    unserved,
+  }: {
+    shape?: FlowShape | undefined;
+    now?: number;
+    /** Distributed runs: the task's queue when no live worker reads it. */
+    unserved?: ((task: string) => string | undefined) | undefined;
+  } = {},
 ): Explanation {
   const { meta } = stored;
   const id = meta.id;
@@ -160,6 +171,7 @@ export function explainRun(
       });
       const since = rec.startedAt !== undefined ? ` since ${clock(rec.startedAt, now)}` : '';
       lines.push(`${task}: attempt ${rec.a}${of} is running${since}.`);
+      noWorker(task, waitingOn.at(-1)!);
     } else if (rec.s === 'RETRYING') {
       // While RETRYING, a task's record still counts the attempt that failed.
       const failed = rec.a;
@@ -177,6 +189,7 @@ export function explainRun(
     } else if (rec.s === 'REVERTING') {
       waitingOn.push({ task, reason: 'reverting' });
       lines.push(`${task}: its revert is running.`);
+      noWorker(task, waitingOn.at(-1)!);
     }
   }
 
@@ -210,6 +223,15 @@ export function explainRun(
     if (more > 0) lines.push(`… and ${more} more tasks wait for the tasks before them.`);
   }
   return result();
+
+  function noWorker(task: string, entry: WaitingOn): void {
+    const queue = unserved?.(task);
+    if (queue === undefined) return;
+    entry.unservedQueue = queue;
+    lines.push(
+      `${task}: waits in queue ${queue}, which no live worker reads. Start a worker with queues: ['${queue}'].`,
+    );
+  }
 
   function result(): Explanation {
     return {

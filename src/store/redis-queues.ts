@@ -232,6 +232,27 @@ export class RunQueues {
     )) as string[];
   }
 
+  /**
+   * The queues among `queues` that no worker has read within `withinMs` (a worker reads every few
+   * hundred ms while it runs; the consumer of a dead one stays in the group, idle).
+   */
+  async unserved(queues: readonly string[], withinMs = 10_000): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const queue of queues) {
+      const consumers = (await this.connection
+        .call('list queue consumers', undefined, (client) =>
+          client.xinfo('CONSUMERS', this.queueKey(queue), GROUP),
+        )
+        .catch(() => [])) as unknown[][];
+      const live = consumers.some((fields) => {
+        const at = fields.indexOf('idle');
+        return at >= 0 && Number(fields[at + 1]) < withinMs;
+      });
+      if (!live) out.add(queue);
+    }
+    return out;
+  }
+
   /** Acknowledge and delete a message without writing its run (stale, fenced, or poison). */
   async drop(
     queue: string,

@@ -159,6 +159,13 @@ describe('distributed execution', () => {
     expect(states).toContain('cpu SUCCESS');
     expect(states).not.toContain('gpu SUCCESS');
     expect(run.status).toBe('RUNNING');
+    const explained = await engine.explain(run.id);
+    expect(explained.waitingOn).toContainEqual(
+      expect.objectContaining({ task: 'gpu', reason: 'running', unservedQueue: 'gpu' }),
+    );
+    expect(explained.text).toContain(
+      "gpu: waits in queue gpu, which no live worker reads. Start a worker with queues: ['gpu'].",
+    );
     const gpu = createWorker({ store: open.stores[0] as Store, flows: [flow], queues: ['gpu'] });
     open.workers.push(gpu);
     await gpu.start();
