@@ -5,8 +5,8 @@ import type { RunStatus } from '../model/run-status.js';
 import { CallGate, type TraceEvent } from './call-gate.js';
 import { checkTrace } from './check-trace.js';
 import { type FlowPath, type FlowPathsOptions, flowPaths, splitCall } from './flow-paths.js';
+import type { PathStep } from './flow-traversal.js';
 import { gatedFlow } from './gated-flow.js';
-import type { PathStep } from './path-model.js';
 
 /** What one replayed path did: handed to `check` for the user's own assertions. */
 export interface PathRun {
