@@ -175,40 +175,37 @@ describe('suspend and resume', () => {
 });
 
 describe('cancel', () => {
-  it(
-    'aborts running tasks, reverts what ran and rejects with CancelledError',
-    async () => {
-      const log: string[] = [];
-      let signal: AbortSignal | undefined;
-      const aborted = deferred();
-      const started = deferred();
-      const flow = linear('cancellable', [
-        saving(log, 'a'),
-        task({
-          name: 'long',
-          execute: (_args, ctx) => {
-            signal = ctx.signal;
-            log.push('long');
-            ctx.signal.addEventListener('abort', () => aborted.resolve());
-            started.resolve();
-            return new Promise(() => {});
-          },
-          revert: ({ error }) => void log.push(`long reverted (${error?.name})`),
-        }),
-        saving(log, 'never'),
-      ]);
-      const run = newEngine().start(flow);
-      const states = taskStates(run);
-      await started.promise;
-      await run.cancel();
-      await aborted.promise;
-      expect(signal?.aborted).toBe(true);
-      expect(await rejectionOf(run.result)).toBeInstanceOf(CancelledError);
-      expect(run.status).toBe('REVERTED');
-      expect(log).toEqual(['a', 'long', 'long reverted (CancelledError)', 'a reverted']);
-      expect(states).not.toContain('never RUNNING');
-    },
-  );
+  it('aborts running tasks, reverts what ran and rejects with CancelledError', async () => {
+    const log: string[] = [];
+    let signal: AbortSignal | undefined;
+    const aborted = deferred();
+    const started = deferred();
+    const flow = linear('cancellable', [
+      saving(log, 'a'),
+      task({
+        name: 'long',
+        execute: (_args, ctx) => {
+          signal = ctx.signal;
+          log.push('long');
+          ctx.signal.addEventListener('abort', () => aborted.resolve());
+          started.resolve();
+          return new Promise(() => {});
+        },
+        revert: ({ error }) => void log.push(`long reverted (${error?.name})`),
+      }),
+      saving(log, 'never'),
+    ]);
+    const run = newEngine().start(flow);
+    const states = taskStates(run);
+    await started.promise;
+    await run.cancel();
+    await aborted.promise;
+    expect(signal?.aborted).toBe(true);
+    expect(await rejectionOf(run.result)).toBeInstanceOf(CancelledError);
+    expect(run.status).toBe('REVERTED');
+    expect(log).toEqual(['a', 'long', 'long reverted (CancelledError)', 'a reverted']);
+    expect(states).not.toContain('never RUNNING');
+  });
 
   // In-process only: in-process barrier: a distributed task is dispatched only after its write.
   it.skipIf(distributedMode)(

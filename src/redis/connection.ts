@@ -1,0 +1,97 @@
+import { TaskweaveError } from '../errors.js';
+import { type CallSpec, createCaller } from './call.js';
+import { closeClient, openClient, type RedisClient } from './client.js';
+
+/**
+ * A room's hold on Redis: the client (its own, opened from a URL, or the caller's), the Lua scripts
+ * defined on it, and `call()`, which turns outages into `StoreUnavailableError` after a deadline (the
+ * policy in call.ts). The run store, the job board's peers and the lifecycle store each open one with
+ * their own scripts and their own reading of replies.
+ */
+export interface LuaScript<Name extends string = string> {
+  name: Name;
+  lua: string;
+}
+
+/** How a call is made: is it a write, a shorter deadline, what to advise when Redis stays away. */
+export type CallOptions = Pick<CallSpec, 'write' | 'deadlineMs' | 'advice'>;
+
+export interface RedisConnection<Name extends string = string> {
+  readonly client: RedisClient;
+  /** Where the client points, for messages. */
+  readonly where: string;
+  /** Run one of the connection's scripts on `keys`. */
+  script(name: Name, keys: readonly string[], args: readonly string[]): Promise<unknown>;
+  /**
+   * Run `command` against Redis, retrying connection failures and transient replies with backoff;
+   * reject with `StoreUnavailableError` once the deadline (or `options.deadlineMs`) has passed. A call
+   * is a write unless `options.write` is false (only a write can be "maybe stored").
+   */
+  call<T>(
+    what: string,
+    subject: string | undefined,
+    command: (client: RedisClient) => Promise<T>,
+    /** Stop retrying and waiting once aborted (rejects with its reason); a command sent may still land. */
+    signal?: AbortSignal,
+    options?: Partial<CallOptions>,
+  ): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface ConnectionOptions {
+  /** The error for a call made after `close()`. */
+  closedError: (what: string) => Error;
+  /** Turn an error reply about `subject` into the owner's own error (e.g. WRONGTYPE: not our data). */
+  reply?: (message: string, subject: string | undefined) => Error | undefined;
+}
+
+/** Prefixed so defining scripts on a caller's client cannot clash with the caller's own commands. */
+const commandName = (name: string) => `taskweave_${name}`;
+
+export function openConnection<Name extends string>(
+  redis: string | RedisClient,
+  deadlineMs: number,
+  scripts: readonly LuaScript<Name>[],
+  options: ConnectionOptions,
+): RedisConnection<Name> {
+  const opened = openClient(redis);
+  const { client, owned } = opened;
+  // No fixed numberOfKeys: a script may take optional keys (the run store's status indexes).
+  for (const script of scripts) client.defineCommand(commandName(script.name), { lua: script.lua });
+  const caller = createCaller(opened, deadlineMs, options.closedError);
+  let closed = false;
+
+  return {
+    client,
+    where: opened.where,
+    call(what, subject, command, signal, callOptions = {}) {
+      const reply = options.reply;
+      return caller.call(
+        {
+          what,
+          ...(subject === undefined ? {} : { subject }),
+          write: callOptions.write ?? true,
+          ...(callOptions.deadlineMs === undefined ? {} : { deadlineMs: callOptions.deadlineMs }),
+          ...(callOptions.advice ? { advice: callOptions.advice } : {}),
+          ...(signal ? { signal } : {}),
+          ...(reply ? { reply: (message: string) => reply(message, subject) } : {}),
+        },
+        command,
+      );
+    },
+    script(name, keys, args) {
+      const run = (client as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[
+        commandName(name)
+      ];
+      if (!run)
+        throw new TaskweaveError(`Expected script ${name} to be defined on the Redis client, got none.`);
+      return run.call(client, String(keys.length), ...keys, ...args);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      caller.close();
+      if (owned) await closeClient(client);
+    },
+  };
+}
