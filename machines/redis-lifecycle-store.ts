@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { SnapshotCorruptError, TaskweaveError } from '../src/index.js';
 import { parse, stringify } from '../src/model/codec.js';
 import type { RedisClient } from '../src/redis/client.js';
-import { openConnection } from '../src/redis/connection.js';
+import { openConnection, storeConnection } from '../src/redis/connection.js';
 import { checkId, validateRedisOptions } from '../src/redis/options.js';
 import { LifecycleConflictError, LifecycleNotFinalError, LifecycleStoreError } from './errors.js';
 import { deleteLifecycle } from './lua/deleteLifecycle-1.lua.js';
@@ -59,14 +59,7 @@ export function redisLifecycleStore(options: RedisLifecycleStoreOptions): RedisL
     validateRedisOptions(options),
   );
   // Its scripts are defined below with their key counts, so the connection defines none itself.
-  const connection = openConnection(redis, unavailableDeadlineMs, [], {
-    closedError: (what) =>
-      new TaskweaveError(`Expected an open store, got one that was closed (while trying to ${what}).`),
-    reply: (message, resourceId) =>
-      resourceId !== undefined && message.startsWith('WRONGTYPE')
-        ? new SnapshotCorruptError(resourceId, 'a key of the resource holds the wrong Redis type')
-        : undefined,
-  });
+  const connection = openConnection(redis, unavailableDeadlineMs, [], storeConnection('resource'));
   for (const script of SCRIPTS) {
     connection.client.defineCommand(commandName(script.name), {
       numberOfKeys: script.numberOfKeys,

@@ -1,4 +1,4 @@
-import { TaskweaveError } from '../errors.js';
+import { SnapshotCorruptError, TaskweaveError } from '../errors.js';
 import { type CallSpec, createCaller } from './call.js';
 import { closeClient, openClient, type RedisClient } from './client.js';
 
@@ -43,6 +43,21 @@ export interface ConnectionOptions {
   closedError: (what: string) => Error;
   /** Turn an error reply about `subject` into the owner's own error (e.g. WRONGTYPE: not our data). */
   reply?: (message: string, subject: string | undefined) => Error | undefined;
+}
+
+/**
+ * What a store of `things` (runs, resources) makes of Redis: a call after close is refused, and a
+ * WRONGTYPE reply means the subject's key holds data that is not taskweave's (SnapshotCorruptError).
+ */
+export function storeConnection(things: 'run' | 'resource'): ConnectionOptions {
+  return {
+    closedError: (what) =>
+      new TaskweaveError(`Expected an open store, got one that was closed (while trying to ${what}).`),
+    reply: (message, subject) =>
+      subject !== undefined && message.startsWith('WRONGTYPE')
+        ? new SnapshotCorruptError(subject, `a key of the ${things} holds the wrong Redis type`)
+        : undefined,
+  };
 }
 
 /** Prefixed so defining scripts on a caller's client cannot clash with the caller's own commands. */

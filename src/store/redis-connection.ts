@@ -1,6 +1,9 @@
-import { SnapshotCorruptError, TaskweaveError } from '../errors.js';
 import type { RedisClient } from '../redis/client.js';
-import { type RedisConnection as GenericConnection, openConnection } from '../redis/connection.js';
+import {
+  type RedisConnection as GenericConnection,
+  openConnection,
+  storeConnection,
+} from '../redis/connection.js';
 import { claimRun } from './lua/claimRun-2.lua.js';
 import { createRun } from './lua/createRun-10.lua.js';
 import { deleteRun } from './lua/deleteRun-10.lua.js';
@@ -21,14 +24,7 @@ export type { CallOptions } from '../redis/connection.js';
 export type RedisConnection = GenericConnection<ScriptName>;
 
 export function openRedis(redis: string | RedisClient, deadlineMs: number): RedisConnection {
-  return openConnection(redis, deadlineMs, SCRIPTS, {
-    closedError: (what) =>
-      new TaskweaveError(`Expected an open store, got one that was closed (while trying to ${what}).`),
-    reply: (message, runId) =>
-      runId !== undefined && message.startsWith('WRONGTYPE')
-        ? new SnapshotCorruptError(runId, 'a key of the run holds the wrong Redis type')
-        : undefined,
-  });
+  return openConnection(redis, deadlineMs, SCRIPTS, storeConnection('run'));
 }
 
 export { checkId, type RedisStoreLikeOptions, validateRedisOptions } from '../redis/options.js';
