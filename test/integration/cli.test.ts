@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +14,8 @@ import {
 } from '../../src/index.js';
 import { makeCliFlows } from '../support/cli-flows.js';
 import { deferred, waitFor } from '../support/flows.js';
-import { cleanPrefix, newRedis, testPrefix } from '../support/redis.js';
-import { taskweave } from '../support/taskweave-cli.js';
+import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
+import { BIN, taskweave } from '../support/taskweave-cli.js';
 
 const FLOWS = fileURLToPath(new URL('../support/cli-flows.ts', import.meta.url));
 
@@ -372,6 +373,35 @@ describe('the taskweave command against real Redis', { timeout: 120_000 }, () =>
     const failed = await cli('runs', 'watch', 'watch-2', '--json');
     expect(failed.code).toBe(1);
     expect(JSON.parse(failed.stdout)).toMatchObject({ id: 'watch-2', status: 'REVERTED' });
+  });
+
+  it('worker executes the tasks of a distributed run until SIGTERM', async () => {
+    const distributed = createEngine({
+      store,
+      flows: Object.values(flows),
+      execution: 'distributed',
+      closeStore: false,
+    });
+    const ready = deferred();
+    const child = spawn(process.execPath, [BIN, 'worker', FLOWS, '--prefix', prefix], {
+      env: { ...process.env, REDIS_URL },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (stderr.includes('taking default')) ready.resolve();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await ready.promise;
+      await expect(distributed.run('cli-steps', {}, { id: 'dist-1' })).resolves.toEqual({});
+      expect((await store.load('dist-1'))?.meta.status).toBe('SUCCESS');
+    } finally {
+      child.kill('SIGTERM');
+      await distributed.close();
+    }
+    expect(await exited).toBe(0);
   });
 
   it('purges finished runs older than a duration', async () => {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { REDIS_URL } from './redis.js';
 
-const BIN = fileURLToPath(new URL('../../bin/taskweave.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/taskweave.js', import.meta.url));
 
 export interface Ran {
   code: number | null;
