@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { createWorker } from '../../workers/worker.js';
+import { createWorker } from '../../index.js';
 import { action } from '../action.js';
 import { UsageError } from '../cli-errors.js';
 import { parseCount } from '../duration.js';
