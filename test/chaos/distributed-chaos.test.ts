@@ -4,9 +4,10 @@ import { CHAOS_WIRING, chaosFlow, type Execution } from '../support/chaos-flow.j
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
-const RUNS = Number(process.env.CHAOS_RUNS ?? 60);
+const RUNS = Number(process.env.CHAOS_RUNS ?? 100);
 const WORKERS = 4;
 const KILL_EVERY_MS = 1_500;
+const SPREAD_MS = 9_000;
 
 /**
  * Distributed execution under SIGKILL: RUNS runs of a 10-task flow over WORKERS worker processes, one
@@ -32,15 +33,19 @@ describe('distributed execution under SIGKILL', () => {
     try {
       await Promise.all(workers.map((w) => w.waitForLine((l) => l === 'READY')));
       const began = Date.now();
-      const runs = Array.from({ length: RUNS }, (_, i) => engine.start('chaos10', { n: i }, { id: `c${i}` }));
-      let finished = 0;
-      const all = Promise.all(runs.map((r) => r.result.finally(() => finished++)));
       const chaos = setInterval(() => {
         const victim = workers.splice(Math.floor(Math.random() * workers.length), 1)[0]!;
         killed.add(victim.label);
         void victim.kill();
         workers.push(spawnWorker());
       }, KILL_EVERY_MS);
+      // Runs start over ~9 s, so kills land while tasks of many runs are in flight however fast they go.
+      const runs: ReturnType<typeof engine.start<Record<string, unknown>>>[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        runs.push(engine.start('chaos10', { n: i }, { id: `c${i}` }));
+        await new Promise((resolve) => setTimeout(resolve, SPREAD_MS / RUNS));
+      }
+      const all = Promise.all(runs.map((r) => r.result));
       let results: Record<string, unknown>[];
       try {
         results = await all;
@@ -49,6 +54,7 @@ describe('distributed execution under SIGKILL', () => {
       }
       const elapsed = Date.now() - began;
       expect(results).toHaveLength(RUNS);
+      expect(killed.size).toBeGreaterThanOrEqual(5);
       for (const r of results) expect(Object.keys(r)).toHaveLength(Object.keys(CHAOS_WIRING).length);
 
       const executions = (await redis.lrange(`${prefix}:exec`, 0, -1)).map((l) => JSON.parse(l) as Execution);

@@ -4,7 +4,7 @@ import { type Flow, graph, task } from '../../src/index.js';
 /**
  * `chaos10`: ten tasks in a graph (a fan-out, joins, a chain), for the distributed chaos test. Every
  * execute logs its start (`<prefix>:exec`: run, task, key, worker label, time), then applies its
- * effect idempotently by its idempotency key (`HSETNX <prefix>:fx <key> <label>`), waits a few ms and
+ * effect idempotently by its idempotency key (`HSETNX <prefix>:fx <key> <label>`), waits 20–80 ms and
  * returns its number. Input: `{ n }`.
  */
 export const CHAOS_WIRING: Record<string, string[]> = {
@@ -46,7 +46,7 @@ export function chaosFlow(redis: Redis, prefix: string, label: string): Flow {
           };
           await redis.rpush(`${prefix}:exec`, JSON.stringify(started));
           await redis.hsetnx(`${prefix}:fx`, ctx.idempotencyKey, label);
-          await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(Math.random() * 20)));
+          await new Promise((resolve) => setTimeout(resolve, 20 + Math.floor(Math.random() * 60)));
           return i;
         },
       }),
