@@ -12,6 +12,8 @@ import { createRequire } from 'node:module';
 
 /** The part of an OpenTelemetry `Span` taskweave uses. */
 export interface SpanLike {
+  /** False for a no-op span (no SDK registered): then nothing below it is traced. */
+  isRecording?(): boolean;
   setAttribute(key: string, value: string | number | boolean): unknown;
   setStatus(status: { code: number; message?: string }): unknown;
   recordException(exception: Error): unknown;
@@ -70,6 +72,8 @@ export function createRunTracing(tracer: TracerLike | undefined): RunTracing | u
   if (!found) return undefined;
   const traces = found.trace;
   const runs = new Map<string, { span: SpanLike; context: unknown; flow: string }>();
+  /** Runs whose span records nothing: their executes and reverts are not traced either. */
+  const untraced = new Set<string>();
   const tracerOf = () => tracer ?? traces.getTracer('taskweave');
   const fail = (span: SpanLike, error: unknown) => {
     const e = error instanceof Error ? error : new Error(String(error));
@@ -81,6 +85,14 @@ export function createRunTracing(tracer: TracerLike | undefined): RunTracing | u
       const span = tracerOf().startSpan('taskweave.run', {
         attributes: { 'taskweave.run_id': runId, 'taskweave.flow': flow, 'taskweave.resumed': resumed },
       });
+      // Nothing records spans (no SDK registered, no tracer given): neither this run nor its effects
+      // are traced, so an engine without tracing pays one no-op span per run, not one per task.
+      if (span.isRecording?.() === false) {
+        span.end();
+        untraced.add(runId);
+        settled.finally(() => untraced.delete(runId)).catch(() => {});
+        return;
+      }
       runs.set(runId, { span, context: traces.setSpan(found.context.active(), span), flow });
       settled
         .then(
@@ -95,6 +107,7 @@ export function createRunTracing(tracer: TracerLike | undefined): RunTracing | u
     },
     effect(kind, input, run) {
       const parent = runs.get(input.runId);
+      if (!parent && untraced.has(input.runId)) return run();
       const span = tracerOf().startSpan(
         `taskweave.${kind}`,
         {

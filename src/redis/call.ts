@@ -95,7 +95,7 @@ export function createCaller(
     }
     async function attempts(): Promise<T> {
       for (let attempt = 0; ; attempt++) {
-        if (stop.signal.aborted) throw abortReason(stop.signal, closedError, where_);
+        if (stop.aborted) throw abortReason(stop, closedError, where_);
         const left = deadline - Date.now();
         if (left <= 0) throw giveUp(false);
         if (client.status !== 'ready' && client.status !== 'wait') {
@@ -115,11 +115,11 @@ export function createCaller(
         const sent = command(client);
         if (spec.write) unknownOutcome = true;
         try {
-          const result = await withinDeadline(sent, deadline - Date.now(), stop.signal);
+          const result = await withinDeadline(sent, deadline - Date.now(), stop);
           return result;
         } catch (error) {
-          if (stop.signal.aborted) {
-            throw abortReason(stop.signal, closedError, where_);
+          if (stop.aborted) {
+            throw abortReason(stop, closedError, where_);
           }
           if (error === DEADLINE) {
             throw giveUp(true);
@@ -166,7 +166,7 @@ function isReply(error: unknown): boolean {
   return error instanceof Error && error.name === 'ReplyError';
 }
 
-function abortReason(signal: AbortSignal, closedError: (what: string) => Error, what: string): unknown {
+function abortReason(signal: Stop, closedError: (what: string) => Error, what: string): unknown {
   return signal.reason === CLOSED ? closedError(what) : signal.reason;
 }
 
@@ -205,19 +205,42 @@ function untilReady(
   });
 }
 
-function withinDeadline<T>(promise: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
-  // The command may still settle after we gave up: keep its rejection from going unhandled.
-  promise.catch(() => {});
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(DEADLINE), Math.max(0, ms));
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  return Promise.race([promise, timeout]).finally(() => {
-    clearTimeout(timer);
-    if (onAbort) signal.removeEventListener('abort', onAbort);
+function withinDeadline<T>(promise: Promise<T>, ms: number, stop: Stop): Promise<T> {
+  // No Promise.race and no AbortController per call: this is every Redis command's path.
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const finish = () => {
+      done = true;
+      clearTimeout(timer);
+      stop.off(onAbort);
+    };
+    const timer = setTimeout(
+      () => {
+        if (done) return;
+        finish();
+        reject(DEADLINE);
+      },
+      Math.max(0, ms),
+    );
+    const onAbort = () => {
+      if (done) return;
+      finish();
+      reject(stop.reason);
+    };
+    stop.on(onAbort);
+    // The command may still settle after we gave up: its late rejection is ignored here.
+    promise.then(
+      (value) => {
+        if (done) return;
+        finish();
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (done) return;
+        finish();
+        reject(error);
+      },
+    );
   });
 }
 
@@ -235,22 +258,50 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** One signal aborted by either; `dispose()` removes the listener on the long-lived one. */
-function anySignal(
-  signal: AbortSignal | undefined,
-  closing: AbortSignal,
-): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onClose = () => controller.abort(CLOSED);
-  const onAbort = () => controller.abort(signal?.reason);
-  if (closing.aborted) onClose();
-  else closing.addEventListener('abort', onClose, { once: true });
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
+/**
+ * The caller's signal and the connection's closing, seen as one, without an AbortController per call
+ * (making one was among the hottest costs of a command): `signal` makes one only for the cold paths
+ * (waiting for a connection, backing off).
+ */
+interface Stop {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  readonly signal: AbortSignal;
+  on(listener: () => void): void;
+  off(listener: () => void): void;
+  dispose(): void;
+}
+
+function anySignal(signal: AbortSignal | undefined, closing: AbortSignal): Stop {
+  let combined: { controller: AbortController; dispose: () => void } | undefined;
+  const stop: Stop = {
+    get aborted() {
+      return closing.aborted || signal?.aborted === true;
+    },
+    get reason() {
+      return closing.aborted ? CLOSED : signal?.reason;
+    },
+    get signal() {
+      if (!combined) {
+        const controller = new AbortController();
+        const onAbort = () => controller.abort(stop.reason);
+        if (stop.aborted) onAbort();
+        else stop.on(onAbort);
+        combined = { controller, dispose: () => stop.off(onAbort) };
+      }
+      return combined.controller.signal;
+    },
+    on(listener) {
+      closing.addEventListener('abort', listener, { once: true });
+      signal?.addEventListener('abort', listener, { once: true });
+    },
+    off(listener) {
+      closing.removeEventListener('abort', listener);
+      signal?.removeEventListener('abort', listener);
+    },
     dispose() {
-      closing.removeEventListener('abort', onClose);
-      signal?.removeEventListener('abort', onAbort);
+      combined?.dispose();
     },
   };
+  return stop;
 }
