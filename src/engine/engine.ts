@@ -214,7 +214,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   const flowByName = (name: string): Flow => registry.byName(name);
   const compiledFor = (meta: RunMeta): CompiledFlow | undefined => registry.forRun(meta);
-  const _compiledForRun = (meta: RunMeta): CompiledFlow => registry.requireForRun(meta);
 
   const assertOpen = () => {
     if (closed)
