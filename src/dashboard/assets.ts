@@ -1,7 +1,14 @@
+import { JOB_STATES } from '../jobs/job-board.js';
+import { RUN_STATUSES } from '../model/run-status.js';
+import { TASK_STATES } from '../model/task-states.js';
+
 /**
  * The dashboard's stylesheet and script, shipped in the package and served by the dashboard itself:
  * the pages work with no internet (no CDN, no web fonts).
  */
+/** Every state a page colours: tasks', runs' (plus CORRUPT, for a run that cannot be read) and jobs'. */
+const DRAWN_STATES = [...new Set<string>([...TASK_STATES, ...RUN_STATUSES, 'CORRUPT', ...JOB_STATES])];
+
 export const CSS = `
 :root { --bg:#f7f7f9; --fg:#1d1f24; --muted:#6b7080; --line:#d9dbe3; --card:#fff;
   --PENDING:#e6e8ee; --RUNNING:#cfe3ff; --SUCCESS:#d3f2dc; --FAILURE:#ffd4d4; --RETRYING:#ffe9b8;
@@ -19,29 +26,10 @@ th, td { text-align:left; padding:6px 10px; border-bottom:1px solid var(--line);
 th { font-weight:600; color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.03em; }
 a { color:#1a5fd0; }
 .badge { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; border:1px solid rgba(0,0,0,.12); }
-${[
-  'PENDING',
-  'RUNNING',
-  'SUCCESS',
-  'FAILURE',
-  'RETRYING',
-  'REVERTING',
-  'REVERTED',
-  'REVERT_FAILURE',
-  'IGNORED',
-  'SUSPENDED',
-  'CORRUPT',
-  'UNCLAIMED',
-  'CLAIMED',
-  'COMPLETE',
-  'FAILED',
-  'CANCELLED',
-]
-  .map(
-    (s) =>
-      `.badge.${s}, .count.${s} { background:var(--${s}); } .task[data-state="${s}"] rect { fill:var(--${s}); }`,
-  )
-  .join('\n')}
+${DRAWN_STATES.map(
+  (s) =>
+    `.badge.${s}, .count.${s} { background:var(--${s}); } .task[data-state="${s}"] rect { fill:var(--${s}); }`,
+).join('\n')}
 .counts { display:flex; flex-wrap:wrap; gap:8px; margin:8px 0; }
 .count { padding:6px 12px; border-radius:8px; border:1px solid var(--line); text-decoration:none; color:var(--fg); }
 .count b { font-size:18px; margin-right:6px; }

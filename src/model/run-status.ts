@@ -1,3 +1,5 @@
+import { allowedMoves, type Move } from './transition-table.js';
+
 /**
  * Run statuses and the run's phases, with their allowed moves as data (like task states in
  * task-states.ts). The scheduler moves a run only along these tables (it checks each move), so a new
@@ -31,9 +33,7 @@ export function isFinished(status: RunStatus): boolean {
   return FINISHED_STATUSES.includes(status);
 }
 
-export interface RunTransition {
-  from: RunStatus;
-  to: RunStatus;
+export interface RunTransition extends Move<RunStatus> {
   why: string;
 }
 
@@ -59,9 +59,7 @@ export const RUN_TRANSITIONS: readonly RunTransition[] = [
  */
 export type RunPhase = 'run' | 'retry' | 'revert';
 
-export interface PhaseTransition {
-  from: RunPhase;
-  to: RunPhase;
+export interface PhaseTransition extends Move<RunPhase> {
   why: string;
 }
 
@@ -72,15 +70,15 @@ export const PHASE_TRANSITIONS: readonly PhaseTransition[] = [
   { from: 'retry', to: 'revert', why: 'a revert failed in the scope, or a failure elsewhere reverts all' },
 ];
 
-const allowedStatus = new Set(RUN_TRANSITIONS.map((t) => `${t.from}>${t.to}`));
-const allowedPhase = new Set(PHASE_TRANSITIONS.map((t) => `${t.from}>${t.to}`));
+const allowedStatus = allowedMoves(RUN_TRANSITIONS);
+const allowedPhase = allowedMoves(PHASE_TRANSITIONS);
 
 /** Whether the table allows a run to move from one status to another (staying is always allowed). */
 export function isAllowedRunTransition(from: RunStatus, to: RunStatus): boolean {
-  return from === to || allowedStatus.has(`${from}>${to}`);
+  return from === to || allowedStatus(from, to);
 }
 
 /** Whether the table allows the scheduler to move from one phase to another (staying is allowed). */
 export function isAllowedPhaseTransition(from: RunPhase, to: RunPhase): boolean {
-  return from === to || allowedPhase.has(`${from}>${to}`);
+  return from === to || allowedPhase(from, to);
 }

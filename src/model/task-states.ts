@@ -1,3 +1,5 @@
+import { allowedMoves } from './transition-table.js';
+
 /**
  * Task states and their allowed transitions, as data (like TaskFlow's states.py). The scheduler moves a
  * task's record only along these transitions (it checks each one); the machine's lanes show the busy
@@ -95,9 +97,9 @@ export const REVERTIBLE_STATES: ReadonlySet<TaskState> = new Set(['SUCCESS', 'FA
 /** States of a dependent that let its dependency be reverted. */
 export const UNDONE_STATES: ReadonlySet<TaskState> = new Set(['PENDING', 'IGNORED', 'REVERTED']);
 
-const ALLOWED = new Set(TASK_TRANSITIONS.map((t) => `${t.from}>${t.to}`));
+const allowed = allowedMoves(TASK_TRANSITIONS);
 
 /** Whether the table allows a task to move from one state to another. */
 export function isAllowedTransition(from: TaskState, to: TaskState): boolean {
-  return ALLOWED.has(`${from}>${to}`);
+  return allowed(from, to);
 }
