@@ -6,12 +6,13 @@ import { Redis } from 'ioredis';
 import { startRedis } from '../test/support/redis-server.js';
 import { openBullmq } from './bullmq.js';
 import { openDbos, PG_URL } from './dbos.js';
+import { distributedBench, distributedLines } from './distributed.js';
 import { engineBench } from './engine.js';
 import { floorHeapPerRun } from './floor.js';
 import { jobPath } from './jobpath.js';
 import { profile } from './profile.js';
 import { openTaskweave, REDIS_URL, type Shape } from './redis.js';
-import { type Peers, type Results, report, type Side } from './report.js';
+import { distributedSection, type Peers, type Results, report, type Side } from './report.js';
 import { scaleOut } from './scaleout.js';
 
 /**
@@ -23,6 +24,8 @@ import { scaleOut } from './scaleout.js';
  * The memory figures need `global.gc`: without `--expose-gc`, this file re-runs itself in a child
  * `node --expose-gc --import tsx bench/index.ts`. `--no-rand1000` skips the 1,000-task random DAG;
  * `--quick` (development) runs fewer and shorter repetitions and writes bench/RESULTS.quick.md instead.
+ * `--only=distributed` runs only the distributed-execution rows (`bench/distributed.ts`) and prints their
+ * section of RESULTS.md without writing any file.
  */
 const self = fileURLToPath(import.meta.url);
 if (typeof (globalThis as { gc?: unknown }).gc !== 'function') {
@@ -39,6 +42,23 @@ const withRand1000 = !quick && !process.argv.includes('--no-rand1000');
 const t0 = Date.now();
 const log = (message: string) =>
   console.log(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${message}`);
+const distributedOptions = { runs: quick ? 100 : 200, reps: 3, log };
+
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+if (only !== undefined) {
+  if (only !== 'distributed') {
+    console.error(
+      `Expected --only=distributed (the one group of rows that runs on its own), got --only=${only}`,
+    );
+    process.exit(2);
+  }
+  log('distributed execution: 1, 2 and 4 worker processes on a bench-owned redis-server…');
+  const figures = await distributedBench(distributedOptions);
+  for (const line of distributedLines(figures)) console.log(line);
+  console.log(`\n${distributedSection(figures)}`);
+  log('done (--only: no file written)');
+  process.exit(0);
+}
 
 // ---------------------------------------------------------------- environment
 const version = (pkg: string) =>
@@ -123,6 +143,7 @@ let profiles: Results['profiles'];
 let sizes: Results['sizes'];
 let jobs: Results['jobs'];
 let scale: Results['scale'];
+let distributed: Results['distributed'];
 let floorHeapKB: number | undefined;
 try {
   const reps = quick ? 3 : 5;
@@ -173,6 +194,8 @@ try {
   jobs = await jobPath(REDIS_URL, { runs: quick ? 200 : 400, reps });
   log('scale-out: CPU per task with 1, 2 and 4 engine processes on a bench-owned redis-server…');
   scale = (await scaleOut({ jobs: quick ? 200 : 600, reps: 3, log })).rows;
+  log('distributed execution: 1, 2 and 4 worker processes on a bench-owned redis-server…');
+  distributed = await distributedBench(distributedOptions);
 
   log('profiles (chain10 one at a time, fan10 × 200)…');
   profiles = {
@@ -203,6 +226,7 @@ const results: Results = {
   floorHeapKB,
   jobs,
   scale,
+  distributed,
 };
 const { md, targets } = report(results);
 // `--quick` is for development: its figures go to a file git ignores, RESULTS.md keeps the full run's.

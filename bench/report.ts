@@ -1,4 +1,5 @@
 import type { DbosBench } from './dbos.js';
+import type { DistributedFigures } from './distributed.js';
 import type { EngineBenchRow } from './engine.js';
 import type { JobPathFigures } from './jobpath.js';
 import type { ProfileSummary } from './profile.js';
@@ -51,6 +52,7 @@ export interface Results {
   floorHeapKB: number | undefined;
   jobs: JobPathFigures;
   scale: ScaleRow[];
+  distributed: DistributedFigures;
 }
 
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -325,6 +327,8 @@ One Redis node (one core busy running commands) carries 10⁶ ÷ Redis µs/task:
 BullMQ ${r.scale.length ? n0(capacity('bullmq')) : '—'} tasks/s (medians over every process count). On ${env.cpus} cores shared by k engine processes,
 Redis and the poster, wall-clock tasks/s cannot grow with k; CPU per task is the figure that shows coordination cost.
 
+${distributedSection(r.distributed)}
+
 ## Engine overhead against the XState floor (memory store, \`bench/engine.ts\`, \`bench/floor.ts\`)
 
 The XState floor: the same DAG as a hand-written XState v5 machine in this process, one state node and one invoked
@@ -377,4 +381,41 @@ ${profileTable(profiles.chain10, 3000)}
 ${profileTable(profiles.fan10, 4000)}
 `;
   return { md, targets };
+}
+
+/**
+ * The distributed-execution section: throughput and CPU per task with 1, 2 and 4 worker processes, and
+ * the latency a hop through Redis adds per task. On its own with `npm run bench -- --only=distributed`.
+ */
+export function distributedSection({ rows, hop }: DistributedFigures): string {
+  const inProcess = (shape: string) => rows.find((r) => r.shape === shape && r.workers === 0);
+  const table = rows.map((r) => {
+    const base = inProcess(r.shape);
+    const who =
+      r.workers === 0 ? 'in-process engine' : `${r.workers} worker process${r.workers > 1 ? 'es' : ''}`;
+    return `| ${r.shape} × ${r.inFlight} in flight | ${who} | ${n0(median(r.tasksPerSec))} (${spread(r.tasksPerSec)}) | **${f1(median(r.totalUs))}** (${spread1(r.totalUs)}) | ${f1(median(r.workersUs))} | ${f1(median(r.starterUs))} | ${f1(median(r.redisUs))} | ${base ? `${f2(median(r.totalUs) / median(base.totalUs))}×` : '—'} |`;
+  });
+  const added = perRep(hop.distributedMs, hop.inProcessMs).map((ratio, i) => ({
+    ratio,
+    ms: hop.distributedMs[i]! - hop.inProcessMs[i]!,
+  }));
+  const ms = (xs: readonly number[]) => `**${f2(median(xs))}** (${f2(lo(xs))}–${f2(hi(xs))})`;
+  return `## Distributed execution: 1, 2 and 4 worker processes
+
+Runs started by an engine with \`execution: 'distributed'\` in the bench process, their tasks executed by k worker
+processes (\`createWorker\`, \`bench/distributed.ts\`) on one bench-owned redis-server with no persistence; ${rows[0]?.inFlight ?? '—'} runs
+in flight (${rows[0]?.runs ?? '—'} per repetition), each worker set holding at most as many tasks (split between its k processes). The
+in-process rows are one engine (\`execution: 'in-process'\`) in the bench process on the same Redis. CPU µs per task:
+worker processes (\`process.cpuUsage\`), the starting process (starting runs, following each through its history),
+Redis (\`INFO cpu\`); total = all three. Worker counts and the in-process engine alternate, repetition by repetition
+(${rows[0]?.tasksPerSec.length ?? 0} repetitions); a worker process outside the measured set holds no worker.
+
+| flow | executed by | tasks/s | CPU µs/task, total | workers | starter | Redis | total ÷ in-process |
+|---|---|---:|---:|---:|---:|---:|---:|
+${table.join('\n')}
+
+**The hop**: one chain10 at a time (${hop.runs} runs per repetition, ${hop.inProcessMs.length} repetitions, alternating),
+ms per task: in-process on the same Redis ${ms(hop.inProcessMs)}, distributed with one worker process
+${ms(hop.distributedMs)}; a hop through Redis (the dispatch, the worker's read, its reload of the run and its write,
+the starter following the history) adds ${ms(added.map((a) => a.ms))} ms per task, ${ratioCell(added.map((a) => a.ratio))} the in-process time.`;
 }
