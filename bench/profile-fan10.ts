@@ -6,24 +6,29 @@ import { fileURLToPath } from 'node:url';
 import { createEngine } from '../src/index.js';
 import { runBatch } from './engine.js';
 import { type CpuProfile, summarize } from './profile.js';
-import { fan } from './shapes.js';
+import { chain, fan, randomDag } from './shapes.js';
 
 /**
- * `npx tsx bench/profile-fan10.ts [runs]`: a `node --cpu-prof` profile of fan10, 200 runs in flight,
- * on the memory store (the engine alone, no persistence), summed by area and by function. Re-runs
+ * `npx tsx bench/profile-fan10.ts [runs] [shape] [inFlight]`: a `node --cpu-prof` profile of fan10
+ * (or `chain10`, `fan100`, `rand100`…), 200 runs in flight by default, on the memory store (the engine alone, no persistence), summed by area and by function. Re-runs
  * itself under `node --cpu-prof --cpu-prof-interval 100`; the child warms up, then runs the measured
  * batch (the profile covers the whole child, so warm-up and start-up are in it too: read the shares of
  * xstate and taskweave against each other, not against the whole).
  */
 const runs = Number(process.argv[2] ?? 2000);
+const shape = process.argv[3] ?? 'fan10';
+const inFlight = Number(process.argv[4] ?? 200);
 if (process.env.TW_PROFILE_CHILD === '1') {
-  const flow = fan(10);
+  const [, kind, size] = /^(chain|fan|rand)(\d+)$/.exec(shape) ?? [];
+  if (!kind) throw new Error(`Expected a shape like fan10, chain10 or rand100, got ${shape}.`);
+  const flow = kind === 'chain' ? chain(Number(size)) : kind === 'fan' ? fan(Number(size)) : randomDag(Number(size));
+  const tasks = Number(size);
   const engine = createEngine({ flows: [flow] });
-  await runBatch(engine, flow, 400, 200);
-  const ms = await runBatch(engine, flow, runs, 200);
+  await runBatch(engine, flow, Math.ceil(runs / 5), inFlight);
+  const ms = await runBatch(engine, flow, runs, inFlight);
   await engine.close();
   console.log(
-    `fan10 × ${runs}, 200 in flight, memory store: ${((ms * 1000) / (runs * 10)).toFixed(1)} µs/task`,
+    `${shape} × ${runs}, ${inFlight} in flight, memory store: ${((ms * 1000) / (runs * tasks)).toFixed(1)} µs/task`,
   );
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'tw-prof-'));
@@ -39,6 +44,8 @@ if (process.env.TW_PROFILE_CHILD === '1') {
       import.meta.resolve('tsx'),
       fileURLToPath(import.meta.url),
       String(runs),
+      shape,
+      String(inFlight),
     ],
     { stdio: 'inherit', env: { ...process.env, TW_PROFILE_CHILD: '1' } },
   );
