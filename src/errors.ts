@@ -146,6 +146,15 @@ export class CancelledError extends TaskweaveError {
   }
 }
 
+/** What a task whose execute an operator's rollback (`engine.revert`) stopped is recorded as failing with. */
+export class RolledBackError extends TaskweaveError {
+  constructor(readonly runId: string) {
+    super(
+      `Run \`${runId}\` was rolled back (engine.revert) while this task was running: its execute was stopped, not started again, and the task is reverted.`,
+    );
+  }
+}
+
 export class RunSuspendedError extends TaskweaveError {
   constructor(readonly runId: string) {
     super(`Run \`${runId}\` was suspended; call engine.resume('${runId}') to continue it.`);

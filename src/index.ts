@@ -33,6 +33,7 @@ export {
   RedisAuthError,
   RedisReplyError,
   RevertFailedError,
+  RolledBackError,
   RunExistsError,
   RunLostError,
   RunNotFoundError,

@@ -1,4 +1,4 @@
-import { CancelledError } from '../errors.js';
+import { CancelledError, RolledBackError } from '../errors.js';
 import { type FailureRecord, toFailureRecord } from '../model/failure-record.js';
 import { isFinished } from '../model/run-status.js';
 import { BUSY_STATES, isAllowedTransition, type TaskState } from '../model/task-states.js';
@@ -241,16 +241,16 @@ export function createScheduler(
   };
 
   /** Stop retries in flight; with `cancel`, abort running executions too. */
-  const abortWork = (ctx: Draft, step: Step, running: boolean) => {
+  const abortWork = (ctx: Draft, step: Step, running: false | 'cancel' | 'rollback') => {
     for (const t of all) {
       const s = rec(ctx, t).s;
-      if (s === 'RETRYING' || (running && s === 'RUNNING')) {
-        // A record made here, not from a live CancelledError: the same transition gives the same record.
-        if (s === 'RUNNING')
-          setState(ctx, t, 'FAILURE', step, (old) => ({ ...old, f: cancelled(ctx.runId) }));
-        else setState(ctx, t, 'FAILURE', step);
-        step.raise.push(`ABORT.${t}`);
-      }
+      if (running && s === 'RUNNING') {
+        // A record made here, not from a live error: the same transition gives the same record.
+        const f = stopped(running, ctx.runId);
+        setState(ctx, t, 'FAILURE', step, (old) => ({ ...old, f }));
+      } else if (s === 'RETRYING') setState(ctx, t, 'FAILURE', step);
+      else continue;
+      step.raise.push(`ABORT.${t}`);
     }
   };
 
@@ -259,7 +259,7 @@ export function createScheduler(
     ctx.retryScope = null;
     moveStatus(ctx, 'REVERTING');
     ctx.queue = [];
-    abortWork(ctx, step, ctx.cancelled);
+    abortWork(ctx, step, ctx.cancelled && 'cancel');
     schedule(ctx, 'all', step);
   };
 
@@ -292,12 +292,16 @@ export function createScheduler(
   const cancel = (ctx: Draft, step: Step) => {
     ctx.cancelled = true;
     if (ctx.phase !== 'revert') enterRevert(ctx, step);
-    else abortWork(ctx, step, true);
+    else abortWork(ctx, step, 'cancel');
   };
 
   const rollback = (ctx: Draft, step: Step) => {
     moveStatus(ctx, 'REVERTING');
     ctx.suspended = false;
+    // The operator wants everything undone now: executes in flight are stopped, not waited for. After a
+    // crash they run nowhere, and a rehydrated run would otherwise start them again (a new side effect)
+    // just to revert them; the stop lands before their durability barrier lets the effect begin.
+    abortWork(ctx, step, 'rollback');
     if (ctx.phase !== 'revert') {
       enterRevert(ctx, step);
       return;
@@ -336,8 +340,9 @@ export function createScheduler(
   };
 }
 
-/** The failure recorded for a task whose execute a cancel aborted (what `new CancelledError(runId)` holds). */
-function cancelled(runId: string): FailureRecord {
-  const { stack: _stack, ...record } = toFailureRecord(new CancelledError(runId));
+/** The failure recorded for a task whose execute a cancel or a rollback stopped (the error's record, no stack). */
+function stopped(by: 'cancel' | 'rollback', runId: string): FailureRecord {
+  const error = by === 'cancel' ? new CancelledError(runId) : new RolledBackError(runId);
+  const { stack: _stack, ...record } = toFailureRecord(error);
   return record;
 }

@@ -72,6 +72,37 @@ describe('resume after the running process was SIGKILLed', () => {
     expect(info?.results).toEqual(PROVISION_RESULTS);
   });
 
+  it('engine.revert of a run killed mid-execute reverts the in-flight task without executing it again', async () => {
+    const runId = 'killed-then-reverted';
+    child = startChild(prefix, runId, 'execute');
+    expect(await child.waitForLine((line) => line.startsWith('HANGING'))).toBe('HANGING execute attach');
+    await child.kill();
+
+    engine = createEngine({ store, flows: [provisionFlow(log, { label: 'parent' })] });
+    await engine.revert(runId);
+
+    // The operator asked for a rollback: no new side effect, and the task that may have half-run is
+    // reverted (its revert is told it has no result), then everything before it, in reverse order.
+    const effects = (await log.all()).filter((e) => e.label === 'parent');
+    expect(countOf(effects)).toEqual({});
+    const order = effects.map((e) => e.task);
+    expect(order[0]).toBe('attach');
+    expect(new Set(order.slice(1, 3))).toEqual(new Set(['format', 'tag'])); // parallel: either order
+    expect(order[3]).toBe('reserve');
+    expect(effects).toHaveLength(4);
+    expect(new Set(effects.map((e) => e.kind))).toEqual(new Set(['revert']));
+    expect((await store.load(runId))?.meta.status).toBe('REVERTED');
+    const info = await engine.get(runId);
+    const states = Object.fromEntries(Object.entries(info!.tasks).map(([name, t]) => [name, t.state]));
+    expect(states).toEqual({
+      reserve: 'REVERTED',
+      format: 'REVERTED',
+      tag: 'REVERTED',
+      attach: 'REVERTED',
+      boot: 'PENDING',
+    });
+  });
+
   it('keeps reverting a run killed while reverting: the remaining tasks, in reverse order', async () => {
     const runId = 'killed-while-reverting';
     child = startChild(prefix, runId, 'revert');
