@@ -148,7 +148,10 @@ export class ActiveRun {
     if (stored) {
       for (const node of this.options.compiled.graph.tasks) {
         const { s: state, a: attempt } = recordOf(this.options.compiled.graph, stored, node.name);
-        if (state === 'RUNNING' || state === 'REVERTING') {
+        // A rollback stops executes in flight rather than start them again (see the scheduler).
+        if (state === 'REVERTING' || (state === 'RUNNING' && first !== 'ROLLBACK')) {
+          // The history records the new start too: an operator reading it sees the task ran twice.
+          this.writer.recordTask({ task: node.name, state, attempt }, Date.now());
           this.report(() => this.options.run.emitTask({ task: node.name, state, attempt }));
         }
       }

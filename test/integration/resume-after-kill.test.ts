@@ -70,6 +70,10 @@ describe('resume after the running process was SIGKILLed', () => {
     const info = await engine.get(runId);
     expect(Object.values(info!.tasks).map((t) => t.state)).toEqual(Array(5).fill('SUCCESS'));
     expect(info?.results).toEqual(PROVISION_RESULTS);
+
+    // The history shows the second execution: an operator reading it sees attach ran twice.
+    const history = (await engine.history(runId)).filter((e) => e.task === 'attach');
+    expect(history.map((e) => e.state)).toEqual(['RUNNING', 'RUNNING', 'SUCCESS']);
   });
 
   it('engine.revert of a run killed mid-execute reverts the in-flight task without executing it again', async () => {
@@ -94,6 +98,10 @@ describe('resume after the running process was SIGKILLed', () => {
     expect((await store.load(runId))?.meta.status).toBe('REVERTED');
     const info = await engine.get(runId);
     const states = Object.fromEntries(Object.entries(info!.tasks).map(([name, t]) => [name, t.state]));
+    // Its history: running (in the killed process), stopped by the rollback, reverted; no second RUNNING.
+    const attach = (await engine.history(runId)).filter((e) => e.task === 'attach');
+    expect(attach.map((e) => e.state)).toEqual(['RUNNING', 'FAILURE', 'REVERTING', 'REVERTED']);
+    expect(attach[1]?.error?.name).toBe('RolledBackError');
     expect(states).toEqual({
       reserve: 'REVERTED',
       format: 'REVERTED',

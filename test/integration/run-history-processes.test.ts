@@ -134,7 +134,8 @@ describe('history and catalog from other processes (Redis)', () => {
       expect.stringMatching(/^(format|tag) SUCCESS$/),
       expect.stringMatching(/^(format|tag) SUCCESS$/),
       'attach RUNNING',
-      // Stored RUNNING when the runner was killed, executed again by the resuming engine.
+      // Stored RUNNING when the runner was killed; the resuming engine records executing it again.
+      'attach RUNNING',
       'attach SUCCESS',
       'boot RUNNING',
       'boot SUCCESS',
