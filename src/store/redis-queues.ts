@@ -1,5 +1,7 @@
 import { dispatchRun, extendClaims } from './lua/dispatchRun.lua.js';
+import { OUTBOX_SCRIPTS } from './lua/outbox.lua.js';
 import type { RedisClient, RedisConnection } from './redis-connection.js';
+import { RunOutbox } from './redis-outbox.js';
 import { eventArgs, metaArgs, pairArgs, RUN_KIND, runKeys } from './redis-run-fields.js';
 import type { StatusIndex } from './redis-status-index.js';
 import type { NewRunEvent } from './run-history.js';
@@ -67,13 +69,18 @@ export interface Delivery {
 const commandName = (name: string) => `taskweave_${name}`;
 
 export class RunQueues {
+  /** The Cluster's way of taking a step (and relaying what dead processes left). */
+  readonly outbox: RunOutbox;
+
   constructor(
     readonly connection: RedisConnection,
     readonly prefix: string,
     private readonly historyLimit: string,
     private readonly index: StatusIndex | undefined,
   ) {
-    for (const script of [dispatchRun, extendClaims]) {
+    // A Cluster client keeps a run and its queues on different slots; a plain client writes both at once.
+    this.outbox = new RunOutbox(this, connection.client.isCluster !== false);
+    for (const script of [dispatchRun, extendClaims, ...OUTBOX_SCRIPTS]) {
       const client = connection.client as unknown as Record<string, unknown>;
       if (!client[commandName(script.name)]) {
         connection.client.defineCommand(commandName(script.name), { lua: script.lua });
@@ -108,43 +115,31 @@ export class RunQueues {
     return `{${this.prefix}}:dead`;
   }
 
-  private run(name: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+  /** Run one of the queues' scripts (defined on the store's client). */
+  run(name: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     const client = this.connection.client as unknown as Record<string, (...a: string[]) => Promise<unknown>>;
     return client[commandName(name)]!.call(this.connection.client, String(keys.length), ...keys, ...args);
   }
 
-  /** One step of a run: state, history, dispatches, deadlines and acknowledgement, atomically. */
+  /**
+   * One step of a run: state, history, dispatches, deadlines and acknowledgement. On a single Redis
+   * one script does it all (dispatchRun); on a Redis Cluster, where the queues are on another slot
+   * than the run, the run's write stores them in its outbox and they are relayed after (RunOutbox).
+   */
   async write(write: QueueWrite): Promise<QueueWriteReply> {
-    const keys = runKeys(this.prefix, write.runId);
-    const queueKeys: string[] = [];
-    const keyIndex = (queue: string) => {
-      const key = this.queueKey(queue);
-      let i = queueKeys.indexOf(key);
-      if (i < 0) i = queueKeys.push(key) - 1;
-      return String(5 + i);
-    };
-    const set = pairArgs(write.runId, write.set);
-    const args = [
-      RUN_KIND,
-      write.mode,
-      String(write.token),
-      String(write.seq),
-      ...metaArgs(write.meta),
-      String(set.length / 2),
-      '0',
-      ...set,
-      ...eventArgs(this.historyLimit, write.events),
-      ...(write.ack ? [keyIndex(write.ack.queue), write.ack.id, write.ack.consumer] : ['0', '', '']),
-      String(write.dispatch.length),
-      ...write.dispatch.flatMap(({ queue, message }) => [keyIndex(queue), JSON.stringify(message)]),
-      String(write.addTimers.length),
-      ...write.addTimers.flatMap(({ until, member }) => [String(until), member]),
-      String(write.removeTimers.length),
-      ...write.removeTimers,
-    ];
-    const reply = (await this.connection.call('write distributed run', write.runId, () =>
-      this.run('dispatchRun', [keys.meta, keys.parts, keys.events, this.timersKey, ...queueKeys], args),
-    )) as unknown[];
+    let reply: unknown[];
+    if (this.outbox.active) {
+      reply = await this.outbox.write(write);
+    } else {
+      try {
+        reply = await this.writeAtOnce(write);
+      } catch (error) {
+        // Refused before the script ran (nothing written): a cluster-enabled server behind a plain client.
+        if (!(error instanceof Error && error.message.startsWith('CROSSSLOT'))) throw error;
+        this.outbox.active = true;
+        reply = await this.outbox.write(write);
+      }
+    }
     const kind = String(reply[0]);
     if (kind === 'OK') {
       const previous =
@@ -160,6 +155,59 @@ export class RunQueues {
       reason: kind as 'EXISTS',
       ...(reply[1] == null ? {} : { detail: String(reply[1]) }),
     };
+  }
+
+  private writeAtOnce(write: QueueWrite): Promise<unknown[]> {
+    const keys = runKeys(this.prefix, write.runId);
+    // KEYS[4] is the deadlines' set, the queues follow.
+    const block = this.dispatchBlock(write, 5);
+    return this.connection.call('write distributed run', write.runId, () =>
+      this.run(
+        'dispatchRun',
+        [keys.meta, keys.parts, keys.events, this.timersKey, ...block.keys],
+        [...this.runArgs(write), ...block.args],
+      ),
+    ) as Promise<unknown[]>;
+  }
+
+  /** The run's write, as dispatchRun and writeRunOutbox take it (everything up to its history). */
+  runArgs(write: QueueWrite): string[] {
+    const set = pairArgs(write.runId, write.set);
+    return [
+      RUN_KIND,
+      write.mode,
+      String(write.token),
+      String(write.seq),
+      ...metaArgs(write.meta),
+      String(set.length / 2),
+      '0',
+      ...set,
+      ...eventArgs(this.historyLimit, write.events),
+    ];
+  }
+
+  /**
+   * What a step sends to the queues' slot (see dispatchBlockLua): the queue keys it names, numbered
+   * from KEYS[firstKey], and its arguments.
+   */
+  dispatchBlock(write: QueueWrite, firstKey: number): { keys: string[]; args: string[] } {
+    const keys: string[] = [];
+    const keyIndex = (queue: string) => {
+      const key = this.queueKey(queue);
+      let i = keys.indexOf(key);
+      if (i < 0) i = keys.push(key) - 1;
+      return String(firstKey + i);
+    };
+    const args = [
+      ...(write.ack ? [keyIndex(write.ack.queue), write.ack.id, write.ack.consumer] : ['0', '', '']),
+      String(write.dispatch.length),
+      ...write.dispatch.flatMap(({ queue, message }) => [keyIndex(queue), JSON.stringify(message)]),
+      String(write.addTimers.length),
+      ...write.addTimers.flatMap(({ until, member }) => [String(until), member]),
+      String(write.removeTimers.length),
+      ...write.removeTimers,
+    ];
+    return { keys, args };
   }
 
   /** Create the consumer group of each queue (from the start of its stream), if absent. */

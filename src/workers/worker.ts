@@ -128,6 +128,7 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
   private closed: Promise<void> | undefined;
   private slotFreed: (() => void) | undefined;
   private polling = false;
+  private sweeping = false;
 
   constructor(
     private readonly store: Store,
@@ -165,6 +166,11 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
     this.timers.push(
       setInterval(() => void this.poll(), pollMs),
       setInterval(() => void this.extend(), Math.max(10, visibilityTimeoutMs / 3)),
+      // On a Cluster: steps whose writer died between its run's write and its relay (see RunOutbox).
+      setInterval(
+        () => void this.relayAbandoned(),
+        Math.max(pollMs, Math.min(1_000, visibilityTimeoutMs / 4)),
+      ),
     );
     this.loop = this.readLoop(reader);
   }
@@ -248,6 +254,22 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
       this.emit('error', error as Error);
     } finally {
       this.polling = false;
+    }
+  }
+
+  /**
+   * Relay the outbox entries registered longer ago than the visibility timeout: as a message whose
+   * worker died is delivered again after it, so are the dispatches of a step whose writer died.
+   */
+  private async relayAbandoned(): Promise<void> {
+    if (!this.queues.outbox.active || this.sweeping || this.closing) return;
+    this.sweeping = true;
+    try {
+      await this.queues.outbox.relayDue(this.config.visibilityTimeoutMs);
+    } catch (error) {
+      this.emit('error', error as Error);
+    } finally {
+      this.sweeping = false;
     }
   }
 

@@ -1,10 +1,77 @@
 import { checkRunLua } from './check-run.lua.js';
 
 /**
- * Distributed execution's one write per step: the run's state, its history, the tasks it made ready
- * (messages on their queues), its backoff deadlines and the acknowledgement of the message whose
- * outcome it applies, all in one script, so no task is dispatched without the state that started it
- * and no state starts a task without dispatching it.
+ * Lua shared by dispatchRun and writeRunOutbox (outbox.lua.ts): read the head of ARGV (the run's
+ * write, laid out as dispatchRun's header says) and apply it to KEYS[1..3].
+ *
+ * `tail` is the first ARGV after the run's write (a step's dispatch block, or its outbox entry);
+ * `writeStep()` checks, then writes (nothing is written unless every check passes), and returns
+ * {'OK', previousStatus, previousUpdatedAt} or the refusal.
+ */
+export const runStepLua = `${checkRunLua}
+local n = tonumber(ARGV[13])
+local d = tonumber(ARGV[14])
+local h = 15 + 2 * n + d
+local m = tonumber(ARGV[h + 1])
+local tail = h + 2 + m
+
+local function writeStep()
+  local previous = {false, false}
+  if ARGV[2] == 'create' then
+    if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return {'EXISTS'} end
+    -- No run here: a history left under its id (a run deleted by hand) is not this run's.
+    redis.call('DEL', KEYS[3])
+    redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'token', '1', 'seq', '0', 'events', '0')
+    appendEvents(0, h)
+  else
+    local state = inspectRun(ARGV[1])
+    if state == 'none' then return {'LEASE'} end
+    if state ~= 'ok' then return {'CORRUPT', state} end
+    local meta = redis.call('HMGET', KEYS[1], 'token', 'seq', 'status', 'updatedAt', 'events')
+    if meta[1] ~= ARGV[3] then return {'LEASE', meta[1]} end
+    if tonumber(ARGV[4]) ~= tonumber(meta[2]) + 1 then return {'VERSION', meta[2]} end
+    redis.call('HSET', KEYS[1], 'seq', ARGV[4])
+    appendEvents(tonumber(meta[5]) or 0, h)
+    previous = {meta[3], meta[4]}
+  end
+  writeMeta(KEYS[1], 5)
+  hsetPairs(KEYS[2], 15, n)
+  hdelNames(KEYS[2], 15 + 2 * n, d)
+  return {'OK', previous[1], previous[2]}
+end
+`;
+
+/**
+ * Lua shared by dispatchRun and relayOutbox (outbox.lua.ts): the block of a step that leaves the
+ * run's slot (acknowledgement, dispatches, deadlines), from ARGV[at], with key indexes into KEYS.
+ */
+export const dispatchBlockLua = `
+local function dispatchBlock(at, timersKey)
+  local ackKey = tonumber(ARGV[at])
+  if ackKey > 0 then
+    redis.call('XACK', KEYS[ackKey], 'workers', ARGV[at + 1])
+    redis.call('XDEL', KEYS[ackKey], ARGV[at + 1])
+  end
+  at = at + 3
+  local k = tonumber(ARGV[at])
+  for i = 1, k do
+    redis.call('XADD', KEYS[tonumber(ARGV[at + 2 * i - 1])], '*', 'm', ARGV[at + 2 * i])
+  end
+  at = at + 2 * k + 1
+  local add = tonumber(ARGV[at])
+  for i = 1, add do redis.call('ZADD', timersKey, ARGV[at + 2 * i - 1], ARGV[at + 2 * i]) end
+  at = at + 2 * add + 1
+  local remove = tonumber(ARGV[at])
+  for i = 1, remove do redis.call('ZREM', timersKey, ARGV[at + i]) end
+end
+`;
+
+/**
+ * Distributed execution's one write per step on a single Redis: the run's state, its history, the
+ * tasks it made ready (messages on their queues), its backoff deadlines and the acknowledgement of
+ * the message whose outcome it applies, all in one script, so no task is dispatched without the
+ * state that started it and no state starts a task without dispatching it. (On a Redis Cluster the
+ * queues are on another slot than the run: see outbox.lua.ts.)
  */
 export const dispatchRun = {
   name: 'dispatchRun',
@@ -27,10 +94,11 @@ export const dispatchRun = {
   ARGV[13]     number of set parts n, ARGV[14] number of deleted parts d
   ARGV[15..14+2n] part pairs, then d part names
   then         history cap, number of events m, m JSON events (see appendEvents)
-  then         ack: key index into KEYS (0: none), message id, consumer that must hold it
-  then         k dispatches, each: key index into KEYS, message payload (field 'm')
-  then         number of deadlines to add, each: score, member
-  then         number of deadlines to remove, each: member
+  then         the dispatch block:
+               ack: key index into KEYS (0: none), message id, consumer that must hold it
+               k dispatches, each: key index into KEYS, message payload (field 'm')
+               number of deadlines to add, each: score, member
+               number of deadlines to remove, each: member
 
   Returns {'OK', previousStatus, previousUpdatedAt} when applied,
           {'EXISTS'} when a create finds anything stored under these keys,
@@ -39,56 +107,17 @@ export const dispatchRun = {
           {'VERSION', storedSeq} when another write landed first,
           {'CORRUPT', reason} when the keys hold something that is not a taskweave run.
 ]]
-${checkRunLua}
-local n = tonumber(ARGV[13])
-local d = tonumber(ARGV[14])
-local h = 15 + 2 * n + d
-local m = tonumber(ARGV[h + 1])
-local a = h + 2 + m
-local ackKey = tonumber(ARGV[a])
-local ackId = ARGV[a + 1]
-local consumer = ARGV[a + 2]
+${runStepLua}
+${dispatchBlockLua}
+local ackKey = tonumber(ARGV[tail])
 if ackKey > 0 then
-  local ok, pending = pcall(redis.call, 'XPENDING', KEYS[ackKey], 'workers', ackId, ackId, 1)
-  if not ok or #pending == 0 or pending[1][2] ~= consumer then return {'FENCED'} end
+  local ok, pending = pcall(redis.call, 'XPENDING', KEYS[ackKey], 'workers', ARGV[tail + 1], ARGV[tail + 1], 1)
+  if not ok or #pending == 0 or pending[1][2] ~= ARGV[tail + 2] then return {'FENCED'} end
 end
-local previous = {false, false}
-if ARGV[2] == 'create' then
-  if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return {'EXISTS'} end
-  -- No run here: a history left under its id (a run deleted by hand) is not this run's.
-  redis.call('DEL', KEYS[3])
-  redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'token', '1', 'seq', '0', 'events', '0')
-  appendEvents(0, h)
-else
-  local state = inspectRun(ARGV[1])
-  if state == 'none' then return {'LEASE'} end
-  if state ~= 'ok' then return {'CORRUPT', state} end
-  local meta = redis.call('HMGET', KEYS[1], 'token', 'seq', 'status', 'updatedAt', 'events')
-  if meta[1] ~= ARGV[3] then return {'LEASE', meta[1]} end
-  if tonumber(ARGV[4]) ~= tonumber(meta[2]) + 1 then return {'VERSION', meta[2]} end
-  redis.call('HSET', KEYS[1], 'seq', ARGV[4])
-  appendEvents(tonumber(meta[5]) or 0, h)
-  previous = {meta[3], meta[4]}
-end
-writeMeta(KEYS[1], 5)
-hsetPairs(KEYS[2], 15, n)
-hdelNames(KEYS[2], 15 + 2 * n, d)
-if ackKey > 0 then
-  redis.call('XACK', KEYS[ackKey], 'workers', ackId)
-  redis.call('XDEL', KEYS[ackKey], ackId)
-end
-local at = a + 3
-local k = tonumber(ARGV[at])
-for i = 1, k do
-  redis.call('XADD', KEYS[tonumber(ARGV[at + 2 * i - 1])], '*', 'm', ARGV[at + 2 * i])
-end
-at = at + 2 * k + 1
-local add = tonumber(ARGV[at])
-for i = 1, add do redis.call('ZADD', KEYS[4], ARGV[at + 2 * i - 1], ARGV[at + 2 * i]) end
-at = at + 2 * add + 1
-local remove = tonumber(ARGV[at])
-for i = 1, remove do redis.call('ZREM', KEYS[4], ARGV[at + i]) end
-return {'OK', previous[1], previous[2]}
+local written = writeStep()
+if written[1] ~= 'OK' then return written end
+dispatchBlock(tail, KEYS[4])
+return written
 `,
 } as const;
 

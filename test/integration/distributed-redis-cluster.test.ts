@@ -1,0 +1,276 @@
+import type { Cluster } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createEngine,
+  createWorker,
+  type Engine,
+  FlowFailedError,
+  graph,
+  linear,
+  parallel,
+  redisStore,
+  type Store,
+  task,
+  type Worker,
+} from '../../src/index.js';
+import { chainFlow, countOf, redisEffects } from '../support/flows.js';
+import { testPrefix } from '../support/redis.js';
+import { cleanClusterPrefix, type OwnedCluster, startRedisCluster } from '../support/redis-cluster.js';
+import { startProcess, type WorkerProcess } from '../support/worker-process.js';
+
+const CHILD = new URL('../support/cluster-outbox-child.ts', import.meta.url).pathname;
+
+/**
+ * Distributed execution on a test-owned 3-master Redis Cluster. A run's keys (`{prefix:runId}`) and
+ * its queues and deadlines (`{prefix}`) are on different slots, here always on different masters: a
+ * step's run write stores what it sends to the queues in the run's outbox, relayed after it; entries
+ * a process left when it died between the two are relayed by any worker.
+ */
+describe('distributed execution on a Redis Cluster', () => {
+  let cluster: OwnedCluster;
+  const cleanups: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  const connect = (): Cluster => {
+    const client = cluster.connect();
+    cleanups.push(async () => {
+      await client.quit();
+    });
+    return client;
+  };
+
+  /** The port of the master serving `key`. */
+  const masterOf = async (client: Cluster, key: string): Promise<number> => {
+    const slot = (await client.cluster('KEYSLOT', key)) as number;
+    const slots = await client.cluster('SLOTS');
+    return slots.find(([from, to]) => slot >= from && slot <= to)![2]![1];
+  };
+
+  function setup(label: string) {
+    const prefix = testPrefix(label);
+    const admin = connect();
+    cleanups.push(() => cleanClusterPrefix(admin, prefix));
+    const store = (): Store => {
+      const s = redisStore({ redis: connect(), prefix });
+      cleanups.push(() => s.close());
+      return s;
+    };
+    return {
+      prefix,
+      admin,
+      engine(flows: Parameters<typeof createWorker>[0]['flows']): Engine {
+        const engine = createEngine({ store: store(), flows, execution: 'distributed' });
+        cleanups.push(() => engine.close());
+        return engine;
+      },
+      worker(
+        flows: Parameters<typeof createWorker>[0]['flows'],
+        options: Partial<Parameters<typeof createWorker>[0]> = {},
+      ): Worker {
+        const w = createWorker({ store: store(), flows, pollMs: 20, ...options });
+        cleanups.push(() => w.close());
+        return w;
+      },
+      /** A run id whose keys are on another master than the queue `default`. */
+      async idOffQueueNode(base: string): Promise<string> {
+        const queueNode = await masterOf(admin, `{${prefix}}:q:default`);
+        for (let i = 0; ; i++) {
+          const id = `${base}-${i}`;
+          if ((await masterOf(admin, `{${prefix}:${id}}:meta`)) !== queueNode) return id;
+        }
+      },
+      /** Outbox entries still registered, and entry keys (or abandoned marks) left on any master. */
+      async outboxLeft(): Promise<{ registered: number; keys: string[] }> {
+        const registered = await admin.zcard(`{${prefix}}:outbox`);
+        const keys: string[] = [];
+        for (const node of admin.nodes('master')) {
+          keys.push(...(await node.keys(`{${prefix}:*}:outbox:*`)));
+        }
+        return { registered, keys };
+      },
+    };
+  }
+
+  it('completes a run whose keys and queue are on different masters, in order, leaving no outbox entry', async () => {
+    const { engine, worker, idOffQueueNode, outboxLeft } = setup('dcl-order');
+    const seen: string[] = [];
+    const flow = linear('cl-linear', [
+      task({
+        name: 'a',
+        provides: 'x',
+        execute: () => {
+          seen.push('a');
+          return 2;
+        },
+      }),
+      task({
+        name: 'b',
+        requires: ['x'],
+        provides: 'y',
+        execute: ({ x }: { x: number }) => {
+          seen.push('b');
+          return x * 3;
+        },
+      }),
+    ]);
+    const e = engine([flow]);
+    const w = worker([flow]);
+    await w.start();
+    const id = await idOffQueueNode('order');
+    expect(await e.run(flow, {}, { id })).toEqual({ x: 2, y: 6 });
+    expect(seen).toEqual(['a', 'b']);
+    expect((await e.history(id)).map((ev) => `${ev.task ?? '[run]'} ${ev.state}`)).toEqual([
+      '[run] RUNNING',
+      'a RUNNING',
+      'a SUCCESS',
+      'b RUNNING',
+      'b SUCCESS',
+      '[run] SUCCESS',
+    ]);
+    await w.close({ drain: true });
+    expect(await outboxLeft()).toEqual({ registered: 0, keys: [] });
+  });
+
+  it('reverts in reverse order across two workers after a failure', async () => {
+    const { engine, worker, idOffQueueNode } = setup('dcl-revert');
+    const log: string[] = [];
+    const t = (name: string, requires: string[] = [], fail = false) =>
+      task({
+        name,
+        requires,
+        provides: name,
+        execute: () => {
+          log.push(name);
+          if (fail) throw new Error(`${name} fails`);
+          return name;
+        },
+        revert: () => {
+          log.push(`${name} reverted`);
+        },
+      });
+    const flow = graph('cl-graph', [t('a'), t('b', ['a']), t('c', ['a']), t('d', ['b', 'c'], true)]);
+    const e = engine([flow]);
+    for (const w of [worker([flow]), worker([flow])]) await w.start();
+    const error = await e.run(flow, {}, { id: await idOffQueueNode('revert') }).catch((x: Error) => x);
+    expect(error).toBeInstanceOf(FlowFailedError);
+    const at = (entry: string) => log.indexOf(entry);
+    expect(log.filter((l) => !l.endsWith('reverted')).sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(at('a')).toBeLessThan(Math.min(at('b'), at('c')));
+    expect(at('d')).toBeGreaterThan(Math.max(at('b'), at('c')));
+    expect(at('a reverted')).toBeGreaterThan(Math.max(at('b reverted'), at('c reverted')));
+    expect(at('b reverted')).toBeGreaterThan(at('d'));
+  });
+
+  it('retries a task after its stored backoff deadline (the deadline relayed to the deadlines slot)', async () => {
+    const { engine, worker, idOffQueueNode, admin, prefix } = setup('dcl-retry');
+    const calls: number[] = [];
+    const flow = linear('cl-retry', [
+      task({
+        name: 'flaky',
+        provides: 'v',
+        retry: { attempts: 3, backoffMs: 50 },
+        execute: (_: unknown, ctx) => {
+          calls.push(Date.now());
+          if (ctx.attempt < 3) throw new Error('not yet');
+          return ctx.attempt;
+        },
+      }),
+    ]);
+    const e = engine([flow]);
+    const w = worker([flow]);
+    await w.start();
+    const id = await idOffQueueNode('retry');
+    expect(await e.run(flow, {}, { id })).toEqual({ v: 3 });
+    expect(calls).toHaveLength(3);
+    expect(calls[1]! - calls[0]!).toBeGreaterThanOrEqual(45);
+    const states = (await e.history(id)).filter((ev) => ev.task).map((ev) => ev.state);
+    expect(states.filter((s) => s === 'RETRYING')).toHaveLength(2);
+    await w.close({ drain: true });
+    expect(await admin.zcard(`{${prefix}}:timers`)).toBe(0);
+  });
+
+  it('routes tasks by queue: only workers of that queue take them', async () => {
+    const { engine, worker, idOffQueueNode } = setup('dcl-route');
+    const where: string[] = [];
+    const flow = parallel('cl-route', [
+      task({ name: 'cpu', execute: () => void where.push('cpu') }),
+      task({ name: 'gpu', queue: 'gpu', execute: () => void where.push('gpu') }),
+    ]);
+    const e = engine([flow]);
+    const cpu = worker([flow]);
+    await cpu.start();
+    const run = e.start(flow, {}, { id: await idOffQueueNode('route') });
+    const states: string[] = [];
+    run.on('task', (ev) => states.push(`${ev.task} ${ev.state}`));
+    await new Promise<void>((resolve) =>
+      run.on('task', (ev) => ev.task === 'cpu' && ev.state === 'SUCCESS' && resolve()),
+    );
+    expect(where).toEqual(['cpu']);
+    expect(states).not.toContain('gpu SUCCESS');
+    const gpu = worker([flow], { queues: ['gpu'] });
+    await gpu.start();
+    await run.result;
+    expect(where).toEqual(['cpu', 'gpu']);
+  });
+
+  describe('a process killed between its run write and its relay', () => {
+    const child = (args: string[]): WorkerProcess => {
+      const p = startProcess(CHILD, [cluster.nodes.map((n) => String(n.port)).join(','), ...args]);
+      cleanups.push(() => p.kill());
+      return p;
+    };
+
+    it('an engine killed right after storing a new run: a worker relays its first task', async () => {
+      const { prefix, admin, worker, engine, idOffQueueNode, outboxLeft } = setup('dcl-kill-start');
+      const log = redisEffects(admin, prefix);
+      const id = await idOffQueueNode('orphan');
+      const starter = child([prefix, 'start', id]);
+      await starter.waitForLine((l) => l === `STORED ${id}`);
+      await starter.exited;
+      // Stored with its first task RUNNING, and nothing on the queue.
+      expect(await admin.hget(`{${prefix}:${id}}:meta`, 'status')).toBe('RUNNING');
+      expect(await admin.xlen(`{${prefix}}:q:default`).catch(() => 0)).toBe(0);
+      expect((await outboxLeft()).registered).toBe(1);
+      const visibilityTimeoutMs = 800;
+      const relayedAfter = Date.now();
+      await worker([chainFlow(log, { label: 'after' })], { visibilityTimeoutMs }).start();
+      const run = await engine([chainFlow(log)]).resume(id);
+      expect(await run.result).toEqual({ ra: 'sa', rb: 'sab', rc: 'sabc', rd: 'sabcd' });
+      expect(Date.now() - relayedAfter).toBeLessThan(visibilityTimeoutMs + 5_000);
+      expect(countOf(await log.all())).toEqual({ a: 1, b: 1, c: 1, d: 1 });
+    });
+
+    it('a worker killed right after storing an outcome: another relays the next task and drops the stale message', async () => {
+      const { prefix, admin, worker, engine, idOffQueueNode } = setup('dcl-kill-work');
+      const log = redisEffects(admin, prefix);
+      const doomed = child([prefix, 'work']);
+      await doomed.waitForLine((l) => l === 'READY');
+      const e = engine([chainFlow(log)]);
+      const id = await idOffQueueNode('handed');
+      const run = e.start('chain', { seed: 's' }, { id });
+      await doomed.waitForLine((l) => l === `STORED ${id}`);
+      await doomed.exited;
+      const dropped: string[] = [];
+      const after = worker([chainFlow(log, { label: 'after' })], { visibilityTimeoutMs: 800 });
+      after.on('dropped', (d) => dropped.push(`${d.task} ${d.reason}`));
+      await after.start();
+      expect(await run.result).toEqual({ ra: 'sa', rb: 'sab', rc: 'sabc', rd: 'sabcd' });
+      const effects = await log.all();
+      // a ran once, in the killed worker: its outcome was stored; its message, never acknowledged,
+      // came back and was dropped as stale rather than executed again.
+      expect(countOf(effects)).toEqual({ a: 1, b: 1, c: 1, d: 1 });
+      expect(effects.find((x) => x.task === 'a')?.label).toBe('child-work');
+      await after.close({ drain: true });
+      expect(dropped).toEqual(['a stale: the run no longer waits for this task']);
+    });
+  });
+});
