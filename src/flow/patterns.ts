@@ -3,7 +3,7 @@ import { describe, expectName } from './options.js';
 import type { Flow, FlowKind, FlowOptions, Link, Node } from './types.js';
 
 function makeFlow(kind: FlowKind, name: unknown, children: unknown, options: FlowOptions = {}): Flow {
-  const flowName = expectName(`name\` of ${kind}(), \``, name);
+  const flowName = expectName(`name\` of \`${kind}()`, name);
   if (!Array.isArray(children)) {
     throw new FlowDefinitionError(
       `Expected the children of ${kind} \`${flowName}\` to be an array, got ${describe(children)}`,

@@ -13,7 +13,7 @@ export const retry = {
    * @example linear('attach', [reserve, attach], { retry: retry.times(3) })
    */
   times(n: number, options: { revertAll?: boolean; provides?: string } = {}): RetryController {
-    expectNumber('n` of retry.times(n), `', n, 1, true);
+    expectNumber('n` of `retry.times(n)', n, 1, true);
     const exhausted: RetryDecision = options.revertAll ? 'REVERT_ALL' : 'REVERT';
     return controller({
       kind: 'times',
@@ -32,10 +32,10 @@ export const retry = {
   forEach(values: readonly unknown[], options: { provides: string }): RetryController {
     if (!Array.isArray(values) || values.length === 0) {
       throw new FlowDefinitionError(
-        `Expected \`values\` of retry.forEach to be a non-empty array, got ${describe(values)}`,
+        `Expected \`values\` of \`retry.forEach\` to be a non-empty array, got ${describe(values)}`,
       );
     }
-    const provides = expectName('provides` of retry.forEach, `', options?.provides);
+    const provides = expectName('provides` of `retry.forEach', options?.provides);
     const frozen = Object.freeze([...values]);
     return controller({
       kind: 'forEach',
@@ -53,12 +53,12 @@ export const retry = {
    * @example linear('pick-host', [place], { retry: retry.parameterized({ requires: 'hosts', provides: 'host' }) })
    */
   parameterized(options: { requires: string; provides?: string }): RetryController {
-    const requires = expectName('requires` of retry.parameterized, `', options?.requires);
+    const requires = expectName('requires` of `retry.parameterized', options?.requires);
     // Without `provides`, the value is provided under the scope's (flow's) name, as TaskFlow names it after the retry.
     const provides =
       options.provides === undefined
         ? undefined
-        : expectName('provides` of retry.parameterized, `', options.provides);
+        : expectName('provides` of `retry.parameterized', options.provides);
     return controller({
       kind: 'parameterized',
       provides,

@@ -227,7 +227,11 @@ describe('bad options, with messages saying what was expected and what was got',
       () => task({ name: 'x', inject: [] as never, execute: () => 1 }),
       /`inject` of task `x` to be an object, got `\[\]` \(array\)/,
     ],
-    ['flow without a name', () => linear('', [t('a')]), /to be a non-empty string/],
+    [
+      'flow without a name',
+      () => linear('', [t('a')]),
+      /^Expected `name` of `linear\(\)` to be a non-empty string, got `` \(string\)$/,
+    ],
     ['children not an array', () => linear('f', t('a') as never), /children of linear `f` to be an array/],
     [
       'a child that is not a task or flow',
@@ -256,17 +260,35 @@ describe('bad options, with messages saying what was expected and what was got',
     ],
     ['an empty flow', () => linear('empty', []), /`empty` to contain at least one task/],
     ['an empty version', () => linear('v', [t('a')], { version: '' }), /version/],
-    ['retry.times(0)', () => retry.times(0), /`n` of retry.times\(n\), `.* from 1 and up, got `0`/],
+    [
+      'retry.times(0)',
+      () => retry.times(0),
+      /^Expected `n` of `retry.times\(n\)` to be an integer from 1 and up, got `0` \(number\)$/,
+    ],
+    [
+      'retry.times(1.5)',
+      () => retry.times(1.5),
+      /^Expected `n` of `retry.times\(n\)` to be an integer from 1 and up, got `1.5` \(number\)$/,
+    ],
     [
       'retry.forEach([])',
       () => retry.forEach([], { provides: 'v' }),
-      /`values` of retry.forEach to be a non-empty array, got `\[\]`/,
+      /^Expected `values` of `retry.forEach` to be a non-empty array, got `\[\]` \(array\)$/,
     ],
-    ['retry.forEach without provides', () => retry.forEach([1], {} as never), /`provides` of retry.forEach/],
+    [
+      'retry.forEach without provides',
+      () => retry.forEach([1], {} as never),
+      /^Expected `provides` of `retry.forEach` to be a non-empty string, got `undefined` \(undefined\)$/,
+    ],
     [
       'retry.parameterized without requires',
       () => retry.parameterized({} as never),
-      /`requires` of retry.parameterized/,
+      /^Expected `requires` of `retry.parameterized` to be a non-empty string, got `undefined` \(undefined\)$/,
+    ],
+    [
+      'retry.parameterized with an empty provides',
+      () => retry.parameterized({ requires: 'hosts', provides: '' }),
+      /^Expected `provides` of `retry.parameterized` to be a non-empty string, got `` \(string\)$/,
     ],
   ];
   it.each(cases)('%s', (_what, build, message) => {
