@@ -34,6 +34,18 @@ export interface WaitingOn {
   on?: string[];
   /** Distributed runs: the queue of a running (or reverting) task that no live worker reads. */
   unservedQueue?: string;
+  /**
+   * Distributed runs: the task was passed on by workers that do not know its run's flow structure and
+   * waits (in `unservedQueue`) for a worker that knows this one.
+   */
+  needsFlow?: { flow: string; version: string; hash: string };
+}
+
+/** Distributed runs: where a busy task's message waits with no live worker to take it. */
+export interface UnservedTask {
+  queue: string;
+  /** Set when it waits for a worker that knows the run's flow structure (a version queue). */
+  needsFlow?: { flow: string; version: string; hash: string };
 }
 
 /** What a run waits on, as data and as sentences an operator can act on. */
@@ -86,8 +98,8 @@ export function explainRun(
   }: {
     shape?: FlowShape | undefined;
     now?: number;
-    /** Distributed runs: the task's queue when no live worker reads it. */
-    unserved?: ((task: string) => string | undefined) | undefined;
+    /** Distributed runs: where the task's message waits when no live worker can take it. */
+    unserved?: ((task: string) => UnservedTask | undefined) | undefined;
   } = {},
 ): Explanation {
   const { meta } = stored;
@@ -225,9 +237,17 @@ export function explainRun(
   return result();
 
   function noWorker(task: string, entry: WaitingOn): void {
-    const queue = unserved?.(task);
-    if (queue === undefined) return;
+    const waiting = unserved?.(task);
+    if (waiting === undefined) return;
+    const { queue, needsFlow } = waiting;
     entry.unservedQueue = queue;
+    if (needsFlow) {
+      entry.needsFlow = needsFlow;
+      lines.push(
+        `${task}: waits in queue ${queue} for a worker that knows flow ${needsFlow.flow} version ${needsFlow.version} (structure ${needsFlow.hash}); the live workers do not know it. Start a worker with that version in createWorker({ flows }).`,
+      );
+      return;
+    }
     lines.push(
       `${task}: waits in queue ${queue}, which no live worker reads. Start a worker with queues: ['${queue}'].`,
     );

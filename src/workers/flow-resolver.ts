@@ -12,6 +12,8 @@ export interface FlowResolver {
   (meta: RunMeta): CompiledFlow;
   /** Know more flows (a flow already known is not added twice). */
   register(flows: readonly Flow[]): void;
+  /** Every flow name and structural hash known, once each. */
+  known(): { flow: string; hash: string }[];
 }
 
 export function flowResolver(flows: readonly Flow[]): FlowResolver {
@@ -37,5 +39,9 @@ export function flowResolver(flows: readonly Flow[]): FlowResolver {
     if (!match) throw new FlowVersionMismatchError(meta.id, meta.flow, meta.hash, known.at(-1)!.hash);
     return match;
   };
-  return Object.assign(resolve, { register });
+  const known = () =>
+    [...byName].flatMap(([flow, compiled]) =>
+      [...new Set(compiled.map((c) => c.hash))].map((hash) => ({ flow, hash })),
+    );
+  return Object.assign(resolve, { register, known });
 }

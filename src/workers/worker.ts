@@ -8,18 +8,26 @@ import { createTaskActors, type ExecuteInput, type RevertInput } from '../compil
 import { recordOf } from '../compile/task-records.js';
 import { type Applied, applyEvent, type LoadedRun, loadRun } from '../engine/distributed-apply.js';
 import { currentChild } from '../engine/distributed-step.js';
-import { DeliveryExhaustedError, StoreUnavailableError, TaskweaveError } from '../errors.js';
+import { versionQueue } from '../engine/version-queues.js';
+import {
+  DeliveryExhaustedError,
+  FlowVersionMismatchError,
+  StoreUnavailableError,
+  TaskweaveError,
+  UnknownFlowError,
+} from '../errors.js';
 import { describe, expectNumber } from '../flow/options.js';
 import type { Flow } from '../flow/types.js';
 import type { RedisClient } from '../store/redis-connection.js';
 import {
   type Delivery,
+  GROUP,
   queuesOf,
   type RunQueues,
   type TaskMessage,
   type TimerMember,
 } from '../store/redis-queues.js';
-import type { Store } from '../store/store.js';
+import type { RunMeta, Store } from '../store/store.js';
 import { flowResolver } from './flow-resolver.js';
 
 export interface WorkerOptions {
@@ -33,7 +41,10 @@ export interface WorkerOptions {
   concurrency?: number;
   /** A task held this long without its worker extending the claim is delivered to another worker. @default 30_000 */
   visibilityTimeoutMs?: number;
-  /** Deliveries of one task message; the one after fails the task with DeliveryExhaustedError. @default 5 */
+  /**
+   * Deliveries of one task message; the one after fails the task with DeliveryExhaustedError. A
+   * delivery to a worker that does not know the run's flow, which passes the message on, is not counted. @default 5
+   */
   maxDeliveries?: number;
   /** How often due backoff deadlines and abandoned messages are looked for. @default 50 */
   pollMs?: number;
@@ -45,6 +56,11 @@ export interface WorkerOptions {
 export interface WorkerEvents {
   /** A message was dropped without its outcome: stale (the run moved on), fenced, or poison. */
   dropped: [{ queue: string; run?: string; task?: string; reason: string }];
+  /**
+   * A message of a flow, or a structure of it, this worker does not know was passed on to the queue
+   * only workers knowing it read (`to`, `<queue>/<flow>@<hash>`); it waits there for one.
+   */
+  passed: [{ queue: string; run: string; task: string; flow: string; hash: string; to: string }];
   /** A store or internal error the worker survived (the message stays pending and comes back). */
   error: [Error];
   /** Another process wrote the run first: the outcome is applied again to the run as now stored. */
@@ -61,7 +77,10 @@ export interface Worker {
    * and their outcomes are applied first. Idempotent; leaves the store open.
    */
   close(options?: { drain?: boolean }): Promise<void>;
-  /** Know more flows (runs of flows a worker does not know are dropped as poison). */
+  /**
+   * Know more flows. A task of a flow (or flow structure) a worker does not know is left to the workers
+   * that know it: it waits for one, however long, in a queue of that flow's version.
+   */
   register(...flows: Flow[]): void;
   on<K extends keyof WorkerEvents>(event: K, listener: (...args: WorkerEvents[K]) => void): this;
 }
@@ -129,6 +148,10 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
   private slotFreed: (() => void) | undefined;
   private polling = false;
   private sweeping = false;
+  /** The queues read: the worker's own, and their version queues for every flow structure it knows. */
+  private reading: readonly string[];
+  private versionQueues: readonly string[] = [];
+  private lastVersionReclaim = 0;
 
   constructor(
     private readonly store: Store,
@@ -145,6 +168,7 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
   ) {
     super();
     this.id = config.id;
+    this.reading = names;
     // A worker's errors are reported, never thrown at the process (no listener: they are dropped).
     this.on('error', () => {});
   }
@@ -152,6 +176,7 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
   async start(): Promise<void> {
     if (this.loop || this.closing) return;
     await this.queues.ensureGroups(this.names);
+    await this.readVersionQueues();
     // Blocking reads hold a connection: one of the worker's own.
     const reader = this.queues.connection.client.duplicate() as RedisClient;
     reader.on('error', () => {});
@@ -177,6 +202,19 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
 
   register(...flows: Flow[]): void {
     this.compiledFor.register(flows);
+    if (this.loop && !this.closing) {
+      void this.readVersionQueues().catch((error: Error) => this.emit('error', error));
+    }
+  }
+
+  /** Read the version queues of every flow structure known (their groups first: a read needs them). */
+  private async readVersionQueues(): Promise<void> {
+    const versions = this.names.flatMap((queue) =>
+      this.compiledFor.known().map(({ flow, hash }) => versionQueue(queue, flow, hash)),
+    );
+    await this.queues.ensureGroups(versions);
+    this.versionQueues = versions;
+    this.reading = [...this.names, ...versions];
   }
 
   close(options: { drain?: boolean } = {}): Promise<void> {
@@ -219,7 +257,7 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
       }
       try {
         // Short blocks: close() waits for the read in flight rather than cutting a delivery off.
-        const deliveries = await this.queues.read(reader, this.names, this.id, this.free, 250);
+        const deliveries = await this.queues.read(reader, this.reading, this.id, this.free, 250);
         delay = 50;
         for (const delivery of deliveries) this.take(delivery);
       } catch (error) {
@@ -240,7 +278,12 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
         if (this.closing) return;
         await this.wake(member);
       }
-      for (const queue of this.names) {
+      // Version queues are rarely used: their abandoned messages are looked for less often.
+      const now = Date.now();
+      const versionsToo =
+        now - this.lastVersionReclaim >= Math.max(this.config.pollMs, this.config.visibilityTimeoutMs / 4);
+      if (versionsToo) this.lastVersionReclaim = now;
+      for (const queue of versionsToo ? [...this.names, ...this.versionQueues] : this.names) {
         if (this.free <= 0 || this.closing) break;
         const reclaimed = await this.queues.reclaim(
           queue,
@@ -351,12 +394,20 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
     const { message } = delivery;
     if (!message) return this.drop(delivery, `not a task message: ${delivery.raw.slice(0, 200)}`, true);
     let run: LoadedRun | undefined;
+    let meta: RunMeta | undefined;
     try {
-      run = await loadRun(this.store, message.r, this.compiledFor);
+      run = await loadRun(this.store, message.r, (stored) => {
+        meta = stored;
+        return this.compiledFor(stored);
+      });
     } catch (error) {
       // Not now (Redis unavailable): the message stays pending and comes back after the timeout.
       if (error instanceof StoreUnavailableError) throw error;
-      // Poison (unknown flow or version, corrupt run): recorded and acknowledged, never blocking the queue.
+      // Another worker's flow (a rolling deploy, or a queue shared by several apps): left to it.
+      if (meta && (error instanceof UnknownFlowError || error instanceof FlowVersionMismatchError)) {
+        return this.pass(delivery, message, meta);
+      }
+      // Poison (corrupt run): recorded and acknowledged, never blocking the queue.
       return this.drop(delivery, (error as Error).message, true);
     }
     if (!run) return this.drop(delivery, 'no such run', true);
@@ -365,8 +416,10 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
     if (!input) return this.drop(delivery, 'stale: the run no longer waits for this task');
     let event: EventObject;
     const type = `${message.k}:${message.t}`;
-    if (delivery.deliveries > this.config.maxDeliveries) {
-      const error = new DeliveryExhaustedError(message.r, message.t, delivery.deliveries);
+    // Deliveries before the message was passed on to its version queue count; the pass itself does not.
+    const deliveries = delivery.deliveries + priorDeliveries(delivery);
+    if (deliveries > this.config.maxDeliveries) {
+      const error = new DeliveryExhaustedError(message.r, message.t, deliveries);
       event = { type: `xstate.error.actor.${type}`, error: { error, at: Date.now() } } as EventObject;
     } else {
       const effect = (this.actorsOf(run.compiled)[message.k] as unknown as { config: Effect }).config;
@@ -406,6 +459,36 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
       case 'unchanged':
         return this.drop(delivery, 'stale: the run no longer waits for this outcome');
     }
+  }
+
+  /**
+   * Move a message of a flow this worker does not know to the queue of its flow's version, read only by
+   * workers that know it, in one transaction (a copy there, the original acknowledged and deleted).
+   * The deliveries it had before this one go with it, so that `maxDeliveries` counts them.
+   */
+  private async pass(delivery: Delivery, message: TaskMessage, meta: RunMeta): Promise<void> {
+    const to = versionQueue(delivery.queue, meta.flow, meta.hash);
+    const from = this.queues.queueKey(delivery.queue);
+    const prior = delivery.deliveries - 1 + priorDeliveries(delivery);
+    const payload = JSON.stringify(prior > 0 ? { ...message, p: prior } : message);
+    const replies = await this.queues.connection.call('pass message on', message.r, (client) =>
+      client
+        .multi()
+        .xadd(this.queues.queueKey(to), '*', 'm', payload)
+        .xack(from, GROUP, delivery.id)
+        .xdel(from, delivery.id)
+        .exec(),
+    );
+    const failed = replies?.find(([error]) => error)?.[0];
+    if (failed) throw failed;
+    this.emit('passed', {
+      queue: delivery.queue,
+      run: message.r,
+      task: message.t,
+      flow: meta.flow,
+      hash: meta.hash,
+      to,
+    });
   }
 
   /** A backoff deadline is due: the task's next attempt starts (dispatched by the write). */
@@ -452,4 +535,10 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
     }
     return actors;
   }
+}
+
+/** Deliveries a message had before it was passed on to a version queue (`p` in its payload). */
+function priorDeliveries(delivery: Delivery): number {
+  const prior = (delivery.message as { p?: unknown } | undefined)?.p;
+  return typeof prior === 'number' && Number.isInteger(prior) && prior > 0 ? prior : 0;
 }

@@ -3,17 +3,21 @@
  * `chain` tasks (test/support/flows.ts) and `chaos10` tasks (chaos-flow.ts), recording every effect in
  * Redis, and prints what it does.
  *
- *   node --import tsx test/support/worker-child.ts <redisUrl> <prefix> <label> <behaviour JSON> [worker options JSON]
+ *   node --import tsx test/support/worker-child.ts <redisUrl> <prefix> <label> <behaviour JSON> [worker options JSON] [provision versions JSON]
  *
+ * Provision versions (default `["1"]`): which structures of `provision` it knows; `"2"` is v2, with an
+ * `announce` task after `boot` (a rolling deploy's new code).
  * Prints `READY` once taking tasks, `HANGING <kind> <task>` when a task hangs (behaviour hangExecute
- * or hangRevert), `DROPPED <reason>` for every message it dropped, `CLOSED` after close() on SIGTERM.
+ * or hangRevert), `DROPPED <reason>` for every message it dropped, `PASSED <task> <to>` for every message
+ * of a flow version it does not know that it passed on, `CLOSED` after close() on SIGTERM.
  */
 import { Redis } from 'ioredis';
 import { createWorker, redisStore } from '../../src/index.js';
 import { chaosFlow } from './chaos-flow.js';
 import { type Behaviour, chainFlow, provisionFlow, redisEffects } from './flows.js';
 
-const [url, prefix, label, behaviourJson = '{}', optionsJson = '{}'] = process.argv.slice(2);
+const [url, prefix, label, behaviourJson = '{}', optionsJson = '{}', versionsJson = '["1"]'] =
+  process.argv.slice(2);
 if (!url || !prefix || !label) {
   process.stderr.write('usage: worker-child.ts <redisUrl> <prefix> <label> [behaviour] [options]\n');
   process.exit(2);
@@ -30,10 +34,17 @@ if (delayMs) behaviour.before = () => new Promise((resolve) => setTimeout(resolv
 const store = redisStore({ redis: url, prefix });
 const worker = createWorker({
   store,
-  flows: [provisionFlow(log, behaviour), chainFlow(log, behaviour), chaosFlow(redis, prefix, label)],
+  flows: [
+    ...(JSON.parse(versionsJson) as string[]).map((version) =>
+      provisionFlow(log, behaviour, { version, extraTask: version === '2' }),
+    ),
+    chainFlow(log, behaviour),
+    chaosFlow(redis, prefix, label),
+  ],
   ...(JSON.parse(optionsJson) as object),
 });
 worker.on('dropped', (e) => process.stdout.write(`DROPPED ${e.task ?? '-'} ${e.reason}\n`));
+worker.on('passed', (e) => process.stdout.write(`PASSED ${e.task} ${e.to}\n`));
 await worker.start();
 process.stdout.write('READY\n');
 process.once('SIGTERM', async () => {

@@ -28,10 +28,19 @@ export function startWorkerProcess(
   label: string,
   behaviour: Omit<Behaviour, 'onHang' | 'before' | 'label'> & { delayMs?: number } = {},
   options: Record<string, unknown> = {},
+  /** Which structures of `provision` it knows (see worker-child.ts). */
+  provisionVersions: readonly string[] = ['1'],
 ): WorkerProcess {
   return startProcess(
     WORKER_CHILD,
-    [REDIS_URL, prefix, label, JSON.stringify(behaviour), JSON.stringify(options)],
+    [
+      REDIS_URL,
+      prefix,
+      label,
+      JSON.stringify(behaviour),
+      JSON.stringify(options),
+      JSON.stringify(provisionVersions),
+    ],
     label,
   );
 }
