@@ -1,5 +1,8 @@
-import { createWorker, redisStore, type Worker } from '../src/index.js';
+import type { Worker } from '../src/index.js';
 import { chain, fan } from './shapes.js';
+import { taskweave } from './taskweave.js';
+
+const { createWorker, redisStore } = taskweave;
 
 /**
  * One worker process of the distributed bench (`bench/distributed.ts`), started as a child with an IPC

@@ -1,11 +1,14 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { createEngine, type Engine, redisStore } from '../src/index.js';
+import type { Engine } from '../src/index.js';
 import { type OwnedRedis, startRedis } from '../test/support/redis-server.js';
 import { runBatch } from './engine.js';
 import { chain, fan } from './shapes.js';
 import { median } from './stats.js';
+import { taskweave } from './taskweave.js';
+
+const { createEngine, redisStore } = taskweave;
 
 /**
  * Distributed execution (`execution: 'distributed'`): runs started by an engine in this process, their

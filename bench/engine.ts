@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { AnyStateMachine } from 'xstate';
-import { createEngine, type Engine, type Flow } from '../src/index.js';
+import type { Engine, Flow } from '../src/index.js';
 import {
   chainDag,
   type Dag,
@@ -12,6 +12,9 @@ import {
 } from './floor.js';
 import { chain, fan, randomDag } from './shapes.js';
 import { median } from './stats.js';
+import { taskweave } from './taskweave.js';
+
+const { createEngine } = taskweave;
 
 /**
  * Engine overhead without persistence cost (memory store) against the XState floor (`bench/floor.ts`):

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { createConductor, createEngine, redisJobBoard, redisStore } from '../src/index.js';
 import { runBatch } from './engine.js';
 import { deleteKeys } from './redis.js';
 import { fan } from './shapes.js';
+import { taskweave } from './taskweave.js';
+
+const { createConductor, createEngine, redisJobBoard, redisStore } = taskweave;
 
 /**
  * The job path against a direct run, in this process on one Redis: fan10 runs, 200 at once, either

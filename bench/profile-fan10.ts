@@ -3,10 +3,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createEngine } from '../src/index.js';
 import { runBatch } from './engine.js';
 import { type CpuProfile, summarize } from './profile.js';
 import { chain, fan, randomDag } from './shapes.js';
+import { taskweave } from './taskweave.js';
+
+const { createEngine } = taskweave;
 
 /**
  * `npx tsx bench/profile-fan10.ts [runs] [shape] [inFlight]`: a `node --cpu-prof` profile of fan10
@@ -21,7 +23,8 @@ const inFlight = Number(process.argv[4] ?? 200);
 if (process.env.TW_PROFILE_CHILD === '1') {
   const [, kind, size] = /^(chain|fan|rand)(\d+)$/.exec(shape) ?? [];
   if (!kind) throw new Error(`Expected a shape like fan10, chain10 or rand100, got ${shape}.`);
-  const flow = kind === 'chain' ? chain(Number(size)) : kind === 'fan' ? fan(Number(size)) : randomDag(Number(size));
+  const flow =
+    kind === 'chain' ? chain(Number(size)) : kind === 'fan' ? fan(Number(size)) : randomDag(Number(size));
   const tasks = Number(size);
   const engine = createEngine({ flows: [flow] });
   await runBatch(engine, flow, Math.ceil(runs / 5), inFlight);

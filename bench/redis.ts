@@ -1,19 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import {
-  createEngine,
-  type Engine,
-  type Flow,
-  linear,
-  parallel,
-  redisStore,
-  type Store,
-  task,
-} from '../src/index.js';
+import type { Engine, Flow, Store } from '../src/index.js';
 import { runBatch } from './engine.js';
 import { chain, fan, randomDag } from './shapes.js';
 import { median } from './stats.js';
+import { taskweave } from './taskweave.js';
+
+const { createEngine, linear, parallel, redisStore, task } = taskweave;
 
 /**
  * taskweave persisted to Redis: every transition is one acknowledged, fenced write (the durability

@@ -1,7 +1,9 @@
 import { type FlowJob, FlowProducer, type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createConductor, createEngine, redisJobBoard, redisStore } from '../src/index.js';
 import { fan } from './shapes.js';
+import { taskweave } from './taskweave.js';
+
+const { createConductor, createEngine, redisJobBoard, redisStore } = taskweave;
 
 /**
  * One engine process of the scale-out bench (`bench/scaleout.ts`), started as a child with an IPC

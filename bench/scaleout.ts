@@ -3,9 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { FlowProducer } from 'bullmq';
 import { Redis } from 'ioredis';
-import { type JobBoard, redisJobBoard } from '../src/index.js';
+import type { JobBoard } from '../src/index.js';
 import { type OwnedRedis, startRedis } from '../test/support/redis-server.js';
 import { median } from './stats.js';
+import { taskweave } from './taskweave.js';
+
+const { redisJobBoard } = taskweave;
 
 /**
  * Scale-out cost: fan10 jobs through 1, 2 and 4 engine processes sharing one bench-owned

@@ -1,4 +1,7 @@
-import { type Flow, graph, linear, parallel, task } from '../src/index.js';
+import type { Flow } from '../src/index.js';
+import { taskweave } from './taskweave.js';
+
+const { graph, linear, parallel, task } = taskweave;
 
 /** Flow shapes the benchmarks share: chains, fan-out/fan-in and a random DAG, of any size. */
 const noop = (name: string, extra: { requires?: string[]; provides?: string } = {}) =>
