@@ -54,6 +54,18 @@ export default defineConfig({
         },
       },
       {
+        // The same suite in distributed mode on a test-owned 3-master Redis Cluster (started by its
+        // global setup): run keys and queues on different slots, steps through the outbox.
+        extends: true,
+        test: {
+          name: 'distributed-cluster',
+          include: DISTRIBUTED_SUITE,
+          globalSetup: ['test/support/global-redis.ts', 'test/support/global-redis-cluster.ts'],
+          env: { TASKWEAVE_TEST_EXECUTION: 'distributed-cluster' },
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
         // Chaos tests measure takeover latency with processes being killed: they run after the rest,
         // so the other test files do not compete with them for the CPU.
         extends: true,

@@ -49,8 +49,8 @@ export class RunOutbox {
       write.removeTimers.length > 0;
     const keys = runKeys(queues.prefix, write.runId);
     const runArgs = queues.runArgs(write);
-    // KEYS[1] of relayOutbox is the deadlines' set, the queues follow.
-    const block = queues.dispatchBlock(write, 2);
+    // relayOutbox's KEYS: the index, the deadlines' set, then the queues.
+    const block = queues.dispatchBlock(write, 3);
     const entry = relays ? JSON.stringify({ k: [queues.timersKey, ...block.keys], a: block.args }) : '';
     for (let late = 0; ; late++) {
       const entryKey = `{${queues.prefix}:${write.runId}}:outbox:${randomUUID()}`;
@@ -82,14 +82,19 @@ export class RunOutbox {
     }
   }
 
-  /** Apply an entry to the queues' slot, then delete it and its index member (in that order). */
+  /**
+   * Apply an entry to the queues' slot and remove its index member (one script), then delete the
+   * entry. The delete is not waited for: a process dying before it leaves an inert key (its step is
+   * sent and no longer registered), never a step unsent.
+   */
   private async relay(entryKey: string, entry: string): Promise<void> {
     const { k: keys, a: args } = JSON.parse(entry) as Entry;
     await this.queues.connection.call('relay outbox entry', undefined, () =>
-      this.queues.run('relayOutbox', keys, args),
+      this.queues.run('relayOutbox', [this.indexKey, ...keys], [entryKey, ...args]),
     );
-    await this.queues.connection.call('delete outbox entry', undefined, (client) => client.del(entryKey));
-    await this.forget(entryKey);
+    void this.queues.connection
+      .call('delete outbox entry', undefined, (client) => client.del(entryKey))
+      .catch(() => {});
   }
 
   private async forget(entryKey: string): Promise<void> {
@@ -136,7 +141,7 @@ export class RunOutbox {
   }
 }
 
-/** An outbox entry: relayOutbox's KEYS and ARGV. */
+/** An outbox entry: relayOutbox's KEYS and ARGV after the index and the entry's own key. */
 interface Entry {
   k: string[];
   a: string[];

@@ -13,7 +13,8 @@ import {
   task,
   type Worker,
 } from '../../src/index.js';
-import { chainFlow, countOf, redisEffects } from '../support/flows.js';
+import { queuesOf } from '../../src/store/redis-queues.js';
+import { chainFlow, countOf, deferred, redisEffects, waitFor } from '../support/flows.js';
 import { testPrefix } from '../support/redis.js';
 import { cleanClusterPrefix, type OwnedCluster, startRedisCluster } from '../support/redis-cluster.js';
 import { startProcess, type WorkerProcess } from '../support/worker-process.js';
@@ -137,6 +138,8 @@ describe('distributed execution on a Redis Cluster', () => {
       '[run] SUCCESS',
     ]);
     await w.close({ drain: true });
+    // The last entry's delete follows its relay without being waited for.
+    await waitFor(async () => (await outboxLeft()).keys.length === 0, 2_000, 'the last entry deleted');
     expect(await outboxLeft()).toEqual({ registered: 0, keys: [] });
   });
 
@@ -220,6 +223,91 @@ describe('distributed execution on a Redis Cluster', () => {
     await gpu.start();
     await run.result;
     expect(where).toEqual(['cpu', 'gpu']);
+  });
+
+  it('a worker whose message another took meanwhile has its outcome fenced out (checked before its run write)', async () => {
+    const { engine, worker, idOffQueueNode, admin, prefix } = setup('dcl-fenced');
+    const keys: string[] = [];
+    const started = deferred();
+    const gate = deferred();
+    const flow = linear('cl-fenced', [
+      task({
+        name: 'slow',
+        provides: 'v',
+        execute: async (_: unknown, ctx) => {
+          keys.push(ctx.idempotencyKey);
+          started.resolve();
+          if (keys.length === 1) await gate.promise;
+          return keys.length;
+        },
+      }),
+    ]);
+    const e = engine([flow]);
+    const first = worker([flow]);
+    const dropped: string[] = [];
+    first.on('dropped', (d) => dropped.push(`${d.task} ${d.reason}`));
+    await first.start();
+    const id = await idOffQueueNode('fenced');
+    const run = e.start(flow, {}, { id });
+    await started.promise;
+    // As if the first worker froze past its visibility timeout and another claimed its message.
+    const queue = `{${prefix}}:q:default`;
+    const pending = (await admin.xpending(queue, 'workers', '-', '+', 10)) as [string][];
+    expect(pending).toHaveLength(1);
+    await admin.xclaim(queue, 'workers', 'thief', 0, pending[0]![0], 'JUSTID');
+    gate.resolve();
+    await waitFor(() => dropped.length > 0, 5_000, 'the outcome dropped');
+    expect(dropped).toEqual(['slow fenced: another worker took the task']);
+    expect((await e.history(id)).filter((ev) => ev.state === 'SUCCESS')).toEqual([]);
+    // The message, held by a consumer that never finishes, is delivered again after the timeout.
+    await worker([flow], { visibilityTimeoutMs: 300 }).start();
+    expect(await run.result).toEqual({ v: 2 });
+    expect(keys).toEqual([`${id}:slow`, `${id}:slow`]);
+  });
+
+  it('an entry registered but never written is marked abandoned, so its write landing late is refused', async () => {
+    const { worker, admin, prefix, outboxLeft } = setup('dcl-abandoned');
+    const store = redisStore({ redis: admin, prefix });
+    cleanups.push(() => store.close());
+    const queues = queuesOf(store)!;
+    const runId = 'ghost';
+    const keys = { meta: `{${prefix}:${runId}}:meta`, parts: `{${prefix}:${runId}}:parts` };
+    const entryKey = `{${prefix}:${runId}}:outbox:late`;
+    // Registered (long ago) by a process that then froze before its run write.
+    await admin.zadd(`{${prefix}}:outbox`, 0, entryKey);
+    await worker([], { visibilityTimeoutMs: 200 }).start();
+    await waitFor(async () => (await outboxLeft()).registered === 0, 5_000, 'the entry forgotten');
+    expect(await admin.get(entryKey)).toBe('abandoned');
+    expect(await admin.pttl(entryKey)).toBeGreaterThan(0);
+    const late = await queues.run(
+      'writeRunOutbox',
+      [keys.meta, keys.parts, `{${prefix}:${runId}}:events`, entryKey],
+      [
+        ...queues.runArgs({
+          mode: 'create',
+          runId,
+          token: 1,
+          seq: 0,
+          meta: {
+            id: runId,
+            flow: 'f',
+            version: '1',
+            hash: 'h',
+            status: 'RUNNING',
+            createdAt: 1,
+            updatedAt: 1,
+          },
+          set: { core: '{}' },
+          events: [],
+          dispatch: [],
+          addTimers: [],
+          removeTimers: [],
+        }),
+        '{"k":[],"a":[]}',
+      ],
+    );
+    expect(late).toEqual(['LATE']);
+    expect(await admin.exists(keys.meta, keys.parts)).toBe(0);
   });
 
   describe('a process killed between its run write and its relay', () => {

@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import { afterEach } from 'vitest';
 import {
   createEngine,
@@ -12,6 +13,7 @@ import {
   task,
 } from '../../src/index.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
+import { cleanClusterPrefix } from '../support/redis-cluster.js';
 
 /**
  * Helpers for the behavioural engine tests (ports of TaskFlow's engine tests): recording tasks,
@@ -31,9 +33,43 @@ afterEach(async () => {
 /**
  * The behavioural suite runs in both modes: `TASKWEAVE_TEST_EXECUTION=distributed` (the `distributed`
  * vitest project) makes `newEngine` a distributed engine on Redis, with a worker in this process that
- * executes every flow the test starts.
+ * executes every flow the test starts; `distributed-cluster` (the `distributed-cluster` project) the
+ * same on the test-owned Redis Cluster whose ports are in TASKWEAVE_TEST_CLUSTER.
  */
-export const distributedMode = process.env.TASKWEAVE_TEST_EXECUTION === 'distributed';
+export const distributedMode =
+  process.env.TASKWEAVE_TEST_EXECUTION === 'distributed' ||
+  process.env.TASKWEAVE_TEST_EXECUTION === 'distributed-cluster';
+const clusterPorts =
+  process.env.TASKWEAVE_TEST_EXECUTION === 'distributed-cluster'
+    ? (process.env.TASKWEAVE_TEST_CLUSTER ?? '').split(',').filter(Boolean).map(Number)
+    : undefined;
+
+/** Where the distributed suite keeps its runs: the Redis at REDIS_URL, or a client of the cluster. */
+function suiteRedis(): { redis: string | Cluster; clean(prefix: string): Promise<void> } {
+  if (!clusterPorts) {
+    return {
+      redis: REDIS_URL,
+      async clean(prefix) {
+        const redis = newRedis();
+        await cleanPrefix(redis, prefix);
+        await redis.quit();
+      },
+    };
+  }
+  if (clusterPorts.length === 0) {
+    throw new Error(
+      'Expected TASKWEAVE_TEST_CLUSTER to list the cluster ports (global-redis-cluster.ts), got none',
+    );
+  }
+  const client = new Cluster(clusterPorts.map((port) => ({ host: '127.0.0.1', port })));
+  return {
+    redis: client,
+    async clean(prefix) {
+      await cleanClusterPrefix(client, prefix);
+      await client.quit();
+    },
+  };
+}
 
 export function newEngine(options: EngineOptions = {}): Engine {
   // A test that brings its own store checks something of that store (resume across engines): in-process.
@@ -43,12 +79,13 @@ export function newEngine(options: EngineOptions = {}): Engine {
     return engine;
   }
   const prefix = testPrefix('dsuite');
+  const { redis, clean } = suiteRedis();
   const engine = createEngine({
     ...options,
-    store: redisStore({ redis: REDIS_URL, prefix }),
+    store: redisStore({ redis, prefix }),
     execution: 'distributed',
   });
-  const workerStore = redisStore({ redis: REDIS_URL, prefix });
+  const workerStore = redisStore({ redis, prefix });
   const worker = createWorker({ store: workerStore, flows: options.flows ?? [], concurrency: 64, pollMs: 5 });
   const started = worker.start();
   engines.push(engine);
@@ -56,9 +93,7 @@ export function newEngine(options: EngineOptions = {}): Engine {
     await started.catch(() => {});
     await worker.close();
     await workerStore.close();
-    const redis = newRedis();
-    await cleanPrefix(redis, prefix);
-    await redis.quit();
+    await clean(prefix);
   });
   const start: Engine['start'] = (flow, inputs, startOptions) => {
     if (typeof flow !== 'string') worker.register(flow);

@@ -9,8 +9,9 @@ import { dispatchBlockLua, runStepLua } from './dispatchRun.lua.js';
  *    the worker's claim on the message whose outcome it applies.
  * 2. writeRunOutbox (run slot): the run's write and, in the same script, the entry holding what the
  *    step sends to the queue slot (its dispatch block: acknowledgement, messages, deadlines).
- * 3. relayOutbox (queue slot): that block, applied. Then the entry is deleted and its index member
- *    removed.
+ * 3. relayOutbox (queue slot): that block, applied, and the entry's index member removed; then the
+ *    entry itself is deleted (a process dying just before leaves an inert key behind, never a step
+ *    unsent).
  * 4. Any worker relays entries registered longer ago than its visibility timeout (dueOutbox, then
  *    takeOutbox): the process that wrote them died (or froze) between 2 and 3.
  *
@@ -54,7 +55,7 @@ export const writeRunOutbox = {
   KEYS[1] {prefix:runId}:meta    hash
   KEYS[2] {prefix:runId}:parts   hash
   KEYS[3] {prefix:runId}:events  stream (the run's history)
-  KEYS[4] {prefix:runId}:outbox:<id>  string: the entry (JSON {k: relayOutbox's KEYS, a: its ARGV})
+  KEYS[4] {prefix:runId}:outbox:<id>  string: the entry (JSON {k: its queue keys, a: its dispatch block})
   ARGV         as dispatchRun up to its history events, then the entry ('' when there is none)
 
   Returns as dispatchRun (never 'FENCED'), or {'LATE'} (nothing written) when the entry's key is
@@ -74,16 +75,20 @@ export const relayOutbox = {
   lua: `--[[
   relayOutbox-n: apply an outbox entry's dispatch block (see dispatchRun): acknowledge the message
   whose outcome the step applied, append the messages of the tasks it started, add and remove backoff
-  deadlines. Idempotent but for the messages (a second relay appends them again).
+  deadlines; and remove the entry from the index (the caller deletes the entry itself after: it is on
+  the run's slot). Idempotent but for the messages (a second relay appends them again).
 
-  KEYS[1] {prefix}:timers        sorted set of backoff deadlines
-  KEYS[2..] {prefix}:q:<queue>   queue streams named by index in ARGV
-  ARGV    the dispatch block (ack key index, id, consumer; k dispatches; deadlines added; removed)
+  KEYS[1] {prefix}:outbox        sorted set of entry keys
+  KEYS[2] {prefix}:timers        sorted set of backoff deadlines
+  KEYS[3..] {prefix}:q:<queue>   queue streams named by index in ARGV
+  ARGV[1] the entry's key, then the dispatch block (ack key index, id, consumer; k dispatches;
+          deadlines added; deadlines removed)
 
   Returns 'OK'.
 ]]
 ${dispatchBlockLua}
-dispatchBlock(1, KEYS[1])
+dispatchBlock(2, KEYS[2])
+redis.call('ZREM', KEYS[1], ARGV[1])
 return 'OK'
 `,
 } as const;
