@@ -12,7 +12,9 @@ import type { RunMeta } from './store.js';
  * step (dispatchRun). Reached through a Redis store (see `queuesOf`), so it shares its connection.
  *
  * Keys: `{<prefix>}:q:<queue>` (a stream per queue, consumer group `workers`), `{<prefix>}:timers`
- * (deadlines), `{<prefix>}:dead` (poison messages with the reason they were dropped).
+ * (deadlines), `{<prefix>}:dead` (poison messages with the reason they were dropped), and on a Cluster
+ * `{<prefix>}:outbox` with the entries `{<prefix>:<runId>}:outbox:<id>` (see redis-outbox.ts). All of a
+ * prefix's queues share one slot, so a worker reads them with one blocking XREADGROUP on one node.
  */
 
 export const GROUP = 'workers';

@@ -10,6 +10,8 @@ import { RUN_STATUSES, type RunMeta, type RunStatus, type StoredRun } from './st
  * - `{<prefix>:<runId>}:parts` hash: part name → string
  * - `{<prefix>:<runId>}:events` stream: the run's history, entry `0-<seq>` with field `e` (the event
  *   as JSON), appended by the write that stores what it describes; meta's `events` is the last seq
+ * - `{<prefix>:<runId>}:outbox:<id>` string: a distributed step's outbox entry on a Cluster, until
+ *   relayed (redis-outbox.ts)
  * - `{<prefix>}:flow:<hash>`   string: a flow's structure as JSON (the flow catalog), written if absent
  * - `<prefix>:idx:<STATUS>`    sorted set: runId scored by updatedAt (written with the run on a single
  *   Redis, best-effort after it in a Cluster; re-checked on read)
