@@ -152,6 +152,8 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
   private reading: readonly string[];
   private versionQueues: readonly string[] = [];
   private lastVersionReclaim = 0;
+  /** Outcomes being applied, per run: the last in line, and the run as the last apply left it. */
+  private readonly turns = new Map<string, { tail: Promise<void>; written: LoadedRun | undefined }>();
 
   constructor(
     private readonly store: Store,
@@ -432,17 +434,20 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
     }
     // Closed meanwhile (not draining): the task was aborted by the close, and its message released.
     if (this.closing && !this.draining) return;
-    const applied: Applied = await applyEvent({
-      queues: this.queues,
-      store: this.store,
-      runId: message.r,
-      compiledFor: this.compiledFor,
-      decide: (loaded) => (currentChild(loaded.snapshot, message) ? event : undefined),
-      at: () => Date.now(),
-      ack: { queue: delivery.queue, id: delivery.id, consumer: this.id },
-      cached: run,
-      onConflict: () => this.emit('conflict', { run: message.r, task: message.t }),
-    });
+    const loaded = run;
+    const applied: Applied = await this.inTurn(message.r, (written) =>
+      applyEvent({
+        queues: this.queues,
+        store: this.store,
+        runId: message.r,
+        compiledFor: this.compiledFor,
+        decide: (current) => (currentChild(current.snapshot, message) ? event : undefined),
+        at: () => Date.now(),
+        ack: { queue: delivery.queue, id: delivery.id, consumer: this.id },
+        cached: written && written.stored.seq > loaded.stored.seq ? written : loaded,
+        onConflict: () => this.emit('conflict', { run: message.r, task: message.t }),
+      }),
+    );
     switch (applied.kind) {
       case 'applied':
         return;
@@ -489,6 +494,37 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
       hash: meta.hash,
       to,
     });
+  }
+
+  /**
+   * Apply outcomes to one run one at a time in this process, each on the run as the one before wrote
+   * it. Tasks of one run that finish together here (a fan's branches) would otherwise all write the
+   * version they loaded, and all but one be refused and applied again on a fresh read, over and over.
+   */
+  private inTurn(
+    runId: string,
+    apply: (written: LoadedRun | undefined) => Promise<Applied>,
+  ): Promise<Applied> {
+    const turn = this.turns.get(runId) ?? { tail: Promise.resolve(), written: undefined };
+    this.turns.set(runId, turn);
+    const result = turn.tail.then(() => apply(turn.written));
+    const tail = result.then(
+      (applied) => {
+        if (applied.kind === 'applied' || (applied.kind === 'unchanged' && applied.run)) {
+          turn.written = applied.run;
+        }
+      },
+      () => {
+        // A failed apply (Redis away) leaves no run known to be current.
+        turn.written = undefined;
+      },
+    );
+    turn.tail = tail;
+    // The last in line clears the run's turn, so that runs done here are not remembered.
+    void tail.then(() => {
+      if (turn.tail === tail) this.turns.delete(runId);
+    });
+    return result;
   }
 
   /** A backoff deadline is due: the task's next attempt starts (dispatched by the write). */
