@@ -10,6 +10,7 @@ import { type FlowStructure, parseFlowStructure } from '../model/flow-structure.
 import { type ProgressReport, progressChannel } from './progress.js';
 import { checkId, openRedis, validateRedisOptions } from './redis-connection.js';
 import { watchStream } from './redis-history.js';
+import { HistoryReader } from './redis-history-reader.js';
 import { QUEUES, RunQueues } from './redis-queues.js';
 import {
   decodeRun,
@@ -98,6 +99,8 @@ export function redisStore(options: RedisStoreOptions): Store {
   // All seven, declared as keys: the status a run leaves is known only inside the script.
   const statusIndexKeys = RUN_STATUSES.map((status) => indexKey(prefix, status));
   const closing = new AbortController();
+  /** Every watch's history reads, on one connection (single Redis; see redis-history-reader.ts). */
+  let reader: HistoryReader | undefined;
   // Distributed execution's queues share the store's connection (made on first use).
   let queues: RunQueues | undefined;
 
@@ -296,14 +299,19 @@ export function redisStore(options: RedisStoreOptions): Store {
 
     watch(runId: string, options: WatchHistoryOptions = {}) {
       checkId('runId', runId);
-      return watchStream(
-        connection,
-        runId,
-        runKeys(prefix, runId),
-        options,
-        unavailableDeadlineMs,
-        closing.signal,
-      );
+      // A Cluster cannot read many slots' streams in one XREAD: a connection per watch there.
+      if (connection.client.isCluster) {
+        return watchStream(
+          connection,
+          runId,
+          runKeys(prefix, runId),
+          options,
+          unavailableDeadlineMs,
+          closing.signal,
+        );
+      }
+      reader ??= new HistoryReader(connection.client, unavailableDeadlineMs, closing.signal);
+      return reader.watch(runId, runKeys(prefix, runId), options);
     },
 
     publishProgress(runId: string, report: ProgressReport) {
