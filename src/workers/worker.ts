@@ -63,6 +63,11 @@ export interface WorkerEvents {
   passed: [{ queue: string; run: string; task: string; flow: string; hash: string; to: string }];
   /** A store or internal error the worker survived (the message stays pending and comes back). */
   error: [Error];
+  /**
+   * On a Redis Cluster: steps a process left written but not relayed (it died, or froze past the
+   * visibility timeout, between its run write and its relay) were relayed by this worker.
+   */
+  relayed: [{ steps: number }];
   /** Another process wrote the run first: the outcome is applied again to the run as now stored. */
   conflict: [{ run: string; task?: string }];
 }
@@ -310,7 +315,8 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
     if (!this.queues.outbox.active || this.sweeping || this.closing) return;
     this.sweeping = true;
     try {
-      await this.queues.outbox.relayDue(this.config.visibilityTimeoutMs);
+      const steps = await this.queues.outbox.relayDue(this.config.visibilityTimeoutMs);
+      if (steps > 0) this.emit('relayed', { steps });
     } catch (error) {
       this.emit('error', error as Error);
     } finally {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { type Flow, graph, task } from '../../src/index.js';
 
 /**
@@ -28,7 +28,7 @@ export interface Execution {
   at: number;
 }
 
-export function chaosFlow(redis: Redis, prefix: string, label: string): Flow {
+export function chaosFlow(redis: Redis | Cluster, prefix: string, label: string): Flow {
   return graph(
     'chaos10',
     Object.entries(CHAOS_WIRING).map(([name, requires], i) =>

@@ -5,13 +5,16 @@
  *
  *   node --import tsx test/support/worker-child.ts <redisUrl> <prefix> <label> <behaviour JSON> [worker options JSON] [provision versions JSON]
  *
+ * `<redisUrl>` may be `cluster:<port>,<port>,…`: a Redis Cluster on 127.0.0.1.
+ *
  * Provision versions (default `["1"]`): which structures of `provision` it knows; `"2"` is v2, with an
  * `announce` task after `boot` (a rolling deploy's new code).
  * Prints `READY` once taking tasks, `HANGING <kind> <task>` when a task hangs (behaviour hangExecute
  * or hangRevert), `DROPPED <reason>` for every message it dropped, `PASSED <task> <to>` for every message
- * of a flow version it does not know that it passed on, `CLOSED` after close() on SIGTERM.
+ * of a flow version it does not know that it passed on, `RELAYED <n>` when it relayed n steps a dead
+ * process left in a Cluster's outbox, `CLOSED` after close() on SIGTERM.
  */
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { createWorker, redisStore } from '../../src/index.js';
 import { chaosFlow } from './chaos-flow.js';
 import { type Behaviour, chainFlow, provisionFlow, redisEffects } from './flows.js';
@@ -22,7 +25,14 @@ if (!url || !prefix || !label) {
   process.stderr.write('usage: worker-child.ts <redisUrl> <prefix> <label> [behaviour] [options]\n');
   process.exit(2);
 }
-const redis = new Redis(url);
+const redis = url.startsWith('cluster:')
+  ? new Cluster(
+      url
+        .slice('cluster:'.length)
+        .split(',')
+        .map((port) => ({ host: '127.0.0.1', port: Number(port) })),
+    )
+  : new Redis(url);
 const log = redisEffects(redis, prefix);
 const behaviour: Behaviour = {
   ...(JSON.parse(behaviourJson) as Behaviour & { delayMs?: number }),
@@ -31,7 +41,7 @@ const behaviour: Behaviour = {
 };
 const delayMs = (JSON.parse(behaviourJson) as { delayMs?: number }).delayMs;
 if (delayMs) behaviour.before = () => new Promise((resolve) => setTimeout(resolve, delayMs));
-const store = redisStore({ redis: url, prefix });
+const store = redisStore({ redis: url.startsWith('cluster:') ? redis : url, prefix });
 const worker = createWorker({
   store,
   flows: [
@@ -45,6 +55,7 @@ const worker = createWorker({
 });
 worker.on('dropped', (e) => process.stdout.write(`DROPPED ${e.task ?? '-'} ${e.reason}\n`));
 worker.on('passed', (e) => process.stdout.write(`PASSED ${e.task} ${e.to}\n`));
+worker.on('relayed', (e) => process.stdout.write(`RELAYED ${e.steps}\n`));
 await worker.start();
 process.stdout.write('READY\n');
 process.once('SIGTERM', async () => {

@@ -30,11 +30,13 @@ export function startWorkerProcess(
   options: Record<string, unknown> = {},
   /** Which structures of `provision` it knows (see worker-child.ts). */
   provisionVersions: readonly string[] = ['1'],
+  /** A Redis URL, or `cluster:<port>,<port>,…` for a Redis Cluster on 127.0.0.1. */
+  redis: string = REDIS_URL,
 ): WorkerProcess {
   return startProcess(
     WORKER_CHILD,
     [
-      REDIS_URL,
+      redis,
       prefix,
       label,
       JSON.stringify(behaviour),

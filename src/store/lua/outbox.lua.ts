@@ -96,16 +96,20 @@ return 'OK'
 export const dueOutbox = {
   name: 'dueOutbox',
   lua: `--[[
-  dueOutbox-1: outbox entries registered at least ARGV[1] ms ago (by the server's clock).
+  dueOutbox-1: outbox entries registered at least ARGV[1] ms ago (by the server's clock), each
+  registered again as of now: the worker that takes them relays them, and another worker sweeping
+  meanwhile does not (should this one die first, they come due again after ARGV[1] ms).
 
   KEYS[1] {prefix}:outbox   sorted set of entry keys
   ARGV[1] age in ms, ARGV[2] most entries returned
 
   Returns the entry keys.
 ]]
-local now = redis.call('TIME')
-local before = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[1])
-return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', before, 'LIMIT', 0, tonumber(ARGV[2]))
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]), 'LIMIT', 0, tonumber(ARGV[2]))
+for _, entry in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', now, entry) end
+return due
 `,
 } as const;
 
