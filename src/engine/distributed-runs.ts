@@ -156,9 +156,14 @@ export class DistributedRuns {
     // each hang a listener on the engine's one closing signal.
     const stop = new AbortController();
     this.stops.add(stop);
+    // Progress is published by whichever worker runs the task, never stored: heard while followed.
+    const stopProgress = this.options.store.listenProgress?.(run.id, ({ task, fraction, details }) =>
+      run.emitProgress({ task, fraction, ...(details === undefined ? {} : { details }) }),
+    );
     try {
       await this.report(compiled, run, after, stop.signal);
     } finally {
+      stopProgress?.();
       this.stops.delete(stop);
     }
   }

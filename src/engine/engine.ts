@@ -199,7 +199,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
     progress(runId: string, task: string, fraction: number, details: unknown) {
       active.get(runId)?.run.emitProgress({ task, fraction, ...(details === undefined ? {} : { details }) });
-      store.publishProgress?.(runId, { task, fraction, at: Date.now() });
+      store.publishProgress?.(runId, {
+        task,
+        fraction,
+        at: Date.now(),
+        ...(details === undefined ? {} : { details }),
+      });
     },
   };
 

@@ -8,6 +8,18 @@ export interface ProgressReport {
   fraction: number;
   /** Epoch ms. */
   at: number;
+  /** What the task passed to `ctx.progress(fraction, details)`, when it is JSON. */
+  details?: unknown;
+}
+
+/** The report as published: its details only if they survive JSON (a hint is never worth an error). */
+export function progressText(report: ProgressReport): string {
+  try {
+    return JSON.stringify(report);
+  } catch {
+    const { details: _details, ...rest } = report;
+    return JSON.stringify(rest);
+  }
 }
 
 /** The Redis pub/sub channel a run's progress is published on. */

@@ -7,10 +7,11 @@ import {
   VersionConflictError,
 } from '../errors.js';
 import { type FlowStructure, parseFlowStructure } from '../model/flow-structure.js';
-import { type ProgressReport, progressChannel } from './progress.js';
+import { type ProgressReport, progressChannel, progressText } from './progress.js';
 import { checkId, openRedis, validateRedisOptions } from './redis-connection.js';
 import { watchStream } from './redis-history.js';
 import { HistoryReader } from './redis-history-reader.js';
+import { ProgressListeners } from './redis-progress.js';
 import { QUEUES, RunQueues } from './redis-queues.js';
 import {
   decodeRun,
@@ -101,6 +102,8 @@ export function redisStore(options: RedisStoreOptions): Store {
   const closing = new AbortController();
   /** Every watch's history reads, on one connection (single Redis; see redis-history-reader.ts). */
   let reader: HistoryReader | undefined;
+  /** Every progress listener's subscriptions, on one connection (redis-progress.ts). */
+  let progress: ProgressListeners | undefined;
   // Distributed execution's queues share the store's connection (made on first use).
   let queues: RunQueues | undefined;
 
@@ -316,7 +319,12 @@ export function redisStore(options: RedisStoreOptions): Store {
 
     publishProgress(runId: string, report: ProgressReport) {
       // Fire and forget: progress is a hint for live watchers, never worth delaying or failing a task.
-      connection.client.publish(progressChannel(prefix, runId), JSON.stringify(report)).catch(() => {});
+      connection.client.publish(progressChannel(prefix, runId), progressText(report)).catch(() => {});
+    },
+
+    listenProgress(runId: string, listener: (report: ProgressReport) => void) {
+      progress ??= new ProgressListeners(connection.client, prefix, closing.signal);
+      return progress.listen(runId, listener);
     },
 
     async saveFlow(structure: FlowStructure) {

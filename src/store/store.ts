@@ -157,4 +157,6 @@ export interface Store {
   loadFlow?(hash: string): Promise<FlowStructure | undefined>;
   /** Publish a task's progress to live watchers of other processes; best effort, never stored. */
   publishProgress?(runId: string, report: ProgressReport): void;
+  /** Hear the progress published for a run (from any process); the function returned stops listening. */
+  listenProgress?(runId: string, listener: (report: ProgressReport) => void): () => void;
 }

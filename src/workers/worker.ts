@@ -571,7 +571,14 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
       actors = createTaskActors(compiled.graph, {
         // The write that dispatched the task stored it RUNNING (REVERTING) first: it is durable.
         beforeEffect: () => Promise.resolve(),
-        progress: () => {},
+        // Published for whoever follows the run (its starting engine, `taskweave runs watch`).
+        progress: (runId, task, fraction, details) =>
+          this.store.publishProgress?.(runId, {
+            task,
+            fraction,
+            at: Date.now(),
+            ...(details === undefined ? {} : { details }),
+          }),
       });
       this.actors.set(compiled, actors);
     }

@@ -228,4 +228,39 @@ describe('distributed execution', () => {
     const history = await engine.history(run.id);
     expect(history.filter((e) => e.state === 'SUCCESS' && e.task)).toHaveLength(width);
   });
+
+  it("a task's progress on a worker reaches run.on('progress') in the starting engine, with its details", async () => {
+    const gate = deferred();
+    const flow = linear('dist-progress', [
+      task({
+        name: 'copy',
+        execute: async (_: unknown, ctx) => {
+          await gate.promise;
+          ctx.progress(0.5, { copied: '5 GiB' });
+          ctx.progress(1);
+          return 'done';
+        },
+      }),
+    ]);
+    const { engine, workers, prefix } = setup([flow]);
+    await workers[0]!.start();
+    const run = engine.start(flow, {}, { id: 'p1' });
+    const progress: unknown[] = [];
+    run.on('progress', (e) => progress.push(e));
+    // Progress is published, not stored: let the engine's subscription be in place first.
+    const channel = `${prefix}:progress:p1`;
+    while (((await redis.pubsub('NUMSUB', channel)) as [string, number])[1] < 1) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    gate.resolve();
+    await run.result;
+    expect(progress).toEqual([
+      { task: 'copy', fraction: 0.5, details: { copied: '5 GiB' } },
+      { task: 'copy', fraction: 1 },
+    ]);
+    // The subscription ends with the run.
+    while (((await redis.pubsub('NUMSUB', channel)) as [string, number])[1] > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  });
 });
