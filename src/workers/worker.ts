@@ -157,6 +157,8 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
   private reading: readonly string[];
   private versionQueues: readonly string[] = [];
   private lastVersionReclaim = 0;
+  /** Messages read beyond the free slots (a read of several queues), taken as slots free up. */
+  private readonly waiting: Delivery[] = [];
   /** Outcomes being applied, per run: the last in line, and the run as the last apply left it. */
   private readonly turns = new Map<string, { tail: Promise<void>; written: LoadedRun | undefined }>();
 
@@ -231,16 +233,21 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
       for (const timer of this.timers) clearInterval(timer);
       this.slotFreed?.();
       await this.loop;
+      // Messages read but not begun go back to the other workers either way.
+      const waiting = this.waiting.splice(0);
       if (!this.draining) {
         const held = [...this.held.values()];
         for (const { signal } of held) signal.abort();
-        await this.release(held.map((h) => h.delivery)).catch((error: Error) => this.emit('error', error));
+        await this.release([...held.map((h) => h.delivery), ...waiting]).catch((error: Error) =>
+          this.emit('error', error),
+        );
         // A task that ignores its signal is not waited for: its outcome would not be applied anyway.
         await Promise.race([
           Promise.all(held.map((h) => h.done)),
           new Promise((resolve) => setTimeout(resolve, 1_000).unref()),
         ]);
       } else {
+        await this.release(waiting).catch((error: Error) => this.emit('error', error));
         await Promise.all([...this.held.values()].map((h) => h.done));
       }
       this.reader?.disconnect();
@@ -262,11 +269,20 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
         });
         continue;
       }
+      if (this.waiting.length > 0) {
+        for (const delivery of this.waiting.splice(0, this.free)) this.take(delivery);
+        continue;
+      }
       try {
         // Short blocks: close() waits for the read in flight rather than cutting a delivery off.
         const deliveries = await this.queues.read(reader, this.reading, this.id, this.free, 250);
         delay = 50;
-        for (const delivery of deliveries) this.take(delivery);
+        // COUNT holds per stream: a read of several queues may bring more than the free slots. The rest
+        // wait here, claimed (and extended) by this worker, for the next slot.
+        for (const delivery of deliveries) {
+          if (this.free > 0) this.take(delivery);
+          else this.waiting.push(delivery);
+        }
       } catch (error) {
         if (this.closing) return;
         this.emit('error', error as Error);
@@ -327,15 +343,17 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
   /** Keep the messages held here: a live worker keeps its task however long it runs. */
   private async extend(): Promise<void> {
     const byQueue = new Map<string, string[]>();
-    for (const { delivery } of this.held.values()) {
+    for (const delivery of [...[...this.held.values()].map((h) => h.delivery), ...this.waiting]) {
       byQueue.set(delivery.queue, [...(byQueue.get(delivery.queue) ?? []), delivery.id]);
     }
     for (const [queue, ids] of byQueue) {
       try {
         for (const lost of await this.queues.extend(queue, this.id, ids)) {
           // Another worker took it (this one froze past the visibility timeout): stop the task;
-          // its outcome would be fenced out anyway.
+          // its outcome would be fenced out anyway. One not begun is not begun.
           this.held.get(`${queue}/${lost}`)?.signal.abort();
+          const at = this.waiting.findIndex((d) => d.queue === queue && d.id === lost);
+          if (at >= 0) this.waiting.splice(at, 1);
         }
       } catch (error) {
         this.emit('error', error as Error);

@@ -183,6 +183,29 @@ describe('distributed execution', () => {
     expect(where.sort()).toEqual([`cpu@${process.pid}`, 'gpu']);
   });
 
+  it('a worker reading several queues holds no more tasks than its concurrency', async () => {
+    let active = 0;
+    let most = 0;
+    const work = (name: string) =>
+      task({
+        name,
+        queue: name,
+        execute: async () => {
+          most = Math.max(most, ++active);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          active -= 1;
+        },
+      });
+    const flow = parallel('dist-two-queues', [work('a'), work('b'), work('c')]);
+    const { engine, workers } = setup([flow], 1, ['a', 'b', 'c'], 1);
+    // All three messages are in their queues before the worker's first read, which gets one per queue.
+    const run = engine.start(flow);
+    await engine.history(run.id);
+    await workers[0]!.start();
+    await run.result;
+    expect(most).toBe(1);
+  });
+
   it.each([
     [2, 'two workers applying outcomes of one run at the same instant: one wins, the other applies again'],
     [1, 'one worker finishing tasks of one run at once applies them in turn, without conflicts'],
