@@ -1,4 +1,4 @@
-import type { Cluster } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createEngine,
@@ -17,6 +17,7 @@ import { queuesOf } from '../../src/store/redis-queues.js';
 import { chainFlow, countOf, deferred, redisEffects, waitFor } from '../support/flows.js';
 import { testPrefix } from '../support/redis.js';
 import { cleanClusterPrefix, type OwnedCluster, startRedisCluster } from '../support/redis-cluster.js';
+import { startOneNodeCluster } from '../support/redis-server.js';
 import { startProcess, type WorkerProcess } from '../support/worker-process.js';
 
 const CHILD = new URL('../support/cluster-outbox-child.ts', import.meta.url).pathname;
@@ -360,5 +361,36 @@ describe('distributed execution on a Redis Cluster', () => {
       await after.close({ drain: true });
       expect(dropped).toEqual(['a stale: the run no longer waits for this task']);
     });
+  });
+});
+
+describe('distributed execution through a plain client to a one-node Cluster (one shard, a proxy)', () => {
+  it('switches to the outbox at the first CROSSSLOT reply (nothing written by the refused script) and completes', async () => {
+    const server = await startOneNodeCluster();
+    const prefix = testPrefix('dcl-one');
+    const admin = new Redis(server.port, '127.0.0.1');
+    const engineStore = redisStore({ redis: server.url, prefix });
+    const workerStore = redisStore({ redis: server.url, prefix });
+    const engine = createEngine({ store: engineStore, flows: [], execution: 'distributed' });
+    try {
+      const flow = linear('one-shard', [
+        task({ name: 'a', provides: 'x', execute: () => 1 }),
+        task({ name: 'b', requires: ['x'], provides: 'y', execute: ({ x }: { x: number }) => x + 1 }),
+      ]);
+      engine.register(flow);
+      const worker = createWorker({ store: workerStore, flows: [flow], pollMs: 20 });
+      await worker.start();
+      expect(queuesOf(engineStore)!.outbox.active).toBe(false);
+      expect(await engine.run(flow, {}, { id: 'one' })).toEqual({ x: 1, y: 2 });
+      expect(queuesOf(engineStore)!.outbox.active).toBe(true);
+      expect(queuesOf(workerStore)!.outbox.active).toBe(true);
+      await worker.close({ drain: true });
+      expect(await admin.zcard(`{${prefix}}:outbox`)).toBe(0);
+    } finally {
+      await engine.close();
+      await workerStore.close();
+      await admin.quit();
+      await server.stop();
+    }
   });
 });
