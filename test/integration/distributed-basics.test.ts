@@ -12,6 +12,7 @@ import {
   task,
   type Worker,
 } from '../../src/index.js';
+import { queuesOf } from '../../src/store/redis-queues.js';
 import { deferred } from '../support/flows.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
 
@@ -141,6 +142,20 @@ describe('distributed execution', () => {
     await workers[0]!.start();
     expect(await engine.run(flow)).toEqual({ v: 3 });
     expect(calls).toBe(3);
+  });
+
+  it('on one Redis takes each step in one script (dispatchRun): no outbox entry, no outbox index', async () => {
+    const flow = linear('dist-one-script', [
+      task({ name: 'a', provides: 'x', execute: () => 1 }),
+      task({ name: 'b', requires: ['x'], provides: 'y', execute: ({ x }: { x: number }) => x + 1 }),
+    ]);
+    const { engine, workers, prefix } = setup([flow]);
+    await workers[0]!.start();
+    expect(await engine.run(flow)).toEqual({ x: 1, y: 2 });
+    expect(queuesOf(open.stores[0]!)!.outbox.active).toBe(false);
+    expect(queuesOf(open.stores[1]!)!.outbox.active).toBe(false);
+    // No step was registered in the outbox index (a registration creates it).
+    expect(await redis.exists(`{${prefix}}:outbox`)).toBe(0);
   });
 
   it('routes tasks by queue: only workers of that queue take them', async () => {
