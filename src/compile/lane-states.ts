@@ -22,17 +22,21 @@ export function laneRegion(
   scheduler: Scheduler,
 ) {
   const idle = `#${idleId(index)}`;
-  // On WAKE an idle lane enters the state its tasks' records call for (at most one task per lane is busy).
-  const wake = lane.flatMap((task) => [
-    {
-      guard: { type: 'recordIs' as const, params: { task, state: 'RUNNING' as const } },
-      target: `${task}.RUNNING`,
-    },
-    {
-      guard: { type: 'recordIs' as const, params: { task, state: 'REVERTING' as const } },
-      target: `${task}.REVERTING`,
-    },
-  ]);
+  // On WAKE an idle lane enters the state its tasks' records call for (at most one task per lane is busy);
+  // a WAKE for other lanes is passed by the first, targetless transition.
+  const wake = [
+    { guard: { type: 'notWoken' as const, params: { lane: index } } },
+    ...lane.flatMap((task) => [
+      {
+        guard: { type: 'recordIs' as const, params: { task, state: 'RUNNING' as const } },
+        target: `${task}.RUNNING`,
+      },
+      {
+        guard: { type: 'recordIs' as const, params: { task, state: 'REVERTING' as const } },
+        target: `${task}.REVERTING`,
+      },
+    ]),
+  ];
   // An idle lane also listens for the completion of its tasks' dependencies in other lanes, so a task
   // whose last dependency just finished starts in that same microstep.
   const listeners: Record<

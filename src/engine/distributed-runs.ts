@@ -54,9 +54,12 @@ export class DistributedRuns {
   /** Store a new run with its first ready tasks dispatched (one script), then follow it. */
   start(compiled: CompiledFlow, run: FlowRun<any>, meta: RunMeta, input: RunInput): void {
     const created = this.create(compiled, meta, input).then(
-      (ok) => {
-        if (!ok) run.finish({ error: new RunExistsError(run.id) });
-        else this.follow(compiled, run, 0);
+      (status) => {
+        if (!status) return run.finish({ error: new RunExistsError(run.id) });
+        // Stored (acknowledged) with its first tasks dispatched: a worker may run them before the
+        // history's first event is read here, and the run must not look PENDING meanwhile.
+        run.setStatus(status);
+        this.follow(compiled, run, 0);
       },
       (error: Error) => run.finish({ error }),
     );
@@ -66,7 +69,8 @@ export class DistributedRuns {
     this.creating.set(run.id, settled);
   }
 
-  private async create(compiled: CompiledFlow, meta: RunMeta, input: RunInput): Promise<boolean> {
+  /** The status the run was stored with, or false when a run of that id exists. */
+  private async create(compiled: CompiledFlow, meta: RunMeta, input: RunInput): Promise<RunStatus | false> {
     const [snapshot, actions] = initialTransition(compiled.machine, input);
     const planned = plan(compiled, undefined, snapshot, actions, input.at ?? Date.now());
     const reply = await this.options.queues.write({
@@ -81,7 +85,7 @@ export class DistributedRuns {
       addTimers: planned.addTimers,
       removeTimers: [],
     });
-    if (reply.ok) return true;
+    if (reply.ok) return planned.status;
     if (reply.reason === 'EXISTS') return false;
     throw new TaskweaveError(`Expected run \`${meta.id}\` to be created, got ${reply.reason}.`);
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { AnyStateMachine, InspectionEvent, Observer } from 'xstate';
 import { type CompiledFlow, compile, machineWithHooks } from '../compile/compile.js';
@@ -172,6 +173,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   let closed = false;
   /** Ends every watch when the engine closes. */
   const closing = new AbortController();
+  // Every watch of a run listens for the engine closing: thousands at once are expected, not a leak.
+  setMaxListeners(0, closing.signal);
   // Runs of any version this engine knows (the registry is made below; called only later).
   const distributed = distributedRuns(options, store, closing.signal, (meta) => registry.requireForRun(meta));
   /** Flow structures this engine has put in the store's catalog, by hash. */

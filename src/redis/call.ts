@@ -173,7 +173,11 @@ function abortReason(signal: Stop, closedError: (what: string) => Error, what: s
 const DEADLINE = Symbol('deadline');
 const CLOSED = Symbol('closed');
 
-/** Resolves when the client is ready, or with the last error seen when `ms` pass or `signal` aborts. */
+/**
+ * Resolves when the client is ready, or with the last error seen when `ms` pass or `signal` aborts.
+ * Every call waiting on one client shares one set of listeners on it: hundreds of writes waiting for a
+ * reconnect would otherwise add hundreds (and Node warns past ten).
+ */
 function untilReady(
   client: RedisClient,
   ms: number,
@@ -181,28 +185,68 @@ function untilReady(
 ): Promise<{ ready: boolean; error?: Error }> {
   return new Promise((resolve) => {
     let error: Error | undefined;
-    const finish = (ready: boolean) => {
-      clearTimeout(timer);
+    const waiter: ReadyWaiter = {
+      finish(ready) {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        readyWaiters(client).remove(waiter);
+        resolve(error ? { ready, error } : { ready });
+      },
+      error(e) {
+        error = e;
+        // Credentials will not get better by waiting: report at once.
+        if (AUTH_REPLY.test(e.message)) waiter.finish(false);
+      },
+    };
+    const onAbort = () => waiter.finish(false);
+    const timer = setTimeout(() => waiter.finish(false), ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+    readyWaiters(client).add(waiter);
+  });
+}
+
+interface ReadyWaiter {
+  finish(ready: boolean): void;
+  error(e: Error): void;
+}
+
+/** The calls waiting for one client to be ready, and the one set of listeners they share on it. */
+const waitersByClient = new WeakMap<
+  RedisClient,
+  { add(w: ReadyWaiter): void; remove(w: ReadyWaiter): void }
+>();
+
+function readyWaiters(client: RedisClient) {
+  let entry = waitersByClient.get(client);
+  if (entry) return entry;
+  const waiters = new Set<ReadyWaiter>();
+  const onReady = () => {
+    for (const w of [...waiters]) w.finish(true);
+  };
+  const onEnd = () => {
+    for (const w of [...waiters]) w.finish(false);
+  };
+  const onError = (e: Error) => {
+    for (const w of [...waiters]) w.error(e);
+  };
+  entry = {
+    add(w) {
+      if (waiters.size === 0) {
+        client.on('ready', onReady);
+        client.on('error', onError);
+        client.on('end', onEnd);
+      }
+      waiters.add(w);
+    },
+    remove(w) {
+      if (!waiters.delete(w) || waiters.size > 0) return;
       client.off('ready', onReady);
       client.off('error', onError);
       client.off('end', onEnd);
-      signal.removeEventListener('abort', onAbort);
-      resolve(error ? { ready, error } : { ready });
-    };
-    const onReady = () => finish(true);
-    const onEnd = () => finish(false);
-    const onAbort = () => finish(false);
-    const onError = (e: Error) => {
-      error = e;
-      // Credentials will not get better by waiting: report at once.
-      if (AUTH_REPLY.test(e.message)) finish(false);
-    };
-    const timer = setTimeout(() => finish(false), ms);
-    client.on('ready', onReady);
-    client.on('error', onError);
-    client.on('end', onEnd);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+    },
+  };
+  waitersByClient.set(client, entry);
+  return entry;
 }
 
 function withinDeadline<T>(promise: Promise<T>, ms: number, stop: Stop): Promise<T> {

@@ -49,7 +49,15 @@ export class HistoryReader {
     private readonly deadlineMs: number,
     private readonly closing: AbortSignal,
   ) {
-    closing.addEventListener('abort', () => this.client?.disconnect(), { once: true });
+    // One listener for every watch (a listener per watch would trip Node's MaxListeners warning).
+    closing.addEventListener(
+      'abort',
+      () => {
+        this.client?.disconnect();
+        for (const watcher of this.watchers) watcher.wake?.();
+      },
+      { once: true },
+    );
   }
 
   /** A run's history from `options.after` on, past and live; ends when the run is deleted. */
@@ -60,7 +68,6 @@ export class HistoryReader {
     const ended = () => signal?.aborted === true || this.closing.aborted;
     const wake = () => watcher.wake?.();
     signal?.addEventListener('abort', wake, { once: true });
-    this.closing.addEventListener('abort', wake, { once: true });
     this.add(watcher);
     try {
       while (!ended()) {
@@ -80,7 +87,6 @@ export class HistoryReader {
       }
     } finally {
       signal?.removeEventListener('abort', wake);
-      this.closing.removeEventListener('abort', wake);
       this.watchers.delete(watcher);
     }
   }
