@@ -240,9 +240,17 @@ export function createScheduler(
     if (ctx.suspended && ctx.busy === 0) moveStatus(ctx, 'SUSPENDED');
   };
 
-  /** Stop retries in flight; with `cancel`, abort running executions too. */
-  const abortWork = (ctx: Draft, step: Step, running: false | 'cancel' | 'rollback') => {
-    for (const t of all) {
+  /**
+   * Stop retries in flight (of `only`'s tasks, if given); with `cancel` or `rollback`, abort running
+   * executions too.
+   */
+  const abortWork = (
+    ctx: Draft,
+    step: Step,
+    running: false | 'cancel' | 'rollback',
+    only?: ReadonlySet<string>,
+  ) => {
+    for (const t of only ?? all) {
       const s = rec(ctx, t).s;
       if (running && s === 'RUNNING') {
         // A record made here, not from a live error: the same transition gives the same record.
@@ -282,7 +290,9 @@ export function createScheduler(
     movePhase(ctx, 'retry');
     ctx.retryScope = resolution;
     ctx.queue = [];
-    abortWork(ctx, step, false);
+    // Only the retry set's waits stop (those tasks are reverted and run again): a task outside it waiting
+    // for its next attempt keeps its backoff, as a running one keeps running.
+    abortWork(ctx, step, false, retrySet(resolution));
     // Every done task of the retry set is a candidate, not only the failed one: a task that nothing
     // failing depends on (a leaf) would otherwise be reset to PENDING without being reverted.
     const byOrder = (a: string, b: string) => graph.byName.get(b)!.order - graph.byName.get(a)!.order;
