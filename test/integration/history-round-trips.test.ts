@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, linear, redisStore, task } from '../../src/index.js';
+import { monitorRedis } from '../support/redis-monitor.js';
 import { type OwnedRedis, startRedis } from '../support/redis-server.js';
 
 /**
@@ -18,19 +19,18 @@ interface Seen {
 
 describe('what history and the catalog cost in commands', () => {
   let server: OwnedRedis;
-  let monitor: Awaited<ReturnType<Redis['monitor']>>;
+  let monitor: { stop(): void } | undefined;
   let seen: Seen[] = [];
 
   beforeAll(async () => {
     server = await startRedis();
-    monitor = await new Redis(server.url).monitor();
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      const bytes = args.reduce((sum, arg) => sum + Buffer.byteLength(arg), 0);
+    monitor = await monitorRedis(server.url, ({ args, source }) => {
+      const bytes = args.reduce((sum, arg) => sum + arg.length, 0);
       seen.push({ name: String(args[0]).toLowerCase(), source, bytes });
     });
   });
   afterAll(async () => {
-    monitor?.disconnect();
+    monitor?.stop();
     await server?.stop();
   });
 
