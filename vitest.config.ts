@@ -11,6 +11,19 @@ const DISTRIBUTED_SUITE = [
   'test/unit/engine-arguments.test.ts',
   'test/unit/engine-retry-controllers.test.ts',
   'test/unit/concurrency-after-dependency.test.ts',
+  'test/unit/backoff-outside-retried-scope.test.ts',
+  'test/unit/concurrency-during-revert.test.ts',
+  'test/unit/decider-after-sources.test.ts',
+  'test/unit/engine-nested-retry.test.ts',
+  'test/unit/engine-not-reverted.test.ts',
+  'test/unit/engine-revert-again.test.ts',
+  'test/unit/failure-outside-retried-scope.test.ts',
+  'test/unit/idempotency-key-format.test.ts',
+  'test/unit/ignored-provider.test.ts',
+  'test/unit/no-retry-while-reverting.test.ts',
+  'test/unit/scope-retry-resets-records.test.ts',
+  // Not here: engine-revert-suspended.test.ts resolves a task's gate right after suspend(); a distributed
+  // suspend takes effect when stored, so that task's successor may start first (README "Not yet").
 ];
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
