@@ -223,6 +223,51 @@ describe('bad options, with messages saying what was expected and what was got',
       /`rebind.a` of task `x`/,
     ],
     [
+      'task options null',
+      () => task(null as never),
+      /^Expected task options to be an object, got `null` \(null\)$/,
+    ],
+    [
+      'task options not an object',
+      () => task('x' as never),
+      /^Expected task options to be an object, got `x` \(string\)$/,
+    ],
+    [
+      'a task name with a dot',
+      () => task({ name: 'a.b', execute: () => 1 }),
+      /^Expected a task name without `.` or `#`, got `a.b`$/,
+    ],
+    [
+      'retry not an object',
+      () => task({ name: 'x', retry: 5 as never, execute: () => 1 }),
+      /^Expected `retry` of task `x` to be an object, got `5` \(number\)$/,
+    ],
+    [
+      'retry.factor below 1',
+      () => task({ name: 'x', retry: { attempts: 2, factor: 0.5 }, execute: () => 1 }),
+      /^Expected `retry.factor` of task `x` to be a number from 1 and up, got `0.5` \(number\)$/,
+    ],
+    [
+      'negative retry.maxBackoffMs',
+      () => task({ name: 'x', retry: { attempts: 2, maxBackoffMs: -1 }, execute: () => 1 }),
+      /^Expected `retry.maxBackoffMs` of task `x` to be a number from 0 and up, got `-1` \(number\)$/,
+    ],
+    [
+      'an empty queue',
+      () => task({ name: 'x', queue: '', execute: () => 1 }),
+      /^Expected `queue` of task `x` to be a non-empty string, got `` \(string\)$/,
+    ],
+    [
+      'rebind null',
+      () => task({ name: 'x', rebind: null as never, execute: () => 1 }),
+      /^Expected `rebind` of task `x` to be an object, got `null` \(null\)$/,
+    ],
+    [
+      'inject a number',
+      () => task({ name: 'x', inject: 5 as never, execute: () => 1 }),
+      /^Expected `inject` of task `x` to be an object, got `5` \(number\)$/,
+    ],
+    [
       'inject not an object',
       () => task({ name: 'x', inject: [] as never, execute: () => 1 }),
       /`inject` of task `x` to be an object, got `\[\]` \(array\)/,
@@ -237,6 +282,26 @@ describe('bad options, with messages saying what was expected and what was got',
       'a child that is not a task or flow',
       () => graph('f', [{ kind: 'nope' } as never]),
       /child 0 of graph `f` to be a task\(\) or a flow/,
+    ],
+    [
+      'a child that is null',
+      () => linear('f', [null as never]),
+      /^Expected child 0 of linear `f` to be a task\(\) or a flow, got `null` \(null\)$/,
+    ],
+    [
+      'a link that is a string',
+      () => graph('f', [t('a'), t('b')], { links: ['ab' as never] }),
+      /^Expected each link of graph `f` to be \[from, to\] or \[from, to, decider\], got `ab` \(string\)$/,
+    ],
+    [
+      'a link from a number',
+      () => graph('f', [t('a'), t('b')], { links: [[1 as never, 'b']] }),
+      /^Expected each link of graph `f` to be \[from, to\] or \[from, to, decider\], got `\[1,"b"\]` \(array\)$/,
+    ],
+    [
+      'a link to a number',
+      () => graph('f', [t('a'), t('b')], { links: [['a', 2 as never]] }),
+      /^Expected each link of graph `f` to be \[from, to\] or \[from, to, decider\], got `\["a",2\]` \(array\)$/,
     ],
     [
       'links on a linear flow',
@@ -286,6 +351,16 @@ describe('bad options, with messages saying what was expected and what was got',
       /^Expected `requires` of `retry.parameterized` to be a non-empty string, got `undefined` \(undefined\)$/,
     ],
     [
+      'retry.forEach without options',
+      () => retry.forEach([1], undefined as never),
+      /^Expected `provides` of `retry.forEach` to be a non-empty string, got `undefined` \(undefined\)$/,
+    ],
+    [
+      'retry.parameterized without options',
+      () => retry.parameterized(undefined as never),
+      /^Expected `requires` of `retry.parameterized` to be a non-empty string, got `undefined` \(undefined\)$/,
+    ],
+    [
       'retry.parameterized with an empty provides',
       () => retry.parameterized({ requires: 'hosts', provides: '' }),
       /^Expected `provides` of `retry.parameterized` to be a non-empty string, got `` \(string\)$/,
@@ -328,5 +403,39 @@ describe('bad options, with messages saying what was expected and what was got',
 
   it('unknown flow names are refused by start', () => {
     expect(() => newEngine().start('nowhere')).toThrow(/registered with this engine, got `nowhere`/);
+  });
+});
+
+/**
+ * The defaults and descriptions a definition holds: a task's queue (`default` unless given), a flow's
+ * version (`1` unless given), and each retry controller's kind and description, which the catalog
+ * shows and the structural hash includes (a changed description would refuse to resume stored runs).
+ */
+describe('definition defaults and controller descriptions', () => {
+  it('a task runs on queue `default` unless given one; a flow is version `1` unless given one', () => {
+    expect(task({ name: 'q', execute: () => 1 }).queue).toBe('default');
+    expect(task({ name: 'q', queue: 'gpu', execute: () => 1 }).queue).toBe('gpu');
+    expect(linear('v', [task({ name: 'a', execute: () => 1 })]).version).toBe('1');
+  });
+
+  it('each retry controller has its kind and description', () => {
+    const controllers = [
+      retry.times(3),
+      retry.times(2, { revertAll: true }),
+      retry.forEach([1, 2n, 'h'], { provides: 'v' }),
+      retry.parameterized({ requires: 'hosts' }),
+      retry.parameterized({ requires: 'hosts', provides: 'host' }),
+      retry.alwaysRevert(),
+      retry.alwaysRevertAll(),
+    ];
+    expect(controllers.map((c) => [c.kind, c.describe])).toEqual([
+      ['times', 'times(3)'],
+      ['times', 'times(2, revertAll)'],
+      ['forEach', 'forEach([1,"2n","h"] → v)'],
+      ['parameterized', 'parameterized(hosts → <scope>)'],
+      ['parameterized', 'parameterized(hosts → host)'],
+      ['alwaysRevert', 'alwaysRevert'],
+      ['alwaysRevertAll', 'alwaysRevertAll'],
+    ]);
   });
 });

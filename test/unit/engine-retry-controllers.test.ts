@@ -501,6 +501,18 @@ describe('retry.parameterized', () => {
       /Expected a value for `host` of task `place` from parameterized\(hosts → host\) of `pick`, got none/,
     );
   });
+
+  it('fails with the same clear error, without retrying, when the values are not a list', async () => {
+    const log: string[] = [];
+    const flow = linear('pick', [placer(log, 'a')], {
+      retry: retry.parameterized({ requires: 'hosts', provides: 'host' }),
+    });
+    const error = await rejectionOf(newEngine().run(flow, { hosts: 'a' }));
+    expect(log).toEqual(['unplace undefined']);
+    expect((error as FlowFailedError).failures.map((f) => f.error.message)).toEqual([
+      'Expected a value for `host` of task `place` from parameterized(hosts → host) of `pick`, got none: its list is empty or not a list. Give the run at least one value to try.',
+    ]);
+  });
 });
 
 describe('idempotency keys and retry controllers', () => {
