@@ -245,7 +245,7 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
             break;
           case 'rollback':
             if (draft.status === 'REVERTED') return;
-            scheduler.rollback(draft, step);
+            scheduler.rollback(draft, step, (event as { interrupted?: boolean }).interrupted === true);
             break;
         }
         flush(draft, step, enqueue);

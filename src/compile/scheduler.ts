@@ -39,8 +39,11 @@ export interface Scheduler {
   onFailure(ctx: Draft, task: string, step: Step): void;
   /** Cancel: abort running tasks and revert everything that ran. */
   cancel(ctx: Draft, step: Step): void;
-  /** An operator's rollback: revert everything that ran, whatever the run's state. */
-  rollback(ctx: Draft, step: Step): void;
+  /**
+   * An operator's rollback: revert everything that ran, whatever the run's state. `interrupted`: the
+   * run was just taken over, so the executes it shows in flight run nowhere (their process died).
+   */
+  rollback(ctx: Draft, step: Step, interrupted: boolean): void;
   /** Move a task along TASK_TRANSITIONS; `fields` gives the new record's other fields from the old record. */
   setState(
     ctx: Draft,
@@ -305,13 +308,14 @@ export function createScheduler(
     else abortWork(ctx, step, 'cancel');
   };
 
-  const rollback = (ctx: Draft, step: Step) => {
+  const rollback = (ctx: Draft, step: Step, interrupted: boolean) => {
     moveStatus(ctx, 'REVERTING');
     ctx.suspended = false;
-    // The operator wants everything undone now: executes in flight are stopped, not waited for. After a
-    // crash they run nowhere, and a rehydrated run would otherwise start them again (a new side effect)
-    // just to revert them; the stop lands before their durability barrier lets the effect begin.
-    abortWork(ctx, step, 'rollback');
+    // A taken-over run's executes in flight run nowhere: rehydrating would start them again (a new side
+    // effect) only to revert them, so they are stopped before their durability barrier lets them begin.
+    // A live run's executes are running: they finish (a revert must not overtake its execute), then
+    // revert like the others.
+    if (interrupted) abortWork(ctx, step, 'rollback');
     if (ctx.phase !== 'revert') {
       enterRevert(ctx, step);
       return;

@@ -159,7 +159,13 @@ export class ActiveRun {
     this.actor.start();
     this.writer.touch();
     // Commands carry their time: the machine's transitions read no clock.
-    if (first) this.actor.send({ type: first, at: Date.now() });
+    // A rollback right after a takeover: the executes the run shows in flight died with their process.
+    if (first)
+      this.actor.send({
+        type: first,
+        at: Date.now(),
+        ...(first === 'ROLLBACK' ? { interrupted: true } : {}),
+      });
   }
 
   /** Tell the FlowRun once what changed is stored (see `pending`). */

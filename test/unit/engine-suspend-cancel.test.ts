@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   CancelledError,
   FlowFailedError,
@@ -240,7 +240,11 @@ describe('cancel', () => {
     const run = newEngine().start(parallel('par-cancel', [hang('x'), hang('y')]));
     await Promise.all([both.x.promise, both.y.promise]);
     await run.cancel();
-    expect([...signals.values()].map((s) => s.aborted)).toEqual([true, true]);
+    // In-process the signals abort as the cancel is taken; a distributed worker hears the abort a moment
+    // later (published when the cancel is stored).
+    await vi.waitFor(() => expect([...signals.values()].map((s) => s.aborted)).toEqual([true, true]), {
+      timeout: 5_000,
+    });
     expect(await rejectionOf(run.result)).toBeInstanceOf(CancelledError);
   });
 
@@ -255,6 +259,41 @@ describe('cancel', () => {
 });
 
 describe('engine.revert (an operator rollback)', () => {
+  it('of a live run lets the task executing finish, then reverts it with its result', async () => {
+    const log: string[] = [];
+    const gate = deferred();
+    let signal: AbortSignal | undefined;
+    const flow = linear('rollback-live', [
+      saving(log, 'a', { provides: 'a' }),
+      task({
+        name: 'b',
+        requires: ['a'],
+        provides: 'b',
+        execute: async (_args, ctx) => {
+          signal = ctx.signal;
+          log.push('b');
+          await gate.promise;
+          log.push('b done');
+          return 'b-result';
+        },
+        revert: ({ result }: { result?: unknown }) => void log.push(`b reverted ${String(result)}`),
+      }),
+      saving(log, 'c', { requires: ['b'] }),
+    ]);
+    const engine = newEngine();
+    const run = engine.start(flow, {}, { id: 'rb-live' });
+    await nextTaskEvent(run, 'b', 'RUNNING');
+    const reverting = engine.revert('rb-live');
+    // The rollback is stored before b finishes (a distributed command takes effect when stored).
+    await vi.waitFor(async () => expect((await engine.get('rb-live'))?.meta.status).toBe('REVERTING'));
+    gate.resolve();
+    await reverting;
+    // A revert never overtakes its execute: b finished, then was reverted with what it returned.
+    expect(log).toEqual(['a', 'b', 'b done', 'b reverted b-result', 'a reverted']);
+    expect(signal?.aborted ?? false).toBe(false);
+    expect((await engine.get('rb-live'))?.meta.status).toBe('REVERTED');
+  });
+
   it('reverts a successful run in reverse order', async () => {
     const log: string[] = [];
     const flow = linear('rollback', [saving(log, 'a'), saving(log, 'b'), saving(log, 'c')]);
