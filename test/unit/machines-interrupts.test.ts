@@ -217,15 +217,21 @@ describe('timeouts', () => {
   });
 
   it('a restored runner waits out what is left of the deadline', async () => {
+    // Long enough that the restore below comes before the deadline on a loaded CI (50 ms did not: the
+    // runner, restored past it, rightly did not run the action again, and the test waited for that run).
+    const slow = lifecycle({
+      ...lamp,
+      states: { ...lamp.states, warming: { ...lamp.states.warming, timeoutMs: 1_500 } },
+    });
     const store = memoryLifecycleStore();
     const first = cancellable([]);
-    const a = await runLifecycle(quickMachine, { resourceId: 't-3', actions: first.actions, store });
+    const a = await runLifecycle(slow, { resourceId: 't-3', actions: first.actions, store });
     await a.send({ type: 'SWITCH_ON' });
     const deadline = a.getSnapshot().context.deadline!;
     await first.next('warm');
     await a.stop();
     const second = cancellable([]);
-    const b = await runLifecycle(quickMachine, { resourceId: 't-3', actions: second.actions, store });
+    const b = await runLifecycle(slow, { resourceId: 't-3', actions: second.actions, store });
     await second.next('warm'); // re-run with the same key, under the same deadline
     const settled = await b.settled();
     expect(Date.now()).toBeGreaterThanOrEqual(deadline);
