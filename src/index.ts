@@ -4,6 +4,7 @@ export { type CompiledFlow, compile, type TaskStateEvent } from './compile/compi
 export { toDot } from './compile/dot.js';
 export { toMermaid } from './compile/mermaid.js';
 export type { RunContext, RunInput, TaskRecord } from './compile/run-context.js';
+export { findRecord } from './compile/task-records.js';
 export {
   createDashboard,
   type Dashboard,

@@ -35,6 +35,17 @@ export function recordOf(graph: FlowGraph, context: Pick<RunContext, 'tasks'>, t
   return context.tasks[groupOf(graph, task)]![task]!;
 }
 
+/**
+ * A task's record from the context alone, for tools that hold a snapshot but not the flow (an
+ * inspector's snapshots, `transition()` results): a scan over at most a few dozen groups.
+ *
+ * @example findRecord(snapshot.context, 'attach')?.s // 'RUNNING'
+ */
+export function findRecord(context: Pick<RunContext, 'tasks'>, task: string): TaskRecord | undefined {
+  for (const group of context.tasks) if (Object.hasOwn(group, task)) return group[task];
+  return undefined;
+}
+
 /** All records in one map, by task name (a copy: for reading, not for the hot path). */
 export function allRecords(context: Pick<RunContext, 'tasks'>): Record<string, TaskRecord> {
   return Object.assign({}, ...context.tasks) as Record<string, TaskRecord>;
