@@ -99,6 +99,16 @@ describe('pure transitions', () => {
       {},
     ]),
     ['a random graph of 70 tasks (three record groups)', randomFlow(99, 70, 66), {}],
+    [
+      'a flow of 40 chains (lanes shared, one busy task each)',
+      parallel(
+        'forty',
+        Array.from({ length: 40 }, (_, i) =>
+          task({ name: `w${i}`, execute: () => i, revert: async () => {} }),
+        ),
+      ),
+      {},
+    ],
   ];
 
   it.each(flows)(
