@@ -305,7 +305,11 @@ export function createScheduler(
   const cancel = (ctx: Draft, step: Step) => {
     ctx.cancelled = true;
     if (ctx.phase !== 'revert') enterRevert(ctx, step);
-    else abortWork(ctx, step, 'cancel');
+    else {
+      abortWork(ctx, step, 'cancel');
+      // The executes just aborted may have done part of their work: they are reverted like any that ran.
+      schedule(ctx, 'all', step);
+    }
   };
 
   const rollback = (ctx: Draft, step: Step, interrupted: boolean) => {
