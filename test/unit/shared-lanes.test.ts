@@ -100,4 +100,28 @@ describe('a flow of more chains than lanes', () => {
       ['D', 'B', 'Q', 'S', 'X', 'Q2', 'Y', ...Array.from({ length: 32 }, (_, i) => `h${i}`)].sort(),
     );
   });
+
+  it('runs a join whose dependencies end chains of their own (no same-step start to listen for)', async () => {
+    const ran: string[] = [];
+    const t = (name: string, requires: string[] = []) =>
+      task({
+        name,
+        requires,
+        provides: name,
+        execute: () => {
+          ran.push(name);
+          return name;
+        },
+      });
+    // `join` extends a's chain; b's chain ends at b, whose completion starts nothing in the same step.
+    const flow = graph('join-shared', [
+      t('a'),
+      t('b'),
+      t('join', ['a', 'b']),
+      ...Array.from({ length: 33 }, (_, i) => t(`w${i}`)),
+    ]);
+    await newEngine().run(flow);
+    expect(ran).toHaveLength(36);
+    expect(ran.indexOf('join')).toBeGreaterThan(Math.max(ran.indexOf('a'), ran.indexOf('b')));
+  });
 });
