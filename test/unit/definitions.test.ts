@@ -203,6 +203,16 @@ describe('bad options, with messages saying what was expected and what was got',
       /an integer from 1 and up, got `1.5`/,
     ],
     [
+      'optional not names',
+      () => task({ name: 'x', optional: [''] as never, execute: () => 1 }),
+      /^Expected `optional` of task `x` to be a name or a list of non-empty names, got `\[""\]` \(array\)$/,
+    ],
+    [
+      'backoff given as text',
+      () => task({ name: 'x', retry: { attempts: 2, backoffMs: '5' as never }, execute: () => 1 }),
+      /^Expected `retry.backoffMs` of task `x` to be a number from 0 and up, got `5` \(string\)$/,
+    ],
+    [
       'negative backoff',
       () => task({ name: 'x', retry: { attempts: 2, backoffMs: -1 }, execute: () => 1 }),
       /`retry.backoffMs` of task `x` to be a number from 0 and up/,
