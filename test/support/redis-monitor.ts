@@ -53,7 +53,7 @@ function parseMonitorLine(line: string): Monitored | undefined {
   if (!head) return undefined;
   const args: Buffer[] = [];
   for (const match of line.slice(head[0].length).matchAll(/"((?:[^"\\]|\\.)*)"/g)) {
-    args.push(unescape(match[1]!));
+    args.push(unquote(match[1]!));
   }
   return { args, source: head[1]! };
 }
@@ -61,7 +61,7 @@ function parseMonitorLine(line: string): Monitored | undefined {
 const ESCAPES: Record<string, number> = { n: 10, r: 13, t: 9, a: 7, b: 8, '"': 34, '\\': 92 };
 
 /** Redis' `sdscatrepr` quoting, undone: \xHH, \n, \r, \t, \a, \b, \", \\ ; the rest byte for byte. */
-function unescape(text: string): Buffer {
+function unquote(text: string): Buffer {
   const bytes: number[] = [];
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
