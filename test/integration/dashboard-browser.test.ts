@@ -155,6 +155,9 @@ describe.skipIf(!hasChromium)('the dashboard in a browser', () => {
 
   it("changes a task's colour and label live as the run progresses; the screenshot is saved", async () => {
     await page.goto(`${dashboard.url}/runs/live-1`);
+    // The boxes' fill eases over 0.2 s (a CSS transition): without it, a read right after a state
+    // change gives that state's colour, not one on the way.
+    await page.addStyleTag({ content: 'svg.graph .task rect { transition: none !important; }' });
     const reserve = page.locator('g.task[data-task="reserve"]');
     // Runs in the page: the computed fill of the task's box.
     const fill = () =>
