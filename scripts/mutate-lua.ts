@@ -31,6 +31,10 @@ interface HandMutant {
 
 const STORE_SUITES = ['test/integration/store-redis.test.ts', 'test/integration/engine-fencing.test.ts'];
 const BOARD_SUITES = ['test/integration/job-board-redis.test.ts'];
+const DISTRIBUTED_SUITES = [
+  'test/integration/distributed-basics.test.ts',
+  'test/integration/distributed-liveness.test.ts',
+];
 
 const MUTANTS: HandMutant[] = [
   {
@@ -144,6 +148,30 @@ const MUTANTS: HandMutant[] = [
     find: "redis.call('HINCRBY', key, 'takeovers', 1)",
     replace: "redis.call('HINCRBY', key, 'takeovers', 0)",
     suites: BOARD_SUITES,
+  },
+  {
+    id: 'step-version',
+    what: 'dispatchRun: a distributed step written on a stale version is applied (two workers, one lost update)',
+    file: 'src/store/lua/dispatchRun.lua.ts',
+    find: "if tonumber(ARGV[4]) ~= tonumber(meta[2]) + 1 then return {'VERSION', meta[2]} end",
+    replace: "if tonumber(ARGV[4]) > tonumber(meta[2]) + 1 then return {'VERSION', meta[2]} end",
+    suites: DISTRIBUTED_SUITES,
+  },
+  {
+    id: 'step-fenced',
+    what: 'dispatchRun: a worker whose message was re-delivered to another still records its outcome',
+    file: 'src/store/lua/dispatchRun.lua.ts',
+    find: "if not ok or #pending == 0 or pending[1][2] ~= ARGV[tail + 2] then return {'FENCED'} end",
+    replace: '-- mutant: no fence on the message',
+    suites: DISTRIBUTED_SUITES,
+  },
+  {
+    id: 'outbox-late',
+    what: 'outbox: a step whose entry a sweep marked abandoned is still written (its messages never sent)',
+    file: 'src/store/lua/outbox.lua.ts',
+    find: "if redis.call('EXISTS', KEYS[4]) == 1 then return {'LATE'} end",
+    replace: '-- mutant: no late check',
+    suites: ['test/integration/distributed-redis-cluster.test.ts'],
   },
 ];
 

@@ -8,7 +8,14 @@ import {
   redisStore,
   type Worker,
 } from '../../src/index.js';
-import { chainFlow, countOf, PROVISION_RESULTS, provisionFlow, redisEffects } from '../support/flows.js';
+import {
+  chainFlow,
+  countOf,
+  deferred,
+  PROVISION_RESULTS,
+  provisionFlow,
+  redisEffects,
+} from '../support/flows.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
 import { STARTER, startProcess, startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
@@ -50,11 +57,18 @@ function setup() {
       processes.push(p);
       return p;
     },
-    worker(label: string, options: Partial<Parameters<typeof createWorker>[0]> = {}, delayMs = 0) {
+    worker(
+      label: string,
+      options: Partial<Parameters<typeof createWorker>[0]> = {},
+      delayMs = 0,
+      /** Each effect waits for this after it is recorded (a gate the test opens). */
+      hold?: Promise<void>,
+    ) {
       const store = redisStore({ redis: REDIS_URL, prefix });
       const behaviour = {
         label,
         ...(delayMs ? { before: () => new Promise<void>((r) => setTimeout(r, delayMs)) } : {}),
+        ...(hold ? { before: () => hold } : {}),
       };
       const w = createWorker({
         store,
@@ -148,6 +162,26 @@ describe('distributed execution: liveness', () => {
       'doomed-2',
     ]);
     expect(countOf(effects, 'revert')).toMatchObject({ reserve: 1, format: 1, tag: 1, attach: 1 });
+  });
+
+  it('a frozen worker that wakes while its re-delivered task still runs elsewhere is fenced out by the message, not the version', async () => {
+    const { engine, log, child, worker } = setup();
+    const frozen = child('frozen', { delayMs: 300 }, { visibilityTimeoutMs: 200 });
+    await frozen.waitForLine((l) => l === 'READY');
+    const run = engine.start('chain', { seed: 's' }, { id: 'frozen-early' });
+    await waitForEffect(log, (e) => e.task === 'a');
+    frozen.process.kill('SIGSTOP');
+    const hold = deferred();
+    await worker('awake', { visibilityTimeoutMs: 200 }, 0, hold.promise).start();
+    // The other worker has taken a and is executing it (held): the run's version has not moved, so
+    // only the message's new owner tells the frozen worker its outcome is no longer wanted.
+    await waitForEffect(log, (e) => e.task === 'a' && e.label === 'awake');
+    frozen.process.kill('SIGCONT');
+    await frozen.waitForLine((l) => l.startsWith('DROPPED a'));
+    hold.resolve();
+    expect(await run.result).toEqual({ ra: 'sa', rb: 'sab', rc: 'sabc', rd: 'sabcd' });
+    const history = await engine.history('frozen-early');
+    expect(history.filter((e) => e.task === 'a' && e.state === 'SUCCESS')).toHaveLength(1);
   });
 
   it('a frozen worker that wakes after its task was re-delivered has its outcome fenced out', async () => {
