@@ -29,8 +29,8 @@ interface Watcher {
  *
  * A watch added while a read is blocked wakes it with `CLIENT UNBLOCK` from the store's own
  * connection, so it is read from at once. The connection opens with the first watch and closes with
- * the last. A Redis Cluster cannot read streams of many slots in one command: there each watch keeps
- * a connection of its own (`watchStream` in redis-history.ts).
+ * the last. A Redis Cluster cannot read streams of many slots in one command: there the store makes a
+ * reader per watch (`alone`), which never needs to wake its read.
  */
 export class HistoryReader {
   private readonly watchers = new Set<Watcher>();
@@ -39,6 +39,8 @@ export class HistoryReader {
   private clientId: number | undefined;
   /** False once Redis refused CLIENT ID or CLIENT UNBLOCK: then reads block briefly instead. */
   private canUnblock = true;
+  /** A reader of one watch never wakes its read: it blocks the whole BLOCK_MS and asks no CLIENT ID. */
+  private alone = false;
   /** The streams the read in flight covers; undefined when no read is in flight. */
   private reading: ReadonlySet<Watcher> | undefined;
   private loop: Promise<void> | undefined;
@@ -48,7 +50,10 @@ export class HistoryReader {
     private readonly main: RedisClient,
     private readonly deadlineMs: number,
     private readonly closing: AbortSignal,
+    /** One watch only (a Cluster): no other watch joins, so the read is never woken. */
+    alone = false,
   ) {
+    this.alone = alone;
     // One listener for every watch (a listener per watch would trip Node's MaxListeners warning).
     closing.addEventListener(
       'abort',
@@ -98,7 +103,7 @@ export class HistoryReader {
       // A watch added as the loop was ending starts the next one.
       if (this.watchers.size > 0 && !this.closing.aborted) this.add([...this.watchers][0]!);
     });
-    if (this.reading) void this.unblock();
+    if (this.reading && !this.alone) void this.unblock();
   }
 
   /** Wake the blocked read so that it starts again with the new watch's stream among its own. */
@@ -138,7 +143,7 @@ export class HistoryReader {
         for (const w of round) from.set(w.keys.events, Math.min(from.get(w.keys.events) ?? w.seen, w.seen));
         let reply: unknown;
         try {
-          if (this.canUnblock && this.clientId === undefined) {
+          if (!this.alone && this.canUnblock && this.clientId === undefined) {
             this.clientId = await client.client('ID').then(Number, (error: unknown) => {
               if (!isReply(error)) throw error;
               this.canUnblock = false;

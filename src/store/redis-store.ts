@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Cluster, Redis } from 'ioredis';
 import {
   InvalidOptionError,
@@ -9,7 +10,6 @@ import {
 import { type FlowStructure, parseFlowStructure } from '../model/flow-structure.js';
 import { type ProgressReport, progressChannel, progressText } from './progress.js';
 import { checkId, openRedis, validateRedisOptions } from './redis-connection.js';
-import { watchStream } from './redis-history.js';
 import { HistoryReader } from './redis-history-reader.js';
 import { ProgressListeners } from './redis-progress.js';
 import { QUEUES, RunQueues } from './redis-queues.js';
@@ -100,6 +100,8 @@ export function redisStore(options: RedisStoreOptions): Store {
   // All seven, declared as keys: the status a run leaves is known only inside the script.
   const statusIndexKeys = RUN_STATUSES.map((status) => indexKey(prefix, status));
   const closing = new AbortController();
+  // Every live reader and every call listens for the store closing (a Cluster has a reader per watch).
+  setMaxListeners(0, closing.signal);
   /** Every watch's history reads, on one connection (single Redis; see redis-history-reader.ts). */
   let reader: HistoryReader | undefined;
   /** Every progress listener's subscriptions, on one connection (redis-progress.ts). */
@@ -302,15 +304,12 @@ export function redisStore(options: RedisStoreOptions): Store {
 
     watch(runId: string, options: WatchHistoryOptions = {}) {
       checkId('runId', runId);
-      // A Cluster cannot read many slots' streams in one XREAD: a connection per watch there.
+      // A Cluster cannot read many slots' streams in one XREAD: a reader (and connection) per watch there.
       if (connection.client.isCluster) {
-        return watchStream(
-          connection,
+        return new HistoryReader(connection.client, unavailableDeadlineMs, closing.signal, true).watch(
           runId,
           runKeys(prefix, runId),
           options,
-          unavailableDeadlineMs,
-          closing.signal,
         );
       }
       reader ??= new HistoryReader(connection.client, unavailableDeadlineMs, closing.signal);

@@ -1,6 +1,5 @@
 import { createLogUpdate } from 'log-update';
 import { relative } from '../../engine/time-text.js';
-import { type ProgressReport, progressChannel } from '../../store/progress.js';
 import type { RunEvent } from '../../store/run-history.js';
 import { EXIT_FAILED, EXIT_OK, runNotFound } from '../cli-errors.js';
 import type { CommandContext } from '../context.js';
@@ -100,18 +99,9 @@ export async function watchRun(ctx: CommandContext, id: string): Promise<number>
     else if (!ctx.out.json) ctx.out.line(historyLines(ctx.out, [e])[0]);
   };
   // Progress is published, not stored (see store/progress.ts): only a live watcher sees it.
-  const connection = await ctx.connection();
-  const subscriber = connection.client.duplicate();
-  subscriber.on('error', () => {});
-  subscriber.on('message', (_channel: string, text: string) => {
-    try {
-      const report = JSON.parse(text) as ProgressReport;
-      apply({ seq: 0, at: report.at, task: report.task, state: 'RUNNING', progress: report.fraction });
-    } catch {
-      // Not a progress report: ignored.
-    }
-  });
-  await subscriber.subscribe(progressChannel(connection.prefix, id)).catch(() => {});
+  const stopProgress = engine.store.listenProgress?.(id, (report) =>
+    apply({ seq: 0, at: report.at, task: report.task, state: 'RUNNING', progress: report.fraction }),
+  );
   try {
     const stream = engine.watch(id)[Symbol.asyncIterator]();
     const aborted = new Promise<'abort'>((resolve) =>
@@ -128,7 +118,7 @@ export async function watchRun(ctx: CommandContext, id: string): Promise<number>
     }
   } finally {
     clearInterval(ticker);
-    subscriber.disconnect();
+    stopProgress?.();
     draw?.done();
   }
   const final = await engine.get(id);
