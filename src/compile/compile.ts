@@ -116,7 +116,15 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
     types: {
       context: {} as RunContext,
       input: {} as RunInput,
-      events: {} as { type: string; output?: unknown; error?: unknown; lanes?: readonly number[] },
+      events: {} as {
+        type: string;
+        output?: unknown;
+        error?: unknown;
+        /** WAKE: the lanes it moves. */
+        lanes?: readonly number[];
+        /** ROLLBACK right after a takeover: the executes in flight died with their process. */
+        interrupted?: boolean;
+      },
       emitted: {} as TaskStateEvent,
     },
     actors: createTaskActors(graph),
@@ -245,7 +253,7 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
             break;
           case 'rollback':
             if (draft.status === 'REVERTED') return;
-            scheduler.rollback(draft, step, (event as { interrupted?: boolean }).interrupted === true);
+            scheduler.rollback(draft, step, event.interrupted === true);
             break;
         }
         flush(draft, step, enqueue);

@@ -12,6 +12,9 @@ import { runResults, taskFailures } from './run-info.js';
 import { RunWriter } from './run-writer.js';
 import { splitSnapshot } from './snapshot-parts.js';
 
+/** Task states whose record carries the failure behind them (reported with the event). */
+const FAILED_STATES: ReadonlySet<string> = new Set(['FAILURE', 'RETRYING', 'REVERT_FAILURE']);
+
 export interface ActiveRunOptions {
   compiled: CompiledFlow;
   machine: AnyStateMachine;
@@ -94,7 +97,7 @@ export class ActiveRun {
     this.open = options.snapshot === undefined;
     this.actor.on('task', (event: TaskStateEvent) => {
       const rec = recordOf(compiled.graph, this.actor.getSnapshot().context as RunContext, event.task);
-      const failed = rec.f && ['FAILURE', 'RETRYING', 'REVERT_FAILURE'].includes(event.state);
+      const failed = rec.f && FAILED_STATES.has(event.state);
       this.writer.recordTask(
         {
           task: event.task,

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { linear, task } from '../../src/index.js';
 import { deferred, newEngine, nextTaskEvent, saving } from './engine-support.js';
 
-// Failing tests for bugs left open (not committed): see the report.
 function gated(log: string[], name: string, gate: Promise<void>) {
   return task({
     name,
@@ -14,7 +13,7 @@ function gated(log: string[], name: string, gate: Promise<void>) {
   });
 }
 
-describe('engine.revert (open bugs)', () => {
+describe('engine.revert of a suspended run', () => {
   it('reverts a suspended run: only what ran', async () => {
     const log: string[] = [];
     const gate = deferred();
