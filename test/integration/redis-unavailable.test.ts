@@ -186,6 +186,18 @@ describe('wrong credentials', () => {
     server = await startRedis();
     // Set after start: the helper's readiness check is a PING without a password.
     const admin = new Redis(server.url);
+    // A user that may connect and PING but run none of taskweave's commands (NOPERM).
+    await admin.acl(
+      'SETUSER',
+      'pinger',
+      'on',
+      '>pinger-password',
+      '~*',
+      '&*',
+      '-@all',
+      '+@connection',
+      '+info',
+    );
     await admin.config('SET', 'requirepass', 'right-password');
     admin.disconnect();
   });
@@ -197,6 +209,10 @@ describe('wrong credentials', () => {
   for (const [what, url] of [
     ['a wrong password (WRONGPASS)', () => `redis://:wrong-password@127.0.0.1:${server.port}`],
     ['no password (NOAUTH)', () => server.url],
+    [
+      'a user whose ACL forbids the commands (NOPERM)',
+      () => `redis://pinger:pinger-password@127.0.0.1:${server.port}`,
+    ],
   ] as const) {
     it(`${what} is a RedisAuthError at once, not after the deadline`, async () => {
       const engine = createEngine({ store: redisStore({ redis: url() }), unavailableDeadlineMs: 10_000 });
@@ -210,8 +226,9 @@ describe('wrong credentials', () => {
           const { error, ms } = await timed(operation);
           expect(error).toBeInstanceOf(RedisAuthError);
           expect(error).toBeInstanceOf(TaskweaveError);
-          expect(error.message).toMatch(/NOAUTH|WRONGPASS/);
+          expect(error.message).toMatch(/NOAUTH|WRONGPASS|NOPERM/);
           expect(error.message).toMatch(/password/);
+          expect((error.cause as Error).message).toMatch(/^(NOAUTH|WRONGPASS|NOPERM)/);
           expect(ms).toBeLessThan(1_000);
           report.push(`  ${what}: RedisAuthError after ${ms} ms`);
         }
