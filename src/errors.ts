@@ -106,11 +106,7 @@ export class FlowFailedError extends TaskweaveError {
   ) {
     const first = failures[0];
     super(
-      `Run \`${runId}\` failed${first ? ` at task \`${first.task}\`: ${first.error.message}` : ''}; ${
-        notReverted.length === 0
-          ? 'everything that ran was reverted.'
-          : `everything that ran was reverted except ${notReverted.map((t) => `\`${t}\``).join(', ')}, which ${notReverted.length === 1 ? 'has' : 'have'} no revert: what ${notReverted.length === 1 ? 'it' : 'they'} did is still there.`
-      }`,
+      `Run \`${runId}\` failed${first ? ` at task \`${first.task}\`: ${withoutFullStop(first.error.message)}` : ''}; ${revertedText(notReverted)}`,
       { cause: first?.error },
     );
   }
@@ -122,10 +118,16 @@ export class RevertFailedError extends TaskweaveError {
     readonly runId: string,
     readonly revertFailures: readonly TaskFailure[],
     readonly failures: readonly TaskFailure[],
+    /** Tasks that ran and were not reverted: their effects may remain (the failed reverts' tasks among them). */
+    readonly notReverted: readonly string[] = [],
   ) {
     const first = revertFailures[0];
     super(
-      `Run \`${runId}\` could not be reverted${first ? `: revert of \`${first.task}\` threw: ${first.error.message}` : ''}. Tasks it depends on were left as they are; clean up by hand or call engine.revert() after fixing the cause.`,
+      `Run \`${runId}\` could not be reverted${first ? `: revert of \`${first.task}\` threw: ${withoutFullStop(first.error.message)}` : ''}. ${
+        notReverted.length === 0
+          ? 'Tasks it depends on were left as they are'
+          : `${names(notReverted)} ${notReverted.length === 1 ? 'was' : 'were'} not reverted (what ${notReverted.length === 1 ? 'it' : 'they'} did may still be there); everything else that ran was`
+      }. Clean up by hand or call engine.revert() after fixing the cause.`,
       { cause: first?.error },
     );
   }
@@ -141,9 +143,29 @@ export class TaskTimeoutError extends TaskweaveError {
 }
 
 export class CancelledError extends TaskweaveError {
-  constructor(readonly runId: string) {
-    super(`Run \`${runId}\` was cancelled; running tasks were aborted and everything that ran was reverted.`);
+  constructor(
+    readonly runId: string,
+    /** Tasks that ran but have no revert: their effects stay. */
+    readonly notReverted: readonly string[] = [],
+  ) {
+    super(`Run \`${runId}\` was cancelled; running tasks were aborted and ${revertedText(notReverted)}`);
   }
+}
+
+/** "everything that ran was reverted", naming the tasks that ran without a revert if there are any. */
+function revertedText(notReverted: readonly string[]): string {
+  if (notReverted.length === 0) return 'everything that ran was reverted.';
+  const one = notReverted.length === 1;
+  return `everything that ran was reverted except ${names(notReverted)}, which ${one ? 'has' : 'have'} no revert: what ${one ? 'it' : 'they'} did is still there.`;
+}
+
+function names(tasks: readonly string[]): string {
+  return tasks.map((t) => `\`${t}\``).join(', ');
+}
+
+/** A message that goes on after it: its own closing full stop would double the punctuation. */
+function withoutFullStop(message: string): string {
+  return message.replace(/\.$/, '');
 }
 
 /** What a task whose execute an operator's rollback (`engine.revert`) stopped is recorded as failing with. */

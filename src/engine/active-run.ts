@@ -267,10 +267,12 @@ export function settle(
           context.runId,
           taskFailures(context.revertFailures),
           taskFailures(context.failures),
+          leftAsTheyAre(compiled, context),
         ),
       };
     default:
-      if (context.cancelled) return { error: new CancelledError(context.runId) };
+      if (context.cancelled)
+        return { error: new CancelledError(context.runId, notReverted(compiled, context)) };
       return {
         error: new FlowFailedError(
           context.runId,
@@ -279,6 +281,20 @@ export function settle(
         ),
       };
   }
+}
+
+/**
+ * After a revert threw: tasks that ran and were not reverted (their revert threw, waited on one that
+ * threw, or they have none), so an operator knows what to clean up.
+ */
+function leftAsTheyAre(compiled: CompiledFlow, context: RunContext): string[] {
+  const records = allRecords(context);
+  return compiled.graph.tasks
+    .filter((node) => {
+      const record = records[node.name];
+      return record?.st !== undefined && (record.s !== 'REVERTED' || !node.task.revert);
+    })
+    .map((node) => node.name);
 }
 
 /** Tasks that ran (an execute started) but have no revert: their effects stay after a rollback. */
