@@ -212,6 +212,10 @@ function build(definition: LifecycleDefinition) {
         target,
         description: reason,
         actions: assign(update as never),
+        // An event of an in-progress state back to that state restarts its action: XState re-enters
+        // the state only when told to (otherwise the running action would go on while `update`
+        // records it as interrupted, and its run would be cancelled under it).
+        ...(kind === 'event' && state.action !== undefined && target === source ? { reenter: true } : {}),
         ...(guard ? { guard } : {}),
       };
     };

@@ -351,7 +351,8 @@ export const serverLifecycle = {
   common: {
     DELETE: {
       from: 'any',
-      except: ['INIT', 'DELETING'],
+      except: ['INIT'],
+      // From DELETING too: a second delete restarts a delete that hangs (Nova accepts any task_state).
       to: ['DELETING', 'Nova deletes a server in any vm_state and task_state; what runs is cancelled first'],
     },
     RESET_STATE: {
@@ -377,7 +378,8 @@ export const serverLifecycle = {
       ],
     },
     REBOOT: {
-      from: ['REBOOTING', 'PAUSING', 'UNPAUSING', 'SUSPENDING', 'RESUMING'],
+      // REBOOTING_HARD too: a hard reboot restarts one that hangs.
+      from: ['REBOOTING', 'REBOOTING_HARD', 'PAUSING', 'UNPAUSING', 'SUSPENDING', 'RESUMING'],
       to: [['REBOOTING_HARD', `${HARD_REBOOT} (task_states.ALLOW_REBOOT)`, HARD]],
     },
   },

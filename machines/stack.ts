@@ -50,8 +50,9 @@ const outcome = (action: string, status: 'COMPLETE' | 'FAILED', description: str
  * for CREATE, UPDATE, DELETE, ROLLBACK, SUSPEND, RESUME, CHECK, SNAPSHOT, RESTORE and ADOPT, with
  * IN_PROGRESS, COMPLETE and FAILED; `stackStatus` gives Heat's pair. A failed create, adopt or update
  * rolls back on its own when the stack was created (or updated) with `disable_rollback: false`;
- * CANCEL is `stack-cancel-update` (rolls back; `rollback: false` stops without). DELETE and ABANDON are
- * accepted in every state, IN_PROGRESS ones included: what runs is cancelled first. Create, adopt,
+ * CANCEL is `stack-cancel-update` (rolls back; `rollback: false` stops without). DELETE is accepted in
+ * every state, IN_PROGRESS ones included (DELETE_IN_PROGRESS: the delete restarts): what runs is
+ * cancelled first. ABANDON, like Heat's, only when no action runs. Create, adopt,
  * update, restore and rollback time out after Heat's default hour.
  * Simplified: `INIT` is a record before CREATE (Heat has no stack state before CREATE_IN_PROGRESS);
  * snapshots are counted, not modelled; convergence's concurrent updates are not.
@@ -182,15 +183,17 @@ export const stackLifecycle = {
   common: {
     DELETE: {
       from: 'any',
-      except: ['INIT', 'DELETE_IN_PROGRESS'],
+      except: ['INIT'],
+      // From DELETE_IN_PROGRESS too: Heat stops the running delete and starts a new one (delete_stack).
       to: ['DELETE_IN_PROGRESS', 'Heat deletes a stack in any state; an action in progress is stopped first'],
     },
     ABANDON: {
-      from: 'any',
-      except: ['INIT', 'DELETE_IN_PROGRESS'],
+      // Heat's abandon_stack takes the stack lock (thread_lock): ActionInProgress while anything runs.
+      from: 'stable',
+      except: ['INIT'],
       to: [
         'DELETE_IN_PROGRESS',
-        'a user abandons the stack: Heat deletes it but leaves its resources (the delete action sees ABANDON)',
+        'a user abandons the stack while no action runs (else ActionInProgress): Heat deletes it but leaves its resources (the delete action sees ABANDON)',
       ],
     },
     UPDATE: {

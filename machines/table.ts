@@ -35,7 +35,12 @@ export interface LifecycleState {
    * with an `ActionTimeoutError`, and cancels what the action started.
    */
   timeoutMs?: number;
-  /** Events the state accepts (they override a `common` event of the same name). */
+  /**
+   * Events the state accepts (they override a `common` event of the same name). In an in-progress
+   * state, an event whose target is the state itself *restarts* its action: the running one is
+   * stopped and cancelled like any interrupted action, then the action runs again with a new key
+   * (Heat's delete of a stack that is DELETE_IN_PROGRESS, Nova's delete of a deleting server).
+   */
   on?: Readonly<Record<string, Transitions>>;
   /** The resource is gone: nothing leaves this state. */
   final?: boolean;
@@ -262,10 +267,6 @@ export function validateDefinition(definition: LifecycleDefinition): void {
           );
         if (options?.when && 'failed' in options.when)
           problems.push(`event \`${event}\` of \`${name}\` guards on a failure, which only \`error\` has`);
-        if (state.action !== undefined && to === name)
-          problems.push(
-            `event \`${event}\` of in-progress \`${name}\` goes back to \`${name}\`: it would restart its own action`,
-          );
         if (state.action !== undefined && states[to]?.final)
           problems.push(
             `event \`${event}\` leaves in-progress \`${name}\` for final \`${to}\`: its action's run could not be cancelled there`,

@@ -215,8 +215,9 @@ export const volumeLifecycle = {
     },
     FORCE_DELETE: {
       from: 'any',
-      // Cinder refuses a volume whose attach_status is attached (in-use, detaching) or that migrates.
-      except: ['init', 'deleting', 'migrating', 'in-use', 'detaching'],
+      // Cinder refuses a volume whose attach_status is attached (in-use, detaching) or that migrates;
+      // from deleting it restarts the delete (force skips the status check).
+      except: ['init', 'migrating', 'in-use', 'detaching'],
       to: [
         [
           'deleting',

@@ -167,10 +167,7 @@ describe.each(cases)('%s: interrupting every in-progress state', (name, machine,
     const noDelete = inProgress
       .map(([state]) => state)
       .filter((state) => !offered(deleteEvent).includes(state));
-    expect(noDelete).toEqual(
-      { server: ['DELETING'], volume: ['detaching', 'migrating', 'deleting'], stack: ['DELETE_IN_PROGRESS'] }[
-        name
-      ],
-    );
+    // Cinder refuses a force-delete while attached or migrating; elsewhere a delete while deleting restarts it.
+    expect(noDelete).toEqual({ server: [], volume: ['detaching', 'migrating'], stack: [] }[name]);
   });
 });

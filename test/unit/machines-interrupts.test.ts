@@ -145,6 +145,43 @@ describe('interrupts', () => {
     await run.stop();
   });
 
+  it('an event back to its own in-progress state restarts the action: the running one is cancelled first, also after a restore', async () => {
+    const again = lifecycle({
+      ...lamp,
+      common: {
+        ...lamp.common,
+        DELETE: { from: 'any', to: ['removing', 'a user removes the lamp from anywhere, again if it hangs'] },
+      },
+    });
+    const store = memoryLifecycleStore();
+    const cancelled: CancelInput[] = [];
+    const first = cancellable(cancelled, new Promise(() => {})); // its cancel never finishes
+    const a = await runLifecycle(again, { resourceId: 'l-5', actions: first.actions, store });
+    await a.send({ type: 'DELETE' });
+    const hung = await first.next('remove');
+    expect(hung.input.key).toBe('l-5:remove:1');
+
+    const restarted = await a.send({ type: 'DELETE' });
+    expect(stateName(restarted)).toBe('removing');
+    expect(hung.signal.aborted).toBe(true);
+    expect(restarted.context.interrupted).toEqual([
+      { action: 'remove', key: 'l-5:remove:1', state: 'removing', by: 'DELETE' },
+    ]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(first.calls.map((c) => c.input.key)).toEqual(['l-5:remove:1']); // waits for the cancel
+    await a.stop(); // dies while cancelling the first run
+
+    const second = cancellable(cancelled);
+    const b = await runLifecycle(again, { resourceId: 'l-5', actions: second.actions, store });
+    const remove = await second.next('remove');
+    expect(cancelled.map((c) => c.key)).toEqual(['l-5:remove:1']); // cancelled before the new run started
+    expect(remove.input.key).toBe('l-5:remove:2');
+    remove.resolve(undefined);
+    expect(stateName(await b.settled())).toBe('gone');
+    expect(second.calls).toHaveLength(1);
+    await b.stop();
+  });
+
   it('refuses the runner’s own events from a caller', async () => {
     const run = await runLifecycle(lampMachine, {
       resourceId: 'l-4',
@@ -343,7 +380,7 @@ describe('context guards', () => {
             ['a', 'fallback'],
             ['c', 'counted', { when: { fact: 'n' } }],
           ],
-          on: { STOP: ['b', 'restart'] },
+          on: { STOP: ['b', 'restart'] }, // allowed: it restarts the action
         },
       },
     } as const satisfies LifecycleDefinition;
@@ -351,7 +388,6 @@ describe('context guards', () => {
       'Expected a consistent lifecycle table for `bad`, got: event `FAIL` of `a` guards on a failure, which only `error` has; ' +
         '`done` of `b` may match no row (operations start in a, c, b; not covered: c, b): end it with an unguarded row; ' +
         '`error` of `b` has an unguarded row before the last; ' +
-        'event `STOP` of in-progress `b` goes back to `b`: it would restart its own action; ' +
         'a guard of `b` on fact `n` has no `is`, `atLeast` or `atMost`.',
     );
   });
