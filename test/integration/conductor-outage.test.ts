@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import {
   createConductor,
   createEngine,
@@ -13,7 +13,8 @@ import { type OwnedRedis, startRedis } from '../support/redis-server.js';
 /**
  * A conductor whose Redis goes away keeps trying with backoff (`backoff` events carrying the
  * StoreUnavailableError), says so when Redis answers again (`recovered`), and goes on claiming and
- * completing jobs. Test-owned redis-server with AOF, SIGKILLed and restarted.
+ * completing jobs. No client taskweave opened prints "[ioredis] Unhandled error event" meanwhile.
+ * Test-owned redis-server with AOF, SIGKILLed and restarted.
  */
 let server: OwnedRedis;
 
@@ -48,6 +49,7 @@ it('keeps trying with backoff while Redis is down and goes on when it returns', 
   const recovered = new Promise<{ afterMs: number; backoffs: number }>((resolve) =>
     conductor.on('recovered', resolve),
   );
+  const errors = vi.spyOn(console, 'error');
   try {
     await conductor.start();
     await server.kill();
@@ -61,10 +63,12 @@ it('keeps trying with backoff while Redis is down and goes on when it returns', 
     await board.post({ flow: 'after-outage', id: 'after' });
     const job = await board.wait('after', { timeoutMs: 10_000 });
     expect(job).toMatchObject({ state: 'COMPLETE', results: { x: 'done' } });
+    expect(errors.mock.calls.flat().join('\n')).not.toMatch(/Unhandled error event/);
     console.info(
       `conductor: ${back.backoffs} backoffs over ${back.afterMs} ms while Redis was down, then it went on`,
     );
   } finally {
+    errors.mockRestore();
     await conductor.stop();
     await engine.close();
     await board.close();
