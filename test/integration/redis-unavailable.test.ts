@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { redisLifecycleStore } from '../../machines/index.js';
 import {
   createConductor,
   createEngine,
@@ -91,7 +92,7 @@ describe('nothing listening on the port', () => {
     report.push(`  dead port: engine.run rejected after ${run.ms} ms (unavailableDeadlineMs ${DEADLINE})`);
   });
 
-  it('store.list, board operations and conductor.start give up at their deadlines; stop() returns at once', async () => {
+  it('store.list, board operations, the lifecycle store and conductor.start give up at their deadlines; stop() returns at once', async () => {
     const store = redisStore({ redis: url, unavailableDeadlineMs: DEADLINE });
     const board = redisJobBoard({ redis: url, unavailableDeadlineMs: DEADLINE });
     opened.push(store, board);
@@ -104,6 +105,12 @@ describe('nothing listening on the port', () => {
     expect((post.error.cause as Error).message).toMatch(/ECONNREFUSED/);
     const get = await timed(() => board.get('job-1'));
     expect(get.ms).toBeLessThan(DEADLINE + SLACK);
+    const lifecycles = redisLifecycleStore({ redis: url, unavailableDeadlineMs: DEADLINE });
+    opened.push(lifecycles);
+    const lifecycle = await timed(() => lifecycles.load('srv-1'));
+    expect(lifecycle.ms).toBeLessThan(DEADLINE + SLACK);
+    expect(lifecycle.error.maybeStored).toBe(false);
+    expect((lifecycle.error.cause as Error).message).toMatch(/ECONNREFUSED/);
     const engine = createEngine({ store, flows: [flow], closeStore: false });
     opened.push(engine);
     const conductor = createConductor({ board, engine, unavailableDeadlineMs: DEADLINE, leaseMs: 1_000 });
@@ -114,7 +121,7 @@ describe('nothing listening on the port', () => {
     const stopMs = Math.round(performance.now() - stopBegan);
     expect(stopMs).toBeLessThan(DEADLINE + SLACK);
     report.push(
-      `  dead port: store.list ${list.ms} ms, board.post ${post.ms} ms, board.get ${get.ms} ms, conductor.start ${start.ms} ms, conductor.stop ${stopMs} ms`,
+      `  dead port: store.list ${list.ms} ms, board.post ${post.ms} ms, board.get ${get.ms} ms, lifecycle store load ${lifecycle.ms} ms, conductor.start ${start.ms} ms, conductor.stop ${stopMs} ms`,
     );
   });
 });
@@ -154,6 +161,14 @@ describe('a Redis that accepts connections but never answers (SIGSTOP)', () => {
       expect(post.error.maybeStored).toBe(true);
       const read = await timed(() => board.get('paused-job'));
       expect(read.error.maybeStored).toBe(false);
+      const lifecycles = redisLifecycleStore({
+        redis: server.url,
+        prefix: 'paused',
+        unavailableDeadlineMs: DEADLINE,
+      });
+      opened.push(lifecycles);
+      const lifecycle = await timed(() => lifecycles.load('srv-1'));
+      expect(lifecycle.error.maybeStored).toBe(false);
       const conductor = createConductor({ board, engine, unavailableDeadlineMs: DEADLINE, leaseMs: 1_000 });
       const start = await timed(() => conductor.start());
       const stopBegan = performance.now();
@@ -165,13 +180,14 @@ describe('a Redis that accepts connections but never answers (SIGSTOP)', () => {
         ['store.list', list.ms],
         ['board.post', post.ms],
         ['board.get', read.ms],
+        ['lifecycle store load', lifecycle.ms],
         ['conductor.start', start.ms],
         ['conductor.stop', stopMs],
       ] as const) {
         expect(ms, what).toBeLessThan(DEADLINE + SLACK);
       }
       report.push(
-        `  paused Redis: engine.run ${run.ms} ms, engine.get ${get.ms} ms, store.list ${list.ms} ms, board.post ${post.ms} ms, board.get ${read.ms} ms, conductor.start ${start.ms} ms, conductor.stop ${stopMs} ms`,
+        `  paused Redis: engine.run ${run.ms} ms, engine.get ${get.ms} ms, store.list ${list.ms} ms, board.post ${post.ms} ms, board.get ${read.ms} ms, lifecycle store load ${lifecycle.ms} ms, conductor.start ${start.ms} ms, conductor.stop ${stopMs} ms`,
       );
     } finally {
       server.process.kill('SIGCONT');
