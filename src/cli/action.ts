@@ -3,6 +3,24 @@ import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './cli-errors.js';
 import { type CommandContext, makeContext } from './context.js';
 
 let code = EXIT_OK;
+/** The running command's controller: aborted on SIGINT / SIGTERM, and when stdout's reader goes away. */
+let current: AbortController | undefined;
+let watchingStdout = false;
+
+/**
+ * `taskweave runs watch x | head -3`: once the reader has gone, every write to stdout fails with EPIPE,
+ * which Node reports as an unhandled 'error' event (a stack trace, exit 1). Like a Unix tool killed by
+ * SIGPIPE, the command stops instead: its signal is aborted (a watch ends, a conductor drains) and
+ * the failed writes are dropped. Other stdout errors stay fatal.
+ */
+function stopWhenStdoutCloses(): void {
+  if (watchingStdout) return;
+  watchingStdout = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    current?.abort();
+  });
+}
 
 /** The exit code the last command set. */
 export const exitCode = () => code;
@@ -18,6 +36,8 @@ export function action<A extends unknown[]>(fn: (ctx: CommandContext, ...args: A
   return async (...args: unknown[]) => {
     const command = args.at(-1) as Command;
     const controller = new AbortController();
+    current = controller;
+    stopWhenStdoutCloses();
     const stop = () => controller.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -29,6 +49,7 @@ export function action<A extends unknown[]>(fn: (ctx: CommandContext, ...args: A
     } catch (error) {
       code = report(error, command.optsWithGlobals().verbose === true);
     } finally {
+      current = undefined;
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       await ctx?.close().catch(() => {});

@@ -23,7 +23,10 @@ export interface CommandContext {
    */
   connection(options?: { longRunning?: boolean }): Promise<Connection>;
   now(): number;
-  /** Aborted on SIGINT / SIGTERM, for long-running commands (watch, conductor, dashboard). */
+  /**
+   * Aborted on SIGINT / SIGTERM and when stdout's reader goes away, for long-running commands (watch,
+   * conductor, dashboard).
+   */
   readonly signal: AbortSignal;
 }
 

@@ -375,6 +375,36 @@ describe('the taskweave command against real Redis', { timeout: 120_000 }, () =>
     expect(JSON.parse(failed.stdout)).toMatchObject({ id: 'watch-2', status: 'REVERTED' });
   });
 
+  it('stops quietly when the reader of its output goes away (… | head), before the run ends', async () => {
+    const reserve = deferred<unknown>();
+    script['pipe-1'] = (name) => (name === 'reserve' ? reserve.promise : name === 'format' ? forever : name);
+    held.push(engine.start('cli-steps', {}, { id: 'pipe-1' }));
+    await stored('pipe-1', (parts) => taskState(parts, 'reserve') === 'RUNNING');
+    const child = spawn(process.execPath, [BIN, 'runs', 'watch', 'pipe-1', '--prefix', prefix], {
+      env: { ...process.env, REDIS_URL },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // The reader takes the first lines and goes away, as `head` does.
+    await new Promise<void>((resolve) =>
+      child.stdout.once('data', () => {
+        child.stdout.destroy();
+        resolve();
+      }),
+    );
+    // The next events are written to a pipe nobody reads (EPIPE); format never ends, so only that stops the watch.
+    reserve.resolve('r');
+    await stored('pipe-1', (parts) => taskState(parts, 'format') === 'RUNNING');
+    const code = await exited;
+    expect(stderr).toBe('');
+    expect(code).not.toBeNull(); // exited by itself, not killed
+    expect((await store.load('pipe-1'))?.meta.status).toBe('RUNNING');
+  });
+
   it('worker executes the tasks of a distributed run until SIGTERM', async () => {
     const distributed = createEngine({
       store,
