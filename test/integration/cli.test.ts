@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,6 +21,7 @@ import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.j
 import { BIN, taskweave } from '../support/taskweave-cli.js';
 
 const FLOWS = fileURLToPath(new URL('../support/cli-flows.ts', import.meta.url));
+const SERVER_BOOT = fileURLToPath(new URL('../../examples/server-boot.ts', import.meta.url));
 
 const forever = new Promise<never>(() => {});
 
@@ -255,6 +259,35 @@ describe('the taskweave command against real Redis', { timeout: 120_000 }, () =>
     expect(cancelled.code).toBe(0);
     expect(JSON.parse(cancelled.stdout)).toEqual({ id: 'held-1', status: 'REVERTED' });
     expect((await store.load('held-1'))?.meta.status).toBe('REVERTED');
+  });
+
+  it("refuses, in one line and touching nothing, a flows module without the run's flow or with another structure of it", async () => {
+    const before = (await store.load('fail-1'))?.meta;
+    const other = await cli('runs', 'revert', 'fail-1', '--flows', SERVER_BOOT);
+    expect(other.code).toBe(1);
+    expect(other.stdout).toBe('');
+    expect(other.stderr).toMatch(
+      /^taskweave: Expected .*server-boot\.ts to export flow `cli-steps` \(the flow of run fail-1\), got `server-boot`\. Pass the module that defines it\.\n$/,
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'taskweave-cli-'));
+    try {
+      const changed = join(dir, 'changed.mts');
+      const index = pathToFileURL(fileURLToPath(new URL('../../src/index.ts', import.meta.url))).href;
+      await writeFile(
+        changed,
+        `import { linear, task } from '${index}';\nexport const steps = linear('cli-steps', [task({ name: 'reserve', execute: () => 1 })]);\n`,
+      );
+      const mismatch = await cli('runs', 'revert', 'fail-1', '--flows', changed);
+      expect(mismatch.code).toBe(1);
+      expect(mismatch.stdout).toBe('');
+      expect(mismatch.stderr).toMatch(
+        /^taskweave: Run `fail-1` was stored by flow `cli-steps` version 1 with structure/,
+      );
+      expect(mismatch.stderr.trimEnd().split('\n')).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect((await store.load('fail-1'))?.meta).toEqual(before);
   });
 
   it('resumes a suspended run to the end with the flows module', async () => {

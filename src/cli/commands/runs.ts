@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { Engine } from '../../engine/engine.js';
 import { relative } from '../../engine/time-text.js';
+import { FlowVersionMismatchError } from '../../errors.js';
 import type { Flow } from '../../flow/types.js';
 import type { RunEvent } from '../../store/run-history.js';
 import { isFinished, RUN_STATUSES, type RunMeta } from '../../store/store.js';
@@ -152,6 +153,13 @@ async function steer(
     );
   }
   const { flows } = await loadFlows(opts.flows);
+  // Checked here, so that a wrong module is one line naming what it exports, not the engine's advice
+  // to register the flow in createEngine (which a command line user cannot act on).
+  if (!flows.some((f) => f.name === meta.flow)) {
+    throw new CommandFailedError(
+      `Expected ${opts.flows} to export flow \`${meta.flow}\` (the flow of run ${id}), got ${flows.map((f) => `\`${f.name}\``).join(', ')}. Pass the module that defines it.`,
+    );
+  }
   const engine = connection.engine(flows as Flow[]);
   const s = ctx.out.style;
   if (verb === 'resume') {
@@ -176,6 +184,8 @@ async function steer(
     () => undefined,
     (error: Error) => error,
   );
+  // The module's flow has another structure than the stored run's: nothing was done, so no "ended".
+  if (outcome instanceof FlowVersionMismatchError) throw outcome;
   const info = await engine.get(id);
   return finish(ctx, id, info?.meta.status ?? 'UNKNOWN', outcome);
 }
@@ -185,7 +195,7 @@ function finish(ctx: CommandContext, id: string, status: string, error: Error | 
     ctx.out.data({ id, status, ...(error ? { error: { name: error.name, message: error.message } } : {}) });
   else
     ctx.out.line(
-      `Run ${id} ended ${paintState(ctx.out.style, status)}${error ? `: ${error.message.split('\n')[0]}` : ''}.`,
+      `Run ${id} ended ${paintState(ctx.out.style, status)}${error ? `: ${error.message.split('\n')[0]!.replace(/\.$/, '')}` : ''}.`,
     );
   return status === 'SUCCESS' || (status === 'REVERTED' && error === undefined) ? EXIT_OK : EXIT_FAILED;
 }
