@@ -16,7 +16,7 @@ import { type Claim, type Job, JobBoardClosedError } from './job-board.js';
 import type { RunOutcome } from './job-outcome.js';
 import { runJob } from './job-run.js';
 import { asError, LeaseKeeper } from './lease-keeper.js';
-import { settleJob } from './settle-job.js';
+import { type NextClaim, settleJob } from './settle-job.js';
 
 export type { ConductorEvents, ConductorStats } from './conductor-events.js';
 export type { ConductorOptions, OrphanPolicy } from './conductor-options.js';
@@ -230,9 +230,17 @@ class JobConductor implements Conductor {
     } catch (error) {
       outcome = { error: asError(error) };
     }
+    let next: NextClaim | undefined;
     try {
       const ctx = { board, report: this.report, maxAttempts, backoffMs, maxBackoffMs };
-      await settleJob({ ...ctx, holds: (h) => this.keeper.holds(h) }, held, outcome);
+      // The slot this job frees is taken again in the completion's round trip (not while stopping).
+      const { leaseMs, maxTakeovers } = this.options;
+      const claimNext = this.stopping ? undefined : { owner: this.id, leaseMs, options: { maxTakeovers } };
+      next = await settleJob(
+        { ...ctx, holds: (h) => this.keeper.holds(h), ...(claimNext ? { next: claimNext } : {}) },
+        held,
+        outcome,
+      );
     } catch {
       // settleJob reports what it can; a held job's promise never rejects (no unhandled rejections)
     } finally {
@@ -240,9 +248,16 @@ class JobConductor implements Conductor {
       this.stopper.forget(held);
       this.held.delete(held);
       if (this.latest.get(held.id) === held) this.latest.delete(held.id);
-      this.slotFreed?.();
-      this.slotFreed = undefined;
     }
+    // A job claimed with the completion takes the slot this one freed, unless we stopped meanwhile
+    // (then it goes back at once, before stop() returns: this promise is what stop() waits for).
+    if (next && !this.stopping) {
+      this.conduct(next.claim, next.sentAt + this.options.leaseMs);
+      return;
+    }
+    if (next) await board.release(next.claim.job.id, next.claim.token).catch(() => {});
+    this.slotFreed?.();
+    this.slotFreed = undefined;
   }
 
   private async onRefused(held: HeldJob): Promise<void> {

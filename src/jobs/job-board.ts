@@ -135,6 +135,18 @@ export interface JobBoard {
   /** CLAIMED → COMPLETE with results. `LeaseLostError` (nothing changed) for a stale token. */
   complete(id: string, token: number, results?: Record<string, unknown>): Promise<void>;
   /**
+   * `complete`, then `claim(owner, leaseMs, options)` in the same round trip: what a conductor does when
+   * a job ends and its slot is free again. Resolves the next claim, or undefined when nothing is
+   * claimable. `LeaseLostError` (nothing changed, nothing claimed) for a stale token. Optional: without
+   * it a conductor calls `complete` and then `claim`.
+   */
+  completeAndClaim?(
+    id: string,
+    token: number,
+    results: Record<string, unknown>,
+    next: { owner: string; leaseMs: number; options?: ClaimOptions },
+  ): Promise<Claim | undefined>;
+  /**
    * Count an attempt; back to UNCLAIMED when `retry` and attempts remain, else FAILED with `error`.
    * Resolves the new state. `LeaseLostError` (nothing changed) for a stale token.
    */

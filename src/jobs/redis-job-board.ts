@@ -27,7 +27,7 @@ import {
 import { addJob } from './lua/addJob-4.lua.js';
 import { cancelJob } from './lua/cancelJob-3.lua.js';
 import { claimJob } from './lua/claimJob-3.lua.js';
-import { completeJob } from './lua/completeJob-2.lua.js';
+import { completeJob } from './lua/completeJob-4.lua.js';
 import { failJob } from './lua/failJob-5.lua.js';
 import { peekWork } from './lua/peekWork-2.lua.js';
 import { purgeJobs } from './lua/purgeJobs-1.lua.js';
@@ -225,31 +225,36 @@ class RedisBoard implements RedisJobBoard {
 
   async claim(owner: string, leaseMs: number, options: ClaimOptions = {}): Promise<Claim | undefined> {
     this.assertOpen('claim');
-    expectString('owner', owner);
-    expectCount('leaseMs', leaseMs, 1);
-    const { maxTakeovers = 20 } = options;
-    expectCount('maxTakeovers', maxTakeovers, 0);
+    const request = claimRequest(owner, leaseMs, options);
     const { keys } = this;
-    for (;;) {
-      const reply = (await this.script(
-        'claim a job',
-        undefined,
-        true,
-        claimJob,
-        [keys.ready, keys.leases, keys.wake],
-        [keys.statePrefix, keys.jobPrefix, owner, Math.ceil(leaseMs), maxTakeovers, keys.done],
-      )) as [string, number, number, string[]] | null;
-      if (!reply) return undefined;
-      const [id, token, takeover, flat] = reply;
-      try {
-        return { job: decodeJob(id, pairs(flat)), token, takeover: takeover === 1 };
-      } catch (error) {
-        if (!(error instanceof JobCorruptError)) throw error;
-        // We hold this claim: fail the job for good with the reason, so no one gets it again, and go on.
-        await this.fail(id, token, error, { retry: false }).catch((failError: unknown) => {
-          if (!(failError instanceof LeaseLostError || failError instanceof JobCorruptError)) throw failError;
-        });
-      }
+    const reply = (await this.script(
+      'claim a job',
+      undefined,
+      true,
+      claimJob,
+      [keys.ready, keys.leases, keys.wake],
+      [keys.statePrefix, keys.jobPrefix, request.owner, request.leaseMs, request.maxTakeovers, keys.done],
+    )) as ClaimReply | null;
+    return this.claimed(reply, request, options);
+  }
+
+  /** A claim reply decoded; a claimed job that is corrupt is failed for good and the next one claimed. */
+  private async claimed(
+    reply: ClaimReply | null,
+    request: ClaimRequest,
+    options: ClaimOptions,
+  ): Promise<Claim | undefined> {
+    if (!reply) return undefined;
+    const [id, token, takeover, flat] = reply;
+    try {
+      return { job: decodeJob(id, pairs(flat)), token, takeover: takeover === 1 };
+    } catch (error) {
+      if (!(error instanceof JobCorruptError)) throw error;
+      // We hold this claim: fail the job for good with the reason, so no one gets it again, and go on.
+      await this.fail(id, token, error, { retry: false }).catch((failError: unknown) => {
+        if (!(failError instanceof LeaseLostError || failError instanceof JobCorruptError)) throw failError;
+      });
+      return this.claim(request.owner, request.leaseMs, options);
     }
   }
 
@@ -299,6 +304,28 @@ class RedisBoard implements RedisJobBoard {
 
   async complete(id: string, token: number, results: Record<string, unknown> = {}): Promise<void> {
     this.assertOpen('complete');
+    await this.completeJob(id, token, results, undefined);
+  }
+
+  async completeAndClaim(
+    id: string,
+    token: number,
+    results: Record<string, unknown>,
+    next: { owner: string; leaseMs: number; options?: ClaimOptions },
+  ): Promise<Claim | undefined> {
+    this.assertOpen('completeAndClaim');
+    const options = next.options ?? {};
+    const request = claimRequest(next.owner, next.leaseMs, options);
+    const reply = await this.completeJob(id, token, results, request);
+    return this.claimed(reply.length > 1 ? (reply.slice(1) as ClaimReply) : null, request, options);
+  }
+
+  private async completeJob(
+    id: string,
+    token: number,
+    results: Record<string, unknown>,
+    next: ClaimRequest | undefined,
+  ): Promise<unknown[]> {
     expectString('id', id);
     expectCount('token', token, 1);
     const { keys } = this;
@@ -307,10 +334,21 @@ class RedisBoard implements RedisJobBoard {
       id,
       true,
       completeJob,
-      [keys.job(id), keys.leases],
-      [keys.statePrefix, id, token, stringify(results), keys.done],
+      [keys.job(id), keys.leases, keys.ready, keys.wake],
+      [
+        keys.statePrefix,
+        id,
+        token,
+        stringify(results),
+        keys.done,
+        keys.jobPrefix,
+        next?.owner ?? '',
+        next?.leaseMs ?? 0,
+        next?.maxTakeovers ?? 0,
+      ],
     );
     fenced(id, token, reply);
+    return reply as unknown[];
   }
 
   async fail(
@@ -453,4 +491,20 @@ class RedisBoard implements RedisJobBoard {
   private assertOpen(operation: string): void {
     if (this.closed) throw new JobBoardClosedError(operation);
   }
+}
+
+type ClaimReply = [id: string, token: number, takeover: number, flat: string[]];
+
+interface ClaimRequest {
+  owner: string;
+  leaseMs: number;
+  maxTakeovers: number;
+}
+
+function claimRequest(owner: string, leaseMs: number, options: ClaimOptions): ClaimRequest {
+  expectString('owner', owner);
+  expectCount('leaseMs', leaseMs, 1);
+  const { maxTakeovers = 20 } = options;
+  expectCount('maxTakeovers', maxTakeovers, 0);
+  return { owner, leaseMs: Math.ceil(leaseMs), maxTakeovers };
 }

@@ -1,7 +1,7 @@
 import { LeaseLostError } from '../errors.js';
 import type { ConductorReporter } from './conductor-events.js';
 import type { HeldJob } from './held-job.js';
-import { type Job, type JobBoard, JobBoardClosedError } from './job-board.js';
+import { type Claim, type ClaimOptions, type Job, type JobBoard, JobBoardClosedError } from './job-board.js';
 import { type JobAction, jobAction, type RunOutcome } from './job-outcome.js';
 import { asError } from './lease-keeper.js';
 
@@ -13,6 +13,14 @@ export interface SettleContext {
   maxBackoffMs: number;
   /** Is the lease still being kept (not refused, not overdue)? */
   holds(held: HeldJob): boolean;
+  /** Claim the next job with the completion, in the same round trip, when the board can. */
+  next?: { owner: string; leaseMs: number; options?: ClaimOptions };
+}
+
+/** The job claimed with a completion, and when that call was sent (its lease counts from then). */
+export interface NextClaim {
+  claim: Claim;
+  sentAt: number;
 }
 
 /**
@@ -21,13 +29,17 @@ export interface SettleContext {
  * still be ours; after that the claim is left to expire (the run is stored either way, so whoever
  * takes the job over finds its outcome).
  */
-export async function settleJob(ctx: SettleContext, held: HeldJob, outcome: RunOutcome): Promise<void> {
+export async function settleJob(
+  ctx: SettleContext,
+  held: HeldJob,
+  outcome: RunOutcome,
+): Promise<NextClaim | undefined> {
   const { board, report, maxAttempts } = ctx;
   const { id, token, stopped } = held;
-  if (stopped?.reason === 'refused') return; // someone else holds the job; 'lost' was reported
+  if (stopped?.reason === 'refused') return undefined; // someone else holds the job; 'lost' was reported
   if (stopped?.reason === 'cancelled') {
     report.emit('cancelled', { id, token, state: 'CANCELLED' });
-    return;
+    return undefined;
   }
   // A run we aborted is released whatever error it ended with; one that finished anyway still reports
   // its outcome (fenced by the token).
@@ -36,11 +48,23 @@ export async function settleJob(ctx: SettleContext, held: HeldJob, outcome: RunO
     aborted && !('results' in outcome) ? { kind: 'release', reason: stopped.reason } : jobAction(outcome);
   if (action.kind === 'drop') {
     report.emit('lost', { id, token, reason: 'fenced', error: action.error });
-    return;
+    return undefined;
   }
+  let next: NextClaim | undefined;
+  let firstCall = true;
   const call = () => {
-    if (action.kind === 'complete')
+    if (action.kind === 'complete') {
+      // Only the first attempt claims: a retry after a lost reply must not claim a second job.
+      if (firstCall && ctx.next && board.completeAndClaim) {
+        firstCall = false;
+        const sentAt = performance.now();
+        return board.completeAndClaim(id, token, action.results, ctx.next).then((claim) => {
+          if (claim) next = { claim, sentAt };
+          return 'COMPLETE' as const;
+        });
+      }
       return board.complete(id, token, action.results).then(() => 'COMPLETE' as const);
+    }
     if (action.kind === 'fail')
       return board.fail(id, token, action.error, { maxAttempts, retry: action.retry });
     return board.release(id, token).then(() => 'UNCLAIMED' as const);
@@ -62,11 +86,11 @@ export async function settleJob(ctx: SettleContext, held: HeldJob, outcome: RunO
     const applied = job?.token === token && expected.includes(job.state);
     if (!applied) {
       if (!stopped) report.emit('lost', { id, token, reason: 'fenced', error });
-      return;
+      return undefined;
     }
     state = job.state;
   }
-  if (state === undefined) return;
+  if (state === undefined) return undefined;
   if (action.kind === 'complete') report.emit('completed', { id, token, results: action.results });
   else if (action.kind === 'fail') {
     report.emit('failed', {
@@ -76,6 +100,7 @@ export async function settleJob(ctx: SettleContext, held: HeldJob, outcome: RunO
       state: state === 'FAILED' ? 'FAILED' : 'UNCLAIMED',
     });
   } else report.emit('released', { id, token, reason: action.reason });
+  return next;
 }
 
 /** Undefined when the board could not be reached while the lease lasted (or was closed). */

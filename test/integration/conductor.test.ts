@@ -250,6 +250,86 @@ describe('conductors on a shared Redis board', () => {
     expect(a.conductor.stats()).toMatchObject({ cancelled: 1, completed: 0, failed: 0, running: 0 });
   });
 
+  /** A node whose board counts its calls, with a gate in front of completeAndClaim. */
+  const openCounting = (flow: Flow, options: Partial<ConductorOptions> = {}) => {
+    const calls = { claim: 0, completeAndClaim: 0, complete: 0 };
+    let gate: Promise<void> = Promise.resolve();
+    const entered = deferred();
+    const node = openNode(REDIS_URL, prefix, flow, options);
+    const real = node.board;
+    node.board = new Proxy(real, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (key === 'claim' || key === 'complete') {
+          return (...args: unknown[]) => {
+            calls[key] += 1;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        if (key === 'completeAndClaim') {
+          return async (...args: unknown[]) => {
+            calls.completeAndClaim += 1;
+            entered.resolve();
+            await gate;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return value;
+      },
+    });
+    node.conductor = createConductor({ board: node.board, engine: node.engine, leaseMs: 1_000, ...options });
+    for (const name of ALL_EVENTS) {
+      node.conductor.on(name, (detail: any) => node.events.push({ name, id: detail?.id, detail }));
+    }
+    nodes.push(node);
+    return {
+      node,
+      calls,
+      entered: entered.promise,
+      hold(until: Promise<void>) {
+        gate = until;
+      },
+    };
+  };
+
+  it('a conductor with a full slot takes its next job in the completion’s round trip, not with a claim of its own', async () => {
+    const log = redisEffects(redis, prefix);
+    const { node, calls } = openCounting(stepsFlow(log, { stepMs: 1 }), { concurrency: 1 });
+    const ids = Array.from({ length: 5 }, (_, i) => `next-${i}`);
+    for (const id of ids) await board.post({ flow: 'steps', id, inputs: { seed: id } });
+    await node.conductor.start();
+    const jobs = await Promise.all(ids.map((id) => board.wait(id, { timeoutMs: 10_000 })));
+    expect(jobs.map((j) => j.state)).toEqual(ids.map(() => 'COMPLETE'));
+    expect(calls.completeAndClaim).toBe(5);
+    expect(calls.complete).toBe(0);
+    // The first job is claimed by the loop; the other four come with the completions before them.
+    // After the last completion found nothing, the loop claims once more and then waits for work.
+    await waitFor(() => calls.claim >= 2, 5_000, 'the loop to look for work again');
+    expect(calls.claim).toBe(2);
+    expect((await log.all()).length).toBe(5 * 4);
+    expect(await board.counts()).toMatchObject({ COMPLETE: 5, CLAIMED: 0, UNCLAIMED: 0 });
+  });
+
+  it('a job claimed with a completion while the conductor stops is given back before stop() returns', async () => {
+    const log = redisEffects(redis, prefix);
+    const { node, entered, hold } = openCounting(stepsFlow(log, { stepMs: 1 }), { concurrency: 1 });
+    const gate = deferred();
+    hold(gate.promise);
+    await board.post({ flow: 'steps', id: 'first', inputs: { seed: 'f' } });
+    await board.post({ flow: 'steps', id: 'second', inputs: { seed: 's' } });
+    await node.conductor.start();
+    await entered; // 'first' ran; its completion (which also claims) waits at the gate
+    const stopped = node.conductor.stop({ drain: true });
+    gate.resolve();
+    await stopped;
+    expect(await board.get('first')).toMatchObject({ state: 'COMPLETE' });
+    // Claimed once (token 1) with the completion, then released untouched: its run never started.
+    expect(await board.get('second')).toMatchObject({ state: 'UNCLAIMED', token: 1, attempts: 0 });
+    expect(await node.store.load('second')).toBeUndefined();
+    expect(idsOf(node, 'claimed')).toEqual(['first']);
+    expect(node.conductor.stats()).toMatchObject({ running: 0, completed: 1 });
+  });
+
   it('stop({ drain: true }) lets running jobs finish and completes them', async () => {
     const log = redisEffects(redis, prefix);
     const a = open(stepsFlow(log, { stepMs: 30 }), { concurrency: 2 });

@@ -156,6 +156,52 @@ export function jobBoardContract(name: string, setup: () => Promise<JobBoardHarn
       expect(await board.claim('c2', 10_000)).toBeUndefined();
     });
 
+    it('completeAndClaim completes and claims the best next job (a takeover too) in one call', async () => {
+      if (!board.completeAndClaim) return expect(board.completeAndClaim).toBeUndefined();
+      const first = await board.post({ flow: 'f', id: 'first' });
+      await board.post({ flow: 'f', id: 'low' });
+      await board.post({ flow: 'f', id: 'high', priority: 2 });
+      const claim = (await board.claim('c1', 10_000))!;
+      expect(claim.job.id).toBe('high');
+      const next = await board.completeAndClaim('high', claim.token, { ok: 1 }, { owner: 'c1', leaseMs: LEASE });
+      expect(await board.get('high')).toMatchObject({ state: 'COMPLETE', results: { ok: 1 } });
+      expect(next).toMatchObject({ takeover: false, token: 1 });
+      expect(next?.job).toMatchObject({ id: first, state: 'CLAIMED', owner: 'c1', token: 1 });
+      expect(next?.job.leaseUntil).toBeGreaterThan(Date.now() - 1_000);
+      // The lease it took expires like any other: the next completion takes it over before 'low'.
+      await waitFor(() => Date.now() > (next?.job.leaseUntil ?? 0) + 20);
+      const other = await harness.another();
+      const low = (await other.claim('c2', 10_000))!;
+      expect(low.job.id).toBe('first');
+      expect(low.takeover).toBe(true);
+      const takeover = await other.completeAndClaim!('first', low.token, {}, { owner: 'c2', leaseMs: 10_000 });
+      expect(takeover?.job).toMatchObject({ id: 'low', owner: 'c2' });
+      expect(await other.completeAndClaim!('low', takeover!.token, {}, { owner: 'c2', leaseMs: 10_000 })).toBe(
+        undefined,
+      );
+      expect((await board.counts()).COMPLETE).toBe(3);
+    });
+
+    it('completeAndClaim with a stale token changes nothing and claims nothing', async () => {
+      if (!board.completeAndClaim) return;
+      const id = await board.post({ flow: 'f' });
+      const first = (await board.claim('c1', LEASE))!;
+      const other = await harness.another();
+      const second = await waitFor(() => other.claim('c2', 10_000));
+      const waiting = await board.post({ flow: 'f', id: 'waiting' });
+      const before = await board.get(id);
+      const lost = await board
+        .completeAndClaim(id, first.token, { late: true }, { owner: 'c1', leaseMs: 10_000 })
+        .catch((e: unknown) => e);
+      expect(lost).toBeInstanceOf(LeaseLostError);
+      expect(await board.get(id)).toEqual(before);
+      expect(await board.get(waiting)).toMatchObject({ state: 'UNCLAIMED', token: 0 });
+      await expect(
+        board.completeAndClaim(id, second.token, {}, { owner: '', leaseMs: 10_000 }),
+      ).rejects.toBeInstanceOf(InvalidJobOptionError);
+      expect(await board.get(id)).toEqual(before);
+    });
+
     it('release gives the claim back at once, without counting an attempt', async () => {
       const id = await board.post({ flow: 'f' });
       const claim = (await board.claim('c1', 60_000))!;
