@@ -163,7 +163,12 @@ export function jobBoardContract(name: string, setup: () => Promise<JobBoardHarn
       await board.post({ flow: 'f', id: 'high', priority: 2 });
       const claim = (await board.claim('c1', 10_000))!;
       expect(claim.job.id).toBe('high');
-      const next = await board.completeAndClaim('high', claim.token, { ok: 1 }, { owner: 'c1', leaseMs: LEASE });
+      const next = await board.completeAndClaim(
+        'high',
+        claim.token,
+        { ok: 1 },
+        { owner: 'c1', leaseMs: LEASE },
+      );
       expect(await board.get('high')).toMatchObject({ state: 'COMPLETE', results: { ok: 1 } });
       expect(next).toMatchObject({ takeover: false, token: 1 });
       expect(next?.job).toMatchObject({ id: first, state: 'CLAIMED', owner: 'c1', token: 1 });
@@ -174,11 +179,16 @@ export function jobBoardContract(name: string, setup: () => Promise<JobBoardHarn
       const low = (await other.claim('c2', 10_000))!;
       expect(low.job.id).toBe('first');
       expect(low.takeover).toBe(true);
-      const takeover = await other.completeAndClaim!('first', low.token, {}, { owner: 'c2', leaseMs: 10_000 });
-      expect(takeover?.job).toMatchObject({ id: 'low', owner: 'c2' });
-      expect(await other.completeAndClaim!('low', takeover!.token, {}, { owner: 'c2', leaseMs: 10_000 })).toBe(
-        undefined,
+      const takeover = await other.completeAndClaim!(
+        'first',
+        low.token,
+        {},
+        { owner: 'c2', leaseMs: 10_000 },
       );
+      expect(takeover?.job).toMatchObject({ id: 'low', owner: 'c2' });
+      expect(
+        await other.completeAndClaim!('low', takeover!.token, {}, { owner: 'c2', leaseMs: 10_000 }),
+      ).toBe(undefined);
       expect((await board.counts()).COMPLETE).toBe(3);
     });
 
