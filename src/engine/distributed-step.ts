@@ -9,6 +9,7 @@ import type { CompiledFlow, TaskStateEvent } from '../compile/compile.js';
 import type { RunContext } from '../compile/run-context.js';
 import type { ExecuteInput, RevertInput, SleepInput } from '../compile/task-actors.js';
 import { recordOf } from '../compile/task-records.js';
+import { actorOfOutcome, parseTaskActorId, TASK_ACTORS, taskActorId } from '../model/names.js';
 import type { RunStatus } from '../model/run-status.js';
 import type { TaskMessage, TimerMember } from '../store/redis-queues.js';
 import type { NewRunEvent } from '../store/run-history.js';
@@ -20,6 +21,8 @@ import { INPUTS_PART, splitSnapshot } from './snapshot-parts.js';
  * next snapshot and what its write carries — the changed parts, the history events, the tasks it
  * started (messages for their queues) and the backoff deadlines it set. Nothing here touches Redis.
  */
+
+const { RUNNING, RETRYING, REVERTING } = TASK_ACTORS;
 
 /** The owner recorded on a run no process owns (any worker takes its next step). */
 export const DISTRIBUTED_OWNER = 'distributed';
@@ -67,8 +70,8 @@ export function plan(
   event?: EventObject,
 ): PlannedStep {
   const settledBy = new Set<string>();
-  const outcome = event?.type.match(/^xstate\.(?:done|error)\.actor\.(.+)$/);
-  if (outcome) settledBy.add(outcome[1]!);
+  const outcome = event && actorOfOutcome(event.type);
+  if (outcome) settledBy.add(outcome);
   const { graph } = compiled;
   const context = next.context as RunContext;
   const old = before?.context as RunContext | undefined;
@@ -116,26 +119,32 @@ export function plan(
       // A child stopped while still busy (not the one whose outcome this step applies: that one is done).
       // Its params are the stopped actor itself.
       const id = String((params as { id?: unknown }).id ?? '');
-      const [kind, task] = id.split(':') as [string, string];
+      const actor = parseTaskActorId(id);
       const input = beforeChildren[id]?.getSnapshot().input as ExecuteInput | undefined;
-      if ((kind === 'execute' || kind === 'revert') && input && !settledBy.has(id)) {
-        aborted.push({ r: input.runId, t: task, k: kind, a: input.attempt, i: input.idempotencyKey });
+      if (actor && actor.kind !== RETRYING.prefix && input && !settledBy.has(id)) {
+        aborted.push({
+          r: input.runId,
+          t: actor.task,
+          k: actor.kind,
+          a: input.attempt,
+          i: input.idempotencyKey,
+        });
       }
     } else if (action.type === 'xstate.spawnChild' && params) {
       // Spawned and still there at the end of the step (not stopped again within it).
       if (children[params.id as string] !== params.actorRef) continue;
-      if (params.src === 'sleepUntil') {
-        const task = String(params.id).slice('sleep:'.length);
+      if (params.src === RETRYING.src) {
+        const task = parseTaskActorId(String(params.id))!.task;
         const member: TimerMember = { r: context.runId, t: task, a: recordOf(graph, context, task).a };
         addTimers.push({ until: (params.input as SleepInput).until, member: JSON.stringify(member) });
-      } else if (params.src === 'execute' || params.src === 'revert') {
+      } else if (params.src === RUNNING.src || params.src === REVERTING.src) {
         const input = params.input as ExecuteInput | RevertInput;
         dispatch.push({
           queue: graph.byName.get(input.task)!.task.queue ?? 'default',
           message: {
             r: input.runId,
             t: input.task,
-            k: params.src,
+            k: params.src === RUNNING.src ? RUNNING.prefix : REVERTING.prefix,
             a: input.attempt,
             i: input.idempotencyKey,
           },
@@ -163,7 +172,7 @@ export function currentChild(
   message: Pick<TaskMessage, 't' | 'k' | 'a' | 'i'>,
 ): ExecuteInput | RevertInput | undefined {
   const ref = (snapshot.children as Record<string, { getSnapshot(): { input?: unknown } } | undefined>)[
-    `${message.k}:${message.t}`
+    taskActorId(message.k, message.t)
   ];
   const input = ref?.getSnapshot().input as ExecuteInput | RevertInput | undefined;
   if (!input || input.attempt !== message.a || input.idempotencyKey !== message.i) return undefined;

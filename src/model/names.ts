@@ -16,11 +16,24 @@ export type TaskActorKind = (typeof TASK_ACTORS)[keyof typeof TASK_ACTORS]['pref
 /** The id of a task's invoked actor: `execute:<task>`, `sleep:<task>`, `revert:<task>`. */
 export const taskActorId = (kind: TaskActorKind, task: string): string => `${kind}:${task}`;
 
+/** A task actor's id split into its kind and task (`sleep:attach` → sleep, attach); undefined for other ids. */
+export function parseTaskActorId(id: string): { kind: TaskActorKind; task: string } | undefined {
+  const at = id.indexOf(':');
+  const kind = id.slice(0, at);
+  if (at < 0 || !Object.values(TASK_ACTORS).some((actor) => actor.prefix === kind)) return undefined;
+  return { kind: kind as TaskActorKind, task: id.slice(at + 1) };
+}
+
 /** The event XState sends the run when that actor resolves. */
 export const doneEventOf = (actorId: string): string => `xstate.done.actor.${actorId}`;
 
 /** The event XState sends the run when that actor rejects. */
 export const errorEventOf = (actorId: string): string => `xstate.error.actor.${actorId}`;
+
+const OUTCOME = /^xstate\.(?:done|error)\.actor\.(.+)$/;
+
+/** The actor whose outcome (done or error) an event carries, or undefined for any other event. */
+export const actorOfOutcome = (type: string): string | undefined => OUTCOME.exec(type)?.[1];
 
 /** A task's record is stored as its own part, `t:<task>`. */
 const TASK_PART_PREFIX = 't:';

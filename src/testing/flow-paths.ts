@@ -2,6 +2,7 @@ import { initialTransition, transition } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
 import type { Flow } from '../flow/types.js';
 import { expectNumberOption } from '../model/expect-option.js';
+import { parseTaskActorId } from '../model/names.js';
 import type { RunStatus } from '../model/run-status.js';
 import {
   type FlowEvent,
@@ -176,7 +177,8 @@ function compareChoices(x: readonly number[], y: readonly number[]): number {
   return x.length - y.length;
 }
 
+/** A call in flight (`execute:<task>`, `revert:<task>`: the task actor's id) as its kind and task. */
 export function splitCall(call: string): ['execute' | 'revert', string] {
-  const at = call.indexOf(':');
-  return [call.slice(0, at) as 'execute' | 'revert', call.slice(at + 1)];
+  const { kind, task } = parseTaskActorId(call)!;
+  return [kind as 'execute' | 'revert', task];
 }

@@ -1,6 +1,7 @@
 import { createEngine, type Engine } from '../engine/engine.js';
 import { TaskweaveError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
+import { TASK_ACTORS, taskActorId } from '../model/names.js';
 import type { RunStatus } from '../model/run-status.js';
 import { CallGate, type TraceEvent } from './call-gate.js';
 import { checkTrace } from './check-trace.js';
@@ -216,7 +217,12 @@ async function replay(
 }
 
 const callOf = (step: PathStep) =>
-  `${step.outcome === 'success' || step.outcome === 'failure' ? 'execute' : 'revert'}:${step.task}`;
+  taskActorId(
+    step.outcome === 'success' || step.outcome === 'failure'
+      ? TASK_ACTORS.RUNNING.prefix
+      : TASK_ACTORS.REVERTING.prefix,
+    step.task,
+  );
 
 /** `promise`'s value, `'ended'` if `stop` settles first, or `'timeout'`. */
 async function within<T>(

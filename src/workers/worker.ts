@@ -18,6 +18,7 @@ import {
 } from '../errors.js';
 import { describe, expectNumber } from '../flow/options.js';
 import type { Flow } from '../flow/types.js';
+import { doneEventOf, errorEventOf, TASK_ACTORS, taskActorId } from '../model/names.js';
 import type { RedisClient } from '../store/redis-connection.js';
 import {
   type Delivery,
@@ -441,19 +442,19 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
     // The run moved on (the task was cancelled, or this is a copy of a message already applied).
     if (!input) return this.drop(delivery, 'stale: the run no longer waits for this task');
     let event: EventObject;
-    const type = `${message.k}:${message.t}`;
+    const actorId = taskActorId(message.k, message.t);
     // Deliveries before the message was passed on to its version queue count; the pass itself does not.
     const deliveries = delivery.deliveries + priorDeliveries(delivery);
     if (deliveries > this.config.maxDeliveries) {
       const error = new DeliveryExhaustedError(message.r, message.t, deliveries);
-      event = { type: `xstate.error.actor.${type}`, error: { error, at: Date.now() } } as EventObject;
+      event = { type: errorEventOf(actorId), error: { error, at: Date.now() } } as EventObject;
     } else {
       const effect = (this.actorsOf(run.compiled)[message.k] as unknown as { config: Effect }).config;
       try {
         const value = await effect({ input, signal });
-        event = { type: `xstate.done.actor.${type}`, output: { value, at: Date.now() } } as EventObject;
+        event = { type: doneEventOf(actorId), output: { value, at: Date.now() } } as EventObject;
       } catch (error) {
-        event = { type: `xstate.error.actor.${type}`, error: { error, at: Date.now() } } as EventObject;
+        event = { type: errorEventOf(actorId), error: { error, at: Date.now() } } as EventObject;
       }
     }
     // Closed meanwhile (not draining): the task was aborted by the close, and its message released.
@@ -559,7 +560,8 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
     } catch {
       return this.queues.removeTimer(member);
     }
-    const type = `xstate.done.actor.sleep:${timer.t}`;
+    const sleepId = taskActorId(TASK_ACTORS.RETRYING.prefix, timer.t);
+    const type = doneEventOf(sleepId);
     const applied = await applyEvent({
       queues: this.queues,
       store: this.store,
@@ -567,7 +569,7 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
       compiledFor: this.compiledFor,
       decide: ({ compiled, snapshot }) => {
         const rec = recordOf(compiled.graph, snapshot.context, timer.t);
-        const sleeping = (snapshot.children as Record<string, unknown>)[`sleep:${timer.t}`];
+        const sleeping = (snapshot.children as Record<string, unknown>)[sleepId];
         return rec.s === 'RETRYING' && rec.a === timer.a && sleeping
           ? ({ type, output: { value: undefined, at: Date.now() } } as EventObject)
           : undefined;
