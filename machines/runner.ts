@@ -1,5 +1,5 @@
 import { createActor, fromPromise } from 'xstate';
-import { SnapshotCorruptError } from '../src/index.js';
+import { InvalidOptionError, SnapshotCorruptError } from '../src/index.js';
 import { parse, stringify } from '../src/model/codec.js';
 import { toFailureRecord as toFailure } from '../src/model/failure-record.js';
 import {
@@ -130,7 +130,12 @@ export async function runLifecycle<S extends string>(
   const { resourceId, actions, store } = options;
   checkActions(machine, actions);
   if (options.deleteWhenFinal && typeof store.delete !== 'function') {
-    throw new TypeError('Expected a store with `delete` for `deleteWhenFinal: true`, got one without.');
+    throw new InvalidOptionError(
+      'store',
+      'a store with `delete` (for `deleteWhenFinal: true`)',
+      store,
+      'one without',
+    );
   }
   const stored = await store.load(resourceId);
   if (stored !== undefined) checkSnapshot(machine, resourceId, stored);
@@ -331,13 +336,16 @@ function checkActions(machine: LifecycleMachine, actions: Readonly<Record<string
   const missing = needed.filter((name) => typeof actions[name] !== 'function');
   const unknown = Object.keys(actions).filter((name) => !needed.includes(name));
   if (missing.length > 0 || unknown.length > 0) {
-    throw new TypeError(
-      `Expected one function per action of lifecycle \`${machine.id}\` (${needed.join(', ')}), got ${[
+    throw new InvalidOptionError(
+      'actions',
+      `one function per action of lifecycle \`${machine.id}\` (${needed.join(', ')})`,
+      actions,
+      [
         missing.length ? `none for ${missing.join(', ')}` : '',
         unknown.length ? `unknown ${unknown.join(', ')}` : '',
       ]
         .filter(Boolean)
-        .join(' and ')}.`,
+        .join(' and '),
     );
   }
 }

@@ -12,12 +12,13 @@ import { versionQueue } from '../engine/version-queues.js';
 import {
   DeliveryExhaustedError,
   FlowVersionMismatchError,
+  InvalidOptionError,
   StoreUnavailableError,
-  TaskweaveError,
   UnknownFlowError,
 } from '../errors.js';
-import { describe, expectNumber } from '../flow/options.js';
+import { describe } from '../flow/options.js';
 import type { Flow } from '../flow/types.js';
+import { expectNumberOption } from '../model/expect-option.js';
 import { doneEventOf, errorEventOf, TASK_ACTORS, taskActorId } from '../model/names.js';
 import type { RedisClient } from '../store/redis-connection.js';
 import {
@@ -104,22 +105,29 @@ export interface Worker {
  */
 export function createWorker(options: WorkerOptions): Worker {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Expected worker options to be an object, got ${describe(options)}`);
+    throw new InvalidOptionError('options', 'an object', options, describe(options));
   }
   const queues = queuesOf(options.store ?? {});
   if (!queues) {
-    throw new TaskweaveError(
-      `Expected \`store\` to be a redisStore() (distributed execution keeps its queues in Redis), got ${describe(options.store)}`,
+    throw new InvalidOptionError(
+      'store',
+      'a redisStore() (distributed execution keeps its queues in Redis)',
+      options.store,
+      describe(options.store),
     );
   }
   const names = [...new Set(options.queues ?? ['default'])];
   if (names.length === 0 || names.some((q) => typeof q !== 'string' || q.length === 0)) {
-    throw new TypeError(`Expected \`queues\` to be a list of queue names, got ${describe(options.queues)}`);
+    throw new InvalidOptionError('queues', 'a list of queue names', options.queues, describe(options.queues));
   }
-  const concurrency = expectNumber('concurrency', options.concurrency ?? 8, 1, true);
-  const visibilityTimeoutMs = expectNumber('visibilityTimeoutMs', options.visibilityTimeoutMs ?? 30_000, 10);
-  const maxDeliveries = expectNumber('maxDeliveries', options.maxDeliveries ?? 5, 1, true);
-  const pollMs = expectNumber('pollMs', options.pollMs ?? 50, 1);
+  const concurrency = expectNumberOption('concurrency', options.concurrency ?? 8, 1, true);
+  const visibilityTimeoutMs = expectNumberOption(
+    'visibilityTimeoutMs',
+    options.visibilityTimeoutMs ?? 30_000,
+    10,
+  );
+  const maxDeliveries = expectNumberOption('maxDeliveries', options.maxDeliveries ?? 5, 1, true);
+  const pollMs = expectNumberOption('pollMs', options.pollMs ?? 50, 1);
   const compiledFor = flowResolver(options.flows ?? []);
   const id = options.id ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   return new DistributedWorker(options.store, queues, names, compiledFor, {

@@ -24,7 +24,7 @@ import {
   volumeStatus,
 } from '../../machines/index.js';
 import { actionNames } from '../../machines/table.js';
-import { SnapshotCorruptError } from '../../src/errors.js';
+import { InvalidOptionError, SnapshotCorruptError } from '../../src/errors.js';
 import { fakeActions } from './machines-support.js';
 
 /** Actions that succeed at once, logging `name key`. */
@@ -196,10 +196,26 @@ describe('runLifecycle', () => {
   it('checks the actions it is given and the snapshot it loads', async () => {
     const store = memoryLifecycleStore();
     const { create: _, ...missing } = instantActions(serverActions, []);
-    await expect(
-      runLifecycle(serverMachine, { resourceId: 'x', actions: { ...missing, boot: async () => 1 }, store }),
-    ).rejects.toThrow(
-      `Expected one function per action of lifecycle \`server\` (${serverActions.join(', ')}), got none for create and unknown boot.`,
+    const wrongActions = await runLifecycle(serverMachine, {
+      resourceId: 'x',
+      actions: { ...missing, boot: async () => 1 },
+      store,
+    }).catch((error: unknown) => error);
+    // Bad options are one class everywhere (InvalidOptionError), here as in the engine and the stores.
+    expect(wrongActions).toBeInstanceOf(InvalidOptionError);
+    expect((wrongActions as Error).message).toBe(
+      `Expected \`actions\` to be one function per action of lifecycle \`server\` (${serverActions.join(', ')}), got none for create and unknown boot`,
+    );
+    const { delete: _delete, ...withoutDelete } = memoryLifecycleStore();
+    const noDelete = await runLifecycle(serverMachine, {
+      resourceId: 'y',
+      actions: instantActions(serverActions, []),
+      store: withoutDelete,
+      deleteWhenFinal: true,
+    }).catch((error: unknown) => error);
+    expect(noDelete).toBeInstanceOf(InvalidOptionError);
+    expect((noDelete as Error).message).toBe(
+      'Expected `store` to be a store with `delete` (for `deleteWhenFinal: true`), got one without',
     );
     const actions = instantActions(serverActions, []);
     await store.save('foreign', { status: 'active', value: 'available', context: { resourceId: 'foreign' } });
