@@ -81,17 +81,25 @@ async function boot(engine: Engine, id: string, failAt?: ServerBootStep): Promis
   console.log(`left behind:  ${[...cloud.live].join(', ') || 'nothing'}`);
 }
 
-// `npm run demo -- --redis [url]` stores the runs in Redis (prefix tw), for `npx taskweave runs ls` and the dashboard.
-const redisAt = process.argv.indexOf('--redis');
+// `npm run demo -- --redis [url] [--prefix p]` stores the runs in Redis (prefix tw unless given), for
+// `npx taskweave runs ls` and the dashboard (pass them the same --prefix).
+const flag = (name: string) => {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return undefined;
+  const value = process.argv[at + 1];
+  return value === undefined || value.startsWith('--') ? '' : value;
+};
+const redisFlag = flag('--redis');
 const redisUrl =
-  redisAt < 0 ? undefined : (process.argv[redisAt + 1] ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  redisFlag === undefined ? undefined : redisFlag || process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const prefix = flag('--prefix') || 'tw';
 // Stored runs outlive the demo: each run against Redis gets ids of its own.
 const suffix = redisUrl ? `-${Date.now().toString(36)}` : '';
 console.log('taskweave demo: server-boot = allocate-ip → (create-volume ‖ create-port) → boot-vm');
 console.log(
-  `store: ${redisUrl ? `redis (${redisUrl}, prefix tw)` : 'memory'}; every state change below was stored before the next task started`,
+  `store: ${redisUrl ? `redis (${redisUrl}, prefix ${prefix})` : 'memory'}; every state change below was stored before the next task started`,
 );
-const engine = createEngine(redisUrl ? { store: redisStore({ redis: redisUrl, prefix: 'tw' }) } : {});
+const engine = createEngine(redisUrl ? { store: redisStore({ redis: redisUrl, prefix }) } : {});
 await boot(engine, `boot-ok${suffix}`);
 await boot(engine, `boot-fail${suffix}`, 'boot-vm');
 await engine.close();
