@@ -11,6 +11,7 @@ import {
   FlowFailedError,
   type FlowRun,
   redisStore,
+  StoreUnavailableError,
   type TaskState,
 } from '../src/index.js';
 import { fakeCloud, makeServerBoot, SERVER_BOOT_STEPS, type ServerBootStep } from './server-boot.js';
@@ -99,7 +100,20 @@ console.log('taskweave demo: server-boot = allocate-ip → (create-volume ‖ cr
 console.log(
   `store: ${redisUrl ? `redis (${redisUrl}, prefix ${prefix})` : 'memory'}; every state change below was stored before the next task started`,
 );
-const engine = createEngine(redisUrl ? { store: redisStore({ redis: redisUrl, prefix }) } : {});
-await boot(engine, `boot-ok${suffix}`);
-await boot(engine, `boot-fail${suffix}`, 'boot-vm');
-await engine.close();
+// A Redis that does not answer is one line after 5 s, not a stack trace after the store's usual 30 s.
+const engine = createEngine(
+  redisUrl ? { store: redisStore({ redis: redisUrl, prefix }), unavailableDeadlineMs: 5_000 } : {},
+);
+try {
+  await boot(engine, `boot-ok${suffix}`);
+  await boot(engine, `boot-fail${suffix}`, 'boot-vm');
+} catch (error) {
+  if (!(error instanceof StoreUnavailableError)) throw error;
+  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+  process.stderr.write(
+    `demo: cannot reach Redis at ${redisUrl}${cause}. Start redis-server, or pass its URL: npm run demo -- --redis <url>.\n`,
+  );
+  process.exitCode = 1;
+} finally {
+  await engine.close();
+}

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
 import { deferred } from '../support/flows.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
+import { freePort } from '../support/redis-server.js';
 import { BIN, taskweave } from '../support/taskweave-cli.js';
 
 /**
@@ -72,4 +73,29 @@ it("the demo's runs stored in Redis are listed by taskweave runs ls and shown by
     dashboard.kill('SIGTERM');
   }
   expect(await exited).toBe(0);
+});
+
+it('npm run demo -- --redis with nothing listening there is one line on stderr and exit code 1, soon', async () => {
+  const url = `redis://127.0.0.1:${await freePort()}`;
+  const began = performance.now();
+  const failed = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'examples/demo.ts', '--redis', url],
+    {
+      cwd: root,
+      timeout: 30_000,
+      env: { ...process.env, NO_COLOR: '1' },
+    },
+  ).then(
+    () => undefined,
+    (error: { code?: number; stderr: string }) => error,
+  );
+  expect(failed?.code).toBe(1);
+  expect(failed?.stderr).toMatch(
+    new RegExp(
+      `^demo: cannot reach Redis at ${url} \\(connect ECONNREFUSED 127\\.0\\.0\\.1:\\d+\\)\\. Start redis-server, or pass its URL: npm run demo -- --redis <url>\\.\\n$`,
+    ),
+  );
+  // The demo's 5 s deadline and the process's start, not the store's default 30 s.
+  expect(performance.now() - began).toBeLessThan(20_000);
 });
