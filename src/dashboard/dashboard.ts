@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEngine, type Engine } from '../engine/engine.js';
-import { TaskweaveError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
 import type { JobBoard } from '../jobs/job-board.js';
 import { isFinished, RUN_STATUSES, type RunStatus } from '../model/run-status.js';
@@ -34,7 +34,8 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-export class DashboardOptionError extends TaskweaveError {}
+/** A dashboard option that cannot work (no token beyond loopback): an InvalidOptionError, as every bad option. */
+export class DashboardOptionError extends InvalidOptionError {}
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const COOKIE = 'taskweave_token';
@@ -54,7 +55,10 @@ export async function createDashboard(options: DashboardOptions): Promise<Dashbo
   const token = options.token;
   if (!LOOPBACK.has(host) && !token) {
     throw new DashboardOptionError(
-      `Expected a token to serve the dashboard on ${host} (beyond loopback), got none. Pass --token <secret> (or createDashboard({ token })), or bind to 127.0.0.1.`,
+      'token',
+      `a secret to serve the dashboard on ${host} (beyond loopback)`,
+      token,
+      'none. Pass --token <secret> (or createDashboard({ token })), or bind to 127.0.0.1.',
     );
   }
   const engine = createEngine({ store: options.store, flows: options.flows ?? [], closeStore: false });

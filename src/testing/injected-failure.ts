@@ -1,4 +1,5 @@
 import { TaskweaveError } from '../errors.js';
+import { registerErrors } from '../model/failure-record.js';
 
 /** The failure path testing injects: thrown instead of running a task's execute (or revert). */
 export class InjectedFailureError extends TaskweaveError {
@@ -9,3 +10,6 @@ export class InjectedFailureError extends TaskweaveError {
     super(`Injected ${kind} failure of \`${task}\` (path testing)`);
   }
 }
+
+// Thrown into a task under test, it is stored as the task's failure: it comes back as itself.
+registerErrors({ InjectedFailureError });

@@ -11,6 +11,7 @@ import {
   createEngine,
   type Dashboard,
   type Engine,
+  InvalidOptionError,
   type JobBoard,
   redisJobBoard,
   redisStore,
@@ -204,7 +205,11 @@ describe.skipIf(!hasChromium)('the dashboard in a browser', () => {
   });
 
   it('beyond loopback needs a token, checked on every request', async () => {
-    await expect(createDashboard({ store, host: '0.0.0.0', port: 0 })).rejects.toThrow(/Expected a token/);
+    const refused = await createDashboard({ store, host: '0.0.0.0', port: 0 }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(InvalidOptionError);
+    expect((refused as Error).message).toMatch(
+      /^Expected `token` to be a secret to serve the dashboard on 0\.0\.0\.0/,
+    );
     const guarded = await createDashboard({ store, port: 0, token: 's3cret' });
     try {
       expect((await fetch(guarded.url)).status).toBe(401);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LifecycleConflictError } from '../../machines/errors.js';
 import {
+  DashboardOptionError,
   InvalidJobOptionError,
   InvalidOptionError,
   JobNotFoundError,
@@ -9,6 +10,7 @@ import {
   TaskweaveError,
 } from '../../src/index.js';
 import { fromFailureRecord, toFailureRecord } from '../../src/model/failure-record.js';
+import { InjectedFailureError } from '../../src/testing/index.js';
 
 /** A stored failure comes back as its own class, whichever room defined it (ARCHITECTURE.md, model). */
 describe('the error registry', () => {
@@ -20,6 +22,7 @@ describe('the error registry', () => {
     ['job board', new JobNotFoundError('job-2')],
     ['lifecycle', new LifecycleConflictError('vm-1', 3, 4)],
     ['options', new InvalidJobOptionError('leaseMs', 'a number from 1 and up', -1)],
+    ['path testing', new InjectedFailureError('attach', 'revert')],
   ])('a %s error comes back as its own class, with its fields and message', (_room, error) => {
     const back = roundTrip(error);
     expect(back).toBeInstanceOf(error.constructor);
@@ -39,8 +42,11 @@ describe('the error registry', () => {
     expect(back.name).toBe('ForeignError');
   });
 
-  it('InvalidJobOptionError is an InvalidOptionError, one class for bad options everywhere', () => {
+  it('InvalidJobOptionError and DashboardOptionError are InvalidOptionError, one class for bad options everywhere', () => {
     expect(new InvalidJobOptionError('concurrency', 'an integer from 1 and up', 0)).toBeInstanceOf(
+      InvalidOptionError,
+    );
+    expect(new DashboardOptionError('token', 'a secret', undefined, 'none')).toBeInstanceOf(
       InvalidOptionError,
     );
   });
