@@ -467,6 +467,44 @@ describe('the taskweave command against real Redis', { timeout: 120_000 }, () =>
     expect(await exited).toBe(0);
   });
 
+  it('conductor claims posted jobs and runs them until SIGTERM, then drains and exits 0', async () => {
+    const ready = deferred();
+    const completed = deferred();
+    const child = spawn(
+      process.execPath,
+      [BIN, 'conductor', FLOWS, '--prefix', prefix, '--lease-ms', '2000'],
+      {
+        env: { ...process.env, REDIS_URL },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (stdout.includes('completed job-cond')) completed.resolve();
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (stderr.includes('Ctrl-C drains')) ready.resolve();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await ready.promise;
+      expect(stderr).toContain('running cli-flaky, cli-ok, cli-steps, cli-wide');
+      expect(stderr).toContain('(concurrency 8, lease 2000 ms)');
+      await board.post({ flow: 'cli-steps', id: 'job-cond', inputs: {} });
+      await completed.promise;
+      expect(stdout).toMatch(/^\S+ {2}claimed job-cond \(cli-steps\)$/m);
+      expect((await board.get('job-cond'))?.state).toBe('COMPLETE');
+      expect((await store.load('job-cond'))?.meta.status).toBe('SUCCESS');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('stopping: finishing running jobs');
+  });
+
   it('purges finished runs older than a duration', async () => {
     const purged = await cli('runs', 'purge', '--older-than', '1ms', '--json');
     expect(purged.code).toBe(0);
