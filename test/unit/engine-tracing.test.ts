@@ -1,4 +1,4 @@
-import { SpanStatusCode } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -102,5 +102,24 @@ describe('OpenTelemetry spans', () => {
     expect(executes.map((s) => s.attributes['taskweave.task'])).toEqual(['second']);
     expect(parentOf(executes[0]!)).toBe(resumed!.spanContext().spanId);
     expect(executes[0]!.attributes['taskweave.run_id']).toBe('trace-2');
+  });
+
+  it('without createEngine({ tracer }), spans go to the global tracer provider', async () => {
+    const flow = linear('global', [task({ name: 'only', execute: () => 1 })]);
+    trace.setGlobalTracerProvider(provider);
+    try {
+      const engine = createEngine({ flows: [flow] });
+      await engine.run(flow, {}, { id: 'trace-3' });
+      await engine.close();
+    } finally {
+      trace.disable(); // back to no provider, for the other tests of this worker
+    }
+    const spans = exporter.getFinishedSpans();
+    const [run] = named(spans, 'taskweave.run');
+    expect(run!.attributes).toMatchObject({ 'taskweave.run_id': 'trace-3', 'taskweave.flow': 'global' });
+    expect(run!.instrumentationScope.name).toBe('taskweave');
+    const [execute] = named(spans, 'taskweave.execute');
+    expect(execute!.attributes['taskweave.task']).toBe('only');
+    expect(parentOf(execute!)).toBe(run!.spanContext().spanId);
   });
 });
