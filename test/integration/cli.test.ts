@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -407,6 +408,31 @@ describe('the taskweave command against real Redis', { timeout: 120_000 }, () =>
     expect(failed.code).toBe(1);
     expect(JSON.parse(failed.stdout)).toMatchObject({ id: 'watch-2', status: 'REVERTED' });
   });
+
+  it.skipIf(!existsSync('/usr/bin/script'))(
+    'runs watch on a terminal that reports no size prints a line per event (log-update would show nothing)',
+    async () => {
+      // util-linux `script` runs the command on a new pty; with no terminal of ours to copy, it has 0 rows.
+      const command = `'${process.execPath}' '${BIN}' runs watch fail-1 --prefix ${prefix}`;
+      const ran = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+        const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], {
+          env: { ...process.env, REDIS_URL, NO_COLOR: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        child.stdout.on('data', (d) => {
+          stdout += d;
+        });
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout }));
+      });
+      expect(ran.code).toBe(1); // the run ended REVERTED
+      const lines = ran.stdout.replace(/\r/g, '').trimEnd().split('\n');
+      expect(lines).toContainEqual(expect.stringMatching(/attach\s+FAILURE attempt 1 Error: disk full$/));
+      expect(lines.at(-1)).toBe('Run fail-1 ended REVERTED.');
+      expect(lines).toHaveLength((await engine.history('fail-1')).length + 1);
+    },
+  );
 
   it('stops quietly when the reader of its output goes away (… | head), before the run ends', async () => {
     const reserve = deferred<unknown>();

@@ -75,7 +75,9 @@ export async function watchRun(ctx: CommandContext, id: string): Promise<number>
   const names = info.flow?.tasks.map((t) => t.name) ?? Object.keys(info.tasks);
   for (const name of names) tasks.set(name, { state: 'PENDING', attempt: info.tasks[name]?.attempt ?? 0 });
   let status = 'PENDING';
-  const live = !ctx.out.json && process.stdout.isTTY === true;
+  // A terminal that reports 0 rows (a pty nobody sized: `script`, some CI runners) would be shown
+  // nothing by log-update, which clips to the height: there, a line per event as when piped.
+  const live = !ctx.out.json && process.stdout.isTTY === true && process.stdout.rows !== 0;
   const draw = live ? createLogUpdate(process.stdout) : undefined;
   const render = () => draw?.(frame(ctx.out, id, info.meta.flow, status, tasks, ctx.now()));
   const ticker = live ? setInterval(render, 500) : undefined;
