@@ -237,7 +237,7 @@ export async function openTaskweave(url = REDIS_URL): Promise<TaskweaveBench> {
       const rand10Serial = await serial(rand10, 'rand10, one at a time', 10, 200, 200, 3);
       const rand1000Serial = withRand1000
         ? // One warm-up run: rand1000's first run spends ~1 s compiling its machine, which is not a per-task cost.
-          await serial(rand1000, 'rand1000, one at a time', 1000, 1, 1, 2)
+          await serial(rand1000, 'rand1000, one at a time', 1000, 2, 1, 3)
         : undefined;
       const memory = await memoryPerRuns(base, 1000);
       return { chain10SerialAgain: chain10Serial, chain1000Serial, rand10Serial, rand1000Serial, memory };
