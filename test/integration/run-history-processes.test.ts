@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,6 +13,7 @@ import {
 } from '../../src/index.js';
 import { type Child, startChild } from '../support/child.js';
 import { PROVISION_RESULTS, provisionFlow, redisEffects } from '../support/flows.js';
+import { startLineProcess } from '../support/line-process.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
 
 /**
@@ -24,7 +23,6 @@ import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.j
  * reads and draws the run.
  */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const READER = fileURLToPath(new URL('../support/history-child.ts', import.meta.url));
 
 interface Reader {
@@ -37,40 +35,15 @@ interface Reader {
 }
 
 function startReader(prefix: string, runId: string, mode: 'watch' | 'draw'): Reader {
-  const child = spawn(process.execPath, ['--import', 'tsx', READER, REDIS_URL, prefix, runId, mode], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const lines: string[] = [];
-  const waiters = new Set<{ match: (line: string) => boolean; resolve: (line: string) => void }>();
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(line);
-    for (const waiter of waiters) {
-      if (!waiter.match(line)) continue;
-      waiters.delete(waiter);
-      waiter.resolve(line);
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const child = startLineProcess(READER, [REDIS_URL, prefix, runId, mode], { name: 'reader' });
   return {
-    lines,
-    line(match) {
-      const found = lines.find(match);
-      if (found !== undefined) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        waiters.add({ match, resolve });
-        void exited.then((code) => reject(new Error(`reader exited (${code}) first: ${stderr}`)));
-      });
-    },
-    exited: exited.then((code) => {
-      if (code !== 0) throw new Error(`reader exited with ${code}: ${stderr}`);
+    lines: child.lines,
+    line: (match) => child.waitForLine((line) => match(line)),
+    exited: child.exited.then((code) => {
+      if (code !== 0) throw new Error(`reader exited with ${code}: ${child.stderr()}`);
       return code;
     }),
-    kill: () => child.kill('SIGKILL'),
+    kill: () => void child.kill(),
   };
 }
 

@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Behaviour } from './flows.js';
+import { startLineProcess } from './line-process.js';
 import { REDIS_URL } from './redis.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WORKER_CHILD = fileURLToPath(new URL('./worker-child.ts', import.meta.url));
 /** test/support/starter-child.ts: an engine that starts one distributed run, then waits to be killed. */
 export const STARTER = fileURLToPath(new URL('./starter-child.ts', import.meta.url));
@@ -49,51 +48,14 @@ export function startWorkerProcess(
 
 /** A TypeScript module run with `node --import tsx` in the repository root, read line by line. */
 export function startProcess(script: string, args: readonly string[], label = script): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const lines: string[] = [];
-  const waiters = new Set<{ match: (l: string) => boolean; resolve(l: string): void }>();
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(line);
-    for (const waiter of waiters) {
-      if (!waiter.match(line)) continue;
-      waiters.delete(waiter);
-      waiter.resolve(line);
-    }
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const alive = () => child.exitCode === null && child.signalCode === null;
+  const child = startLineProcess(script, args, { name: `worker ${label}` });
   return {
     label,
-    process: child,
-    lines,
-    exited,
-    waitForLine(match) {
-      const found = lines.find(match);
-      if (found !== undefined) return Promise.resolve(found);
-      if (!alive()) return Promise.reject(new Error(`worker ${label} exited: ${stderr}`));
-      return new Promise((resolve, reject) => {
-        waiters.add({ match, resolve });
-        void exited.then(() => reject(new Error(`worker ${label} exited first: ${stderr}`)));
-      });
-    },
-    async kill() {
-      if (alive()) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    },
-    async stop() {
-      if (alive()) {
-        child.kill('SIGTERM');
-        await exited;
-      }
-    },
+    process: child.process,
+    lines: child.lines,
+    exited: child.exited.then(() => {}),
+    waitForLine: (match) => child.waitForLine((line) => match(line)),
+    kill: child.kill,
+    stop: child.stop,
   };
 }
