@@ -3,6 +3,7 @@ import { SnapshotCorruptError, TaskweaveError } from '../src/index.js';
 import { parse, stringify } from '../src/model/codec.js';
 import type { RedisClient } from '../src/redis/client.js';
 import { openConnection, storeConnection } from '../src/redis/connection.js';
+import { lifecycleKey } from '../src/redis/keys.js';
 import { checkId, validateRedisOptions } from '../src/redis/options.js';
 import { LifecycleConflictError, LifecycleNotFinalError, LifecycleStoreError } from './errors.js';
 import { deleteLifecycle } from './lua/deleteLifecycle-1.lua.js';
@@ -68,7 +69,7 @@ export function redisLifecycleStore(options: RedisLifecycleStoreOptions): RedisL
   }
   /** Per resource: the version this store last loaded or wrote, which its next save must still find. */
   const versions = new Map<string, number>();
-  const keyOf = (resourceId: string) => `{${prefix}:${resourceId}}:lifecycle`;
+  const keyOf = (resourceId: string) => lifecycleKey(prefix, resourceId);
 
   return {
     load: (resourceId) =>

@@ -13,37 +13,8 @@ import { JOB_STATES, type Job, JobCorruptError, JobNotFoundError, type JobState 
  * carries the heavy traffic, is spread over the cluster by the run store's per-run tags); run more
  * boards with other prefixes to spread jobs over more shards.
  */
-export interface JobKeys {
-  /** UNCLAIMED jobs: score -priority, member `<16-digit seq>:<id>` (FIFO within a priority). */
-  ready: string;
-  /** CLAIMED jobs by `leaseUntil` (ms, Redis server clock). */
-  leases: string;
-  /** Wake-up tokens for `waitForWork` (BLPOP). */
-  wake: string;
-  /** Sequence counter for queue order and listing order. */
-  seq: string;
-  /** `<statePrefix><STATE>`: ids in that state, scored by posting order. */
-  statePrefix: string;
-  /** `<jobPrefix><id>`: the job's hash. */
-  jobPrefix: string;
-  /** Pub/sub channel: a finished job's id is published on it. */
-  done: string;
-  job(id: string): string;
-}
-
-export function jobKeys(prefix: string): JobKeys {
-  const tag = `{${prefix}:jobs}`;
-  return {
-    ready: `${tag}:ready`,
-    leases: `${tag}:leases`,
-    wake: `${tag}:wake`,
-    seq: `${tag}:seq`,
-    statePrefix: `${tag}:state:`,
-    jobPrefix: `${tag}:job:`,
-    done: `${tag}:done`,
-    job: (id) => `${tag}:job:${id}`,
-  };
-}
+/** The board's key names, made in src/redis/keys.ts with every other key taskweave uses. */
+export { type JobKeys, jobKeys } from '../redis/keys.js';
 
 /** Marker written in every job hash; data without it is not ours. */
 export const JOB_FORMAT = 'taskweave.job/1';

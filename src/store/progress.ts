@@ -22,7 +22,5 @@ export function progressText(report: ProgressReport): string {
   }
 }
 
-/** The Redis pub/sub channel a run's progress is published on. */
-export function progressChannel(prefix: string, runId: string): string {
-  return `${prefix}:progress:${runId}`;
-}
+/** The Redis pub/sub channel a run's progress is published on (named in src/redis/keys.ts). */
+export { progressChannel } from '../redis/keys.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../errors.js';
+import { isRunKeyOf, outboxEntryKey, queueKeys } from '../redis/keys.js';
 import type { QueueWrite, RunQueues } from './redis-queues.js';
 import { runKeys } from './redis-run-fields.js';
 
@@ -36,7 +37,7 @@ export class RunOutbox {
 
   /** `{prefix}:outbox`: entry keys scored by when they were registered (server time, epoch ms). */
   get indexKey(): string {
-    return `{${this.queues.prefix}}:outbox`;
+    return queueKeys(this.queues.prefix).outbox;
   }
 
   /** Write one step's run (with its outbox entry), then relay the entry. Replies as dispatchRun. */
@@ -53,7 +54,7 @@ export class RunOutbox {
     const block = queues.dispatchBlock(write, 3);
     const entry = relays ? JSON.stringify({ k: [queues.timersKey, ...block.keys], a: block.args }) : '';
     for (let late = 0; ; late++) {
-      const entryKey = `{${queues.prefix}:${write.runId}}:outbox:${randomUUID()}`;
+      const entryKey = outboxEntryKey(queues.prefix, write.runId, randomUUID());
       if (relays) {
         const ack = write.ack;
         const opened = await queues.connection.call('open outbox entry', write.runId, () =>
@@ -116,7 +117,7 @@ export class RunOutbox {
     let relayed = 0;
     for (const entryKey of due) {
       // Only this prefix's entries: anything else in the index is forgotten.
-      if (!entryKey.startsWith(`{${queues.prefix}:`)) {
+      if (!isRunKeyOf(queues.prefix, entryKey)) {
         await this.forget(entryKey);
         continue;
       }

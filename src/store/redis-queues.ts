@@ -1,3 +1,4 @@
+import { queueKeys } from '../redis/keys.js';
 import { dispatchRun, extendClaims } from './lua/dispatchRun.lua.js';
 import { OUTBOX_SCRIPTS } from './lua/outbox.lua.js';
 import type { RedisClient, RedisConnection } from './redis-connection.js';
@@ -91,16 +92,16 @@ export class RunQueues {
   }
 
   queueKey(queue: string): string {
-    return `{${this.prefix}}:q:${queue}`;
+    return queueKeys(this.prefix).queue(queue);
   }
 
   get timersKey(): string {
-    return `{${this.prefix}}:timers`;
+    return queueKeys(this.prefix).timers;
   }
 
   /** Channel telling workers which busy tasks a write stopped (their signals abort). */
   get abortsChannel(): string {
-    return `{${this.prefix}}:aborts`;
+    return queueKeys(this.prefix).aborts;
   }
 
   /** Best-effort: a worker that misses it finishes the task, and its outcome is dropped as stale. */
@@ -114,7 +115,7 @@ export class RunQueues {
   }
 
   get deadKey(): string {
-    return `{${this.prefix}}:dead`;
+    return queueKeys(this.prefix).dead;
   }
 
   /** Run one of the queues' scripts (defined on the store's client). */

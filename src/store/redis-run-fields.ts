@@ -16,30 +16,13 @@ import { RUN_STATUSES, type RunMeta, type RunStatus, type StoredRun } from './st
  * - `<prefix>:idx:<STATUS>`    sorted set: runId scored by updatedAt (written with the run on a single
  *   Redis, best-effort after it in a Cluster; re-checked on read)
  *
- * The hash tag keeps a run's three keys on one Cluster slot, so its scripts may touch both.
+ * The hash tag keeps a run's three keys on one Cluster slot, so its scripts may touch both. The names
+ * are made in src/redis/keys.ts, with every other key taskweave uses.
  */
-
-export function flowKey(prefix: string, hash: string): string {
-  return `{${prefix}}:flow:${hash}`;
-}
+export { flowKey, indexKey, type RunKeys, runKeys } from '../redis/keys.js';
 
 /** Marks a meta hash as taskweave's, version 1 of the layout. Anything else there is foreign data. */
 export const RUN_KIND = 'tw:run:1';
-
-export interface RunKeys {
-  meta: string;
-  parts: string;
-  events: string;
-}
-
-export function runKeys(prefix: string, runId: string): RunKeys {
-  const tag = `{${prefix}:${runId}}`;
-  return { meta: `${tag}:meta`, parts: `${tag}:parts`, events: `${tag}:events` };
-}
-
-export function indexKey(prefix: string, status: RunStatus): string {
-  return `${prefix}:idx:${status}`;
-}
 
 /** The 8-value meta block every writing script takes (see `writeMeta` in check-run.lua.ts). */
 export function metaArgs(meta: RunMeta): string[] {
