@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import type { Cluster, Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createEngine,
   createWorker,
@@ -13,59 +14,126 @@ import {
   type Worker,
 } from '../../src/index.js';
 import { queuesOf } from '../../src/store/redis-queues.js';
-import { deferred } from '../support/flows.js';
+import { deferred, waitFor } from '../support/flows.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
+import { cleanClusterPrefix, type OwnedCluster, startRedisCluster } from '../support/redis-cluster.js';
 
-const redis = newRedis();
-const open: { engines: Engine[]; workers: Worker[]; stores: Store[]; prefixes: string[] } = {
-  engines: [],
-  workers: [],
-  stores: [],
-  prefixes: [],
-};
+/**
+ * Distributed execution's basic behaviour, on one Redis and on a test-owned 3-master Redis Cluster.
+ * On the Cluster a run's keys (`{prefix:runId}`) and its queues and deadlines (`{prefix}`) are on
+ * different slots, and each run here is given an id whose keys are on another master than the queue,
+ * so every step goes through the run's outbox. What only a Cluster has (the outbox's crash cases) is
+ * in distributed-redis-cluster.test.ts.
+ */
 
-afterEach(async () => {
-  for (const w of open.workers.splice(0)) await w.close();
-  for (const e of open.engines.splice(0)) await e.close();
-  for (const s of open.stores.splice(0)) await s.close();
-  for (const p of open.prefixes.splice(0)) await cleanPrefix(redis, p);
-});
+type Flows = Parameters<typeof createWorker>[0]['flows'];
 
-function setup(
-  flows: Parameters<typeof createWorker>[0]['flows'],
-  workers = 1,
-  queues?: string[],
-  concurrency?: number,
-) {
-  const prefix = testPrefix('dist');
-  open.prefixes.push(prefix);
-  const store = () => {
-    const s = redisStore({ redis: REDIS_URL, prefix });
-    open.stores.push(s);
-    return s;
-  };
-  const engine = createEngine({
-    store: store(),
-    flows,
-    execution: 'distributed',
-    closeStore: false,
-  } as never);
-  open.engines.push(engine);
-  const ws = Array.from({ length: workers }, () => {
-    const w = createWorker({
-      store: store(),
-      flows,
-      ...(queues ? { queues } : {}),
-      ...(concurrency ? { concurrency } : {}),
-    });
-    open.workers.push(w);
-    return w;
-  });
-  return { engine, workers: ws, prefix, store };
+interface Target {
+  name: string;
+  cluster: boolean;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** A new connection for a store, the admin client or a test's reads. */
+  connect(): Redis | Cluster;
+  clean(admin: Redis | Cluster, prefix: string): Promise<void>;
 }
 
-describe('distributed execution', () => {
-  it('runs a linear flow on a worker and settles run.result in the starting engine', async () => {
+let owned: OwnedCluster | undefined;
+const TARGETS: Target[] = [
+  {
+    name: 'one Redis',
+    cluster: false,
+    start: async () => {},
+    stop: async () => {},
+    connect: () => newRedis(REDIS_URL),
+    clean: (admin, prefix) => cleanPrefix(admin as Redis, prefix),
+  },
+  {
+    name: 'a 3-master Redis Cluster',
+    cluster: true,
+    start: async () => {
+      owned = await startRedisCluster();
+    },
+    stop: async () => {
+      await owned?.stop();
+    },
+    connect: () => owned!.connect(),
+    clean: (admin, prefix) => cleanClusterPrefix(admin as Cluster, prefix),
+  },
+];
+
+describe.each(TARGETS)('distributed execution on $name', (target) => {
+  const cleanups: (() => Promise<void>)[] = [];
+  beforeAll(() => target.start());
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  afterAll(() => target.stop());
+
+  const connect = () => {
+    const client = target.connect();
+    cleanups.push(async () => {
+      await client.quit();
+    });
+    return client;
+  };
+
+  /** The port of the master serving `key` (Cluster only). */
+  const masterOf = async (client: Cluster, key: string): Promise<number> => {
+    const slot = (await client.cluster('KEYSLOT', key)) as number;
+    const slots = await client.cluster('SLOTS');
+    return slots.find(([from, to]) => slot >= from && slot <= to)![2]![1];
+  };
+
+  function setup(label: string) {
+    const prefix = testPrefix(label);
+    const admin = connect();
+    cleanups.push(() => target.clean(admin, prefix));
+    const stores: Store[] = [];
+    const store = (): Store => {
+      const s = redisStore({ redis: connect(), prefix });
+      stores.push(s);
+      cleanups.push(() => s.close());
+      return s;
+    };
+    return {
+      prefix,
+      admin,
+      stores,
+      store,
+      engine(flows: Flows): Engine {
+        const engine = createEngine({ store: store(), flows, execution: 'distributed' });
+        cleanups.push(() => engine.close());
+        return engine;
+      },
+      worker(flows: Flows, options: Partial<Parameters<typeof createWorker>[0]> = {}): Worker {
+        const w = createWorker({ store: store(), flows, pollMs: 20, ...options });
+        cleanups.push(() => w.close());
+        return w;
+      },
+      /** A run id; on the Cluster one whose keys are on another master than the queue `default`. */
+      async id(base: string): Promise<string> {
+        if (!target.cluster) return base;
+        const cluster = admin as Cluster;
+        const queueNode = await masterOf(cluster, `{${prefix}}:q:default`);
+        for (let i = 0; ; i++) {
+          const id = `${base}-${i}`;
+          if ((await masterOf(cluster, `{${prefix}:${id}}:meta`)) !== queueNode) return id;
+        }
+      },
+      /** Outbox entries still registered, and entry keys (or abandoned marks) left on any master. */
+      async outboxLeft(): Promise<{ registered: number; keys: string[] }> {
+        const registered = await admin.zcard(`{${prefix}}:outbox`);
+        const nodes = target.cluster ? (admin as Cluster).nodes('master') : [admin as Redis];
+        const keys: string[] = [];
+        for (const node of nodes) keys.push(...(await node.keys(`{${prefix}:*}:outbox:*`)));
+        return { registered, keys };
+      },
+    };
+  }
+
+  it('runs a linear flow on a worker, in order, and settles run.result in the starting engine', async () => {
+    const { engine, worker, id: idFor, stores, admin, prefix, outboxLeft } = setup('dist-linear');
     const seen: string[] = [];
     const flow = linear('dist-linear', [
       task({
@@ -76,19 +144,28 @@ describe('distributed execution', () => {
           return 2;
         },
       }),
-      task({ name: 'b', requires: ['x'], provides: 'y', execute: ({ x }: { x: number }) => x * 3 }),
+      task({
+        name: 'b',
+        requires: ['x'],
+        provides: 'y',
+        execute: ({ x }: { x: number }) => {
+          seen.push('b');
+          return x * 3;
+        },
+      }),
     ]);
-    const { engine, workers } = setup([flow]);
-    await workers[0]!.start();
-    const run = engine.start(flow, {}, { id: 'r1' });
+    const e = engine([flow]);
+    const w = worker([flow]);
+    await w.start();
+    const id = await idFor('r1');
+    const run = e.start(flow, {}, { id });
     const states: string[] = [];
-    run.on('task', (e) => states.push(`${e.task} ${e.state}`));
+    run.on('task', (ev) => states.push(`${ev.task} ${ev.state}`));
     expect(await run.result).toEqual({ x: 2, y: 6 });
     expect(run.status).toBe('SUCCESS');
-    expect(seen).toEqual(['a r1']);
+    expect(seen).toEqual([`a ${id}`, 'b']);
     expect(states).toEqual(['a RUNNING', 'a SUCCESS', 'b RUNNING', 'b SUCCESS']);
-    const history = await engine.history('r1');
-    expect(history.map((e) => `${e.task ?? '[run]'} ${e.state}`)).toEqual([
+    expect((await e.history(id)).map((ev) => `${ev.task ?? '[run]'} ${ev.state}`)).toEqual([
       '[run] RUNNING',
       'a RUNNING',
       'a SUCCESS',
@@ -96,9 +173,17 @@ describe('distributed execution', () => {
       'b SUCCESS',
       '[run] SUCCESS',
     ]);
+    await w.close({ drain: true });
+    // On the Cluster the last entry's delete follows its relay without being waited for.
+    await waitFor(async () => (await outboxLeft()).keys.length === 0, 2_000, 'the last entry deleted');
+    expect(await outboxLeft()).toEqual({ registered: 0, keys: [] });
+    // One Redis takes each step in one script (dispatchRun): no step is ever registered in the outbox.
+    expect(stores.map((s) => queuesOf(s)!.outbox.active)).toEqual(stores.map(() => target.cluster));
+    if (!target.cluster) expect(await admin.exists(`{${prefix}}:outbox`)).toBe(0);
   });
 
   it('reverts in reverse order across two workers after a failure', async () => {
+    const { engine, worker, id } = setup('dist-revert');
     const log: string[] = [];
     const t = (name: string, requires: string[] = [], fail = false) =>
       task({
@@ -115,90 +200,79 @@ describe('distributed execution', () => {
         },
       });
     const flow = graph('dist-graph', [t('a'), t('b', ['a']), t('c', ['a']), t('d', ['b', 'c'], true)]);
-    const { engine, workers } = setup([flow], 2);
-    for (const w of workers) await w.start();
-    const error = await engine.run(flow).catch((e: Error) => e);
+    const e = engine([flow]);
+    for (const w of [worker([flow]), worker([flow])]) await w.start();
+    const error = await e.run(flow, {}, { id: await id('revert') }).catch((x: Error) => x);
     expect(error).toBeInstanceOf(FlowFailedError);
-    expect(log.indexOf('a reverted')).toBeGreaterThan(log.indexOf('b reverted'));
-    expect(log.indexOf('a reverted')).toBeGreaterThan(log.indexOf('c reverted'));
-    expect(log.filter((l) => l === 'a')).toHaveLength(1);
+    const at = (entry: string) => log.indexOf(entry);
+    expect(log.filter((l) => !l.endsWith('reverted')).sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(at('a')).toBeLessThan(Math.min(at('b'), at('c')));
+    expect(at('d')).toBeGreaterThan(Math.max(at('b'), at('c')));
+    expect(at('a reverted')).toBeGreaterThan(Math.max(at('b reverted'), at('c reverted')));
+    expect(at('b reverted')).toBeGreaterThan(at('d'));
   });
 
   it('retries a task after its stored backoff deadline', async () => {
-    let calls = 0;
+    const { engine, worker, id: idFor, admin, prefix } = setup('dist-retry');
+    const calls: number[] = [];
     const flow = linear('dist-retry', [
       task({
         name: 'flaky',
         provides: 'v',
-        retry: { attempts: 3, backoffMs: 20 },
+        retry: { attempts: 3, backoffMs: 50 },
         execute: (_: unknown, ctx) => {
-          calls++;
+          calls.push(Date.now());
           if (ctx.attempt < 3) throw new Error('not yet');
           return ctx.attempt;
         },
       }),
     ]);
-    const { engine, workers } = setup([flow]);
-    await workers[0]!.start();
-    expect(await engine.run(flow)).toEqual({ v: 3 });
-    expect(calls).toBe(3);
-  });
-
-  it('on one Redis takes each step in one script (dispatchRun): no outbox entry, no outbox index', async () => {
-    const flow = linear('dist-one-script', [
-      task({ name: 'a', provides: 'x', execute: () => 1 }),
-      task({ name: 'b', requires: ['x'], provides: 'y', execute: ({ x }: { x: number }) => x + 1 }),
-    ]);
-    const { engine, workers, prefix } = setup([flow]);
-    await workers[0]!.start();
-    expect(await engine.run(flow)).toEqual({ x: 1, y: 2 });
-    expect(queuesOf(open.stores[0]!)!.outbox.active).toBe(false);
-    expect(queuesOf(open.stores[1]!)!.outbox.active).toBe(false);
-    // No step was registered in the outbox index (a registration creates it).
-    expect(await redis.exists(`{${prefix}}:outbox`)).toBe(0);
+    const e = engine([flow]);
+    const w = worker([flow]);
+    await w.start();
+    const id = await idFor('retry');
+    expect(await e.run(flow, {}, { id })).toEqual({ v: 3 });
+    expect(calls).toHaveLength(3);
+    expect(calls[1]! - calls[0]!).toBeGreaterThanOrEqual(45);
+    const states = (await e.history(id)).filter((ev) => ev.task).map((ev) => ev.state);
+    expect(states.filter((s) => s === 'RETRYING')).toHaveLength(2);
+    await w.close({ drain: true });
+    // The deadline (on the Cluster, relayed to the deadlines' slot) is gone once the task ran again.
+    expect(await admin.zcard(`{${prefix}}:timers`)).toBe(0);
   });
 
   it('routes tasks by queue: only workers of that queue take them', async () => {
+    const { engine, worker, id } = setup('dist-route');
     const where: string[] = [];
     const flow = parallel('dist-route', [
-      task({
-        name: 'cpu',
-        execute: () => {
-          where.push(`cpu@${process.pid}`);
-        },
-      }),
-      task({
-        name: 'gpu',
-        queue: 'gpu',
-        execute: () => {
-          where.push('gpu');
-        },
-      }),
+      task({ name: 'cpu', execute: () => void where.push('cpu') }),
+      task({ name: 'gpu', queue: 'gpu', execute: () => void where.push('gpu') }),
     ]);
-    const { engine, workers } = setup([flow], 1);
-    await workers[0]!.start();
-    const run = engine.start(flow);
+    const e = engine([flow]);
+    await worker([flow]).start();
+    const run = e.start(flow, {}, { id: await id('route') });
     const states: string[] = [];
-    run.on('task', (e) => states.push(`${e.task} ${e.state}`));
-    await new Promise((r) => setTimeout(r, 300));
-    expect(states).toContain('cpu SUCCESS');
+    run.on('task', (ev) => states.push(`${ev.task} ${ev.state}`));
+    await new Promise<void>((resolve) =>
+      run.on('task', (ev) => ev.task === 'cpu' && ev.state === 'SUCCESS' && resolve()),
+    );
+    expect(where).toEqual(['cpu']);
     expect(states).not.toContain('gpu SUCCESS');
     expect(run.status).toBe('RUNNING');
-    const explained = await engine.explain(run.id);
+    const explained = await e.explain(run.id);
     expect(explained.waitingOn).toContainEqual(
       expect.objectContaining({ task: 'gpu', reason: 'running', unservedQueue: 'gpu' }),
     );
     expect(explained.text).toContain(
       "gpu: waits in queue gpu, which no live worker reads. Start a worker with queues: ['gpu'].",
     );
-    const gpu = createWorker({ store: open.stores[0] as Store, flows: [flow], queues: ['gpu'] });
-    open.workers.push(gpu);
-    await gpu.start();
+    await worker([flow], { queues: ['gpu'] }).start();
     await run.result;
-    expect(where.sort()).toEqual([`cpu@${process.pid}`, 'gpu']);
+    expect(where).toEqual(['cpu', 'gpu']);
   });
 
   it('a worker reading several queues holds no more tasks than its concurrency', async () => {
+    const { engine, worker, id } = setup('dist-queues');
     let active = 0;
     let most = 0;
     const work = (name: string) =>
@@ -212,11 +286,15 @@ describe('distributed execution', () => {
         },
       });
     const flow = parallel('dist-two-queues', [work('a'), work('b'), work('c')]);
-    const { engine, workers } = setup([flow], 1, ['a', 'b', 'c'], 1);
+    const e = engine([flow]);
     // All three messages are in their queues before the worker's first read, which gets one per queue.
-    const run = engine.start(flow);
-    await engine.history(run.id);
-    await workers[0]!.start();
+    const run = e.start(flow, {}, { id: await id('queues') });
+    await waitFor(
+      async () => (await e.history(run.id)).filter((ev) => ev.state === 'RUNNING' && ev.task).length === 3,
+      5_000,
+      'all three tasks dispatched',
+    );
+    await worker([flow], { queues: ['a', 'b', 'c'], concurrency: 1 }).start();
     await run.result;
     expect(most).toBe(1);
   });
@@ -225,6 +303,7 @@ describe('distributed execution', () => {
     [2, 'two workers applying outcomes of one run at the same instant: one wins, the other applies again'],
     [1, 'one worker finishing tasks of one run at once applies them in turn, without conflicts'],
   ])('%i worker(s): %s; no lost update', async (count) => {
+    const { engine, worker, id } = setup('dist-conflict');
     const gate = deferred();
     const width = 6;
     const flow = parallel(
@@ -240,34 +319,37 @@ describe('distributed execution', () => {
         }),
       ),
     );
-    // Each of two workers holds half the tasks (concurrency 3), so both write at once.
-    const { engine, workers } = setup([flow], count, undefined, width / count);
+    const e = engine([flow]);
+    // With two workers each holds half the tasks (concurrency 3), so both write at once.
+    const workers = Array.from({ length: count }, () => worker([flow], { concurrency: width / count }));
     let conflicts = 0;
     for (const w of workers) {
       w.on('conflict', () => conflicts++);
       await w.start();
     }
-    const run = engine.start(flow);
+    const run = e.start(flow, {}, { id: await id('conflict') });
     const running = new Set<string>();
     await new Promise<void>((resolve) =>
-      run.on('task', (e) => {
-        if (e.state === 'RUNNING') running.add(e.task);
+      run.on('task', (ev) => {
+        if (ev.state === 'RUNNING') running.add(ev.task);
         if (running.size === width) resolve();
       }),
     );
     // Every task is held by a worker; all finish in the same turn.
     gate.resolve();
-    const results = await run.result;
-    expect(results).toEqual(Object.fromEntries(Array.from({ length: width }, (_, i) => [`v${i}`, i])));
+    expect(await run.result).toEqual(
+      Object.fromEntries(Array.from({ length: width }, (_, i) => [`v${i}`, i])),
+    );
     // Two processes' writes conflict; one process's outcomes for a run are applied one after another,
     // each on the version the one before wrote.
     if (count === 2) expect(conflicts).toBeGreaterThan(0);
     else expect(conflicts).toBe(0);
-    const history = await engine.history(run.id);
-    expect(history.filter((e) => e.state === 'SUCCESS' && e.task)).toHaveLength(width);
+    const history = await e.history(run.id);
+    expect(history.filter((ev) => ev.state === 'SUCCESS' && ev.task)).toHaveLength(width);
   });
 
   it("a task's progress on a worker reaches run.on('progress') in the starting engine, with its details", async () => {
+    const { engine, worker, id: idFor, admin, prefix } = setup('dist-progress');
     const gate = deferred();
     const flow = linear('dist-progress', [
       task({
@@ -280,16 +362,22 @@ describe('distributed execution', () => {
         },
       }),
     ]);
-    const { engine, workers, prefix } = setup([flow]);
-    await workers[0]!.start();
-    const run = engine.start(flow, {}, { id: 'p1' });
+    const e = engine([flow]);
+    await worker([flow]).start();
+    const id = await idFor('p1');
+    const run = e.start(flow, {}, { id });
     const progress: unknown[] = [];
-    run.on('progress', (e) => progress.push(e));
-    // Progress is published, not stored: let the engine's subscription be in place first.
-    const channel = `${prefix}:progress:p1`;
-    while (((await redis.pubsub('NUMSUB', channel)) as [string, number])[1] < 1) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    run.on('progress', (ev) => progress.push(ev));
+    // Progress is published, not stored: let the engine's subscription be in place first (on the
+    // Cluster, on whichever node its connection is).
+    const channel = `${prefix}:progress:${id}`;
+    const nodes = target.cluster ? (admin as Cluster).nodes('master') : [admin as Redis];
+    const subscribers = async () => {
+      let n = 0;
+      for (const node of nodes) n += ((await node.pubsub('NUMSUB', channel)) as [string, number])[1];
+      return n;
+    };
+    await waitFor(async () => (await subscribers()) >= 1, 5_000, 'the engine subscribed');
     gate.resolve();
     await run.result;
     expect(progress).toEqual([
@@ -297,8 +385,6 @@ describe('distributed execution', () => {
       { task: 'copy', fraction: 1 },
     ]);
     // The subscription ends with the run.
-    while (((await redis.pubsub('NUMSUB', channel)) as [string, number])[1] > 0) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await waitFor(async () => (await subscribers()) === 0, 5_000, 'the subscription ended');
   });
 });

@@ -4,10 +4,7 @@ import {
   createEngine,
   createWorker,
   type Engine,
-  FlowFailedError,
-  graph,
   linear,
-  parallel,
   redisStore,
   type Store,
   task,
@@ -26,7 +23,8 @@ const CHILD = new URL('../support/cluster-outbox-child.ts', import.meta.url).pat
  * Distributed execution on a test-owned 3-master Redis Cluster. A run's keys (`{prefix:runId}`) and
  * its queues and deadlines (`{prefix}`) are on different slots, here always on different masters: a
  * step's run write stores what it sends to the queues in the run's outbox, relayed after it; entries
- * a process left when it died between the two are relayed by any worker.
+ * a process left when it died between the two are relayed by any worker. The basic behaviour (order,
+ * revert, backoff, routing, conflicts, progress) is tested on a Cluster in distributed-basics.test.ts.
  */
 describe('distributed execution on a Redis Cluster', () => {
   let cluster: OwnedCluster;
@@ -101,130 +99,6 @@ describe('distributed execution on a Redis Cluster', () => {
       },
     };
   }
-
-  it('completes a run whose keys and queue are on different masters, in order, leaving no outbox entry', async () => {
-    const { engine, worker, idOffQueueNode, outboxLeft } = setup('dcl-order');
-    const seen: string[] = [];
-    const flow = linear('cl-linear', [
-      task({
-        name: 'a',
-        provides: 'x',
-        execute: () => {
-          seen.push('a');
-          return 2;
-        },
-      }),
-      task({
-        name: 'b',
-        requires: ['x'],
-        provides: 'y',
-        execute: ({ x }: { x: number }) => {
-          seen.push('b');
-          return x * 3;
-        },
-      }),
-    ]);
-    const e = engine([flow]);
-    const w = worker([flow]);
-    await w.start();
-    const id = await idOffQueueNode('order');
-    expect(await e.run(flow, {}, { id })).toEqual({ x: 2, y: 6 });
-    expect(seen).toEqual(['a', 'b']);
-    expect((await e.history(id)).map((ev) => `${ev.task ?? '[run]'} ${ev.state}`)).toEqual([
-      '[run] RUNNING',
-      'a RUNNING',
-      'a SUCCESS',
-      'b RUNNING',
-      'b SUCCESS',
-      '[run] SUCCESS',
-    ]);
-    await w.close({ drain: true });
-    // The last entry's delete follows its relay without being waited for.
-    await waitFor(async () => (await outboxLeft()).keys.length === 0, 2_000, 'the last entry deleted');
-    expect(await outboxLeft()).toEqual({ registered: 0, keys: [] });
-  });
-
-  it('reverts in reverse order across two workers after a failure', async () => {
-    const { engine, worker, idOffQueueNode } = setup('dcl-revert');
-    const log: string[] = [];
-    const t = (name: string, requires: string[] = [], fail = false) =>
-      task({
-        name,
-        requires,
-        provides: name,
-        execute: () => {
-          log.push(name);
-          if (fail) throw new Error(`${name} fails`);
-          return name;
-        },
-        revert: () => {
-          log.push(`${name} reverted`);
-        },
-      });
-    const flow = graph('cl-graph', [t('a'), t('b', ['a']), t('c', ['a']), t('d', ['b', 'c'], true)]);
-    const e = engine([flow]);
-    for (const w of [worker([flow]), worker([flow])]) await w.start();
-    const error = await e.run(flow, {}, { id: await idOffQueueNode('revert') }).catch((x: Error) => x);
-    expect(error).toBeInstanceOf(FlowFailedError);
-    const at = (entry: string) => log.indexOf(entry);
-    expect(log.filter((l) => !l.endsWith('reverted')).sort()).toEqual(['a', 'b', 'c', 'd']);
-    expect(at('a')).toBeLessThan(Math.min(at('b'), at('c')));
-    expect(at('d')).toBeGreaterThan(Math.max(at('b'), at('c')));
-    expect(at('a reverted')).toBeGreaterThan(Math.max(at('b reverted'), at('c reverted')));
-    expect(at('b reverted')).toBeGreaterThan(at('d'));
-  });
-
-  it('retries a task after its stored backoff deadline (the deadline relayed to the deadlines slot)', async () => {
-    const { engine, worker, idOffQueueNode, admin, prefix } = setup('dcl-retry');
-    const calls: number[] = [];
-    const flow = linear('cl-retry', [
-      task({
-        name: 'flaky',
-        provides: 'v',
-        retry: { attempts: 3, backoffMs: 50 },
-        execute: (_: unknown, ctx) => {
-          calls.push(Date.now());
-          if (ctx.attempt < 3) throw new Error('not yet');
-          return ctx.attempt;
-        },
-      }),
-    ]);
-    const e = engine([flow]);
-    const w = worker([flow]);
-    await w.start();
-    const id = await idOffQueueNode('retry');
-    expect(await e.run(flow, {}, { id })).toEqual({ v: 3 });
-    expect(calls).toHaveLength(3);
-    expect(calls[1]! - calls[0]!).toBeGreaterThanOrEqual(45);
-    const states = (await e.history(id)).filter((ev) => ev.task).map((ev) => ev.state);
-    expect(states.filter((s) => s === 'RETRYING')).toHaveLength(2);
-    await w.close({ drain: true });
-    expect(await admin.zcard(`{${prefix}}:timers`)).toBe(0);
-  });
-
-  it('routes tasks by queue: only workers of that queue take them', async () => {
-    const { engine, worker, idOffQueueNode } = setup('dcl-route');
-    const where: string[] = [];
-    const flow = parallel('cl-route', [
-      task({ name: 'cpu', execute: () => void where.push('cpu') }),
-      task({ name: 'gpu', queue: 'gpu', execute: () => void where.push('gpu') }),
-    ]);
-    const e = engine([flow]);
-    const cpu = worker([flow]);
-    await cpu.start();
-    const run = e.start(flow, {}, { id: await idOffQueueNode('route') });
-    const states: string[] = [];
-    run.on('task', (ev) => states.push(`${ev.task} ${ev.state}`));
-    await new Promise<void>((resolve) =>
-      run.on('task', (ev) => ev.task === 'cpu' && ev.state === 'SUCCESS' && resolve()),
-    );
-    expect(where).toEqual(['cpu']);
-    expect(states).not.toContain('gpu SUCCESS');
-    const gpu = worker([flow], { queues: ['gpu'] });
-    await gpu.start();
-    await run.result;
-    expect(where).toEqual(['cpu', 'gpu']);
-  });
 
   it('a worker whose message another took meanwhile has its outcome fenced out (checked before its run write)', async () => {
     const { engine, worker, idOffQueueNode, admin, prefix } = setup('dcl-fenced');
