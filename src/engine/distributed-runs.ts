@@ -36,6 +36,8 @@ export interface DistributedRunsOptions {
   compiledFor(meta: RunMeta): CompiledFlow;
   /** Ends every follow when the engine closes. */
   closing: AbortSignal;
+  /** Called for each run followed here (the engine's tracing opens its run span). */
+  following?(run: FlowRun<any>, flow: string, resumed: boolean): void;
 }
 
 export class DistributedRuns {
@@ -59,7 +61,7 @@ export class DistributedRuns {
         // Stored (acknowledged) with its first tasks dispatched: a worker may run them before the
         // history's first event is read here, and the run must not look PENDING meanwhile.
         run.setStatus(status);
-        this.follow(compiled, run, 0);
+        this.follow(compiled, run, 0, false);
       },
       (error: Error) => run.finish({ error }),
     );
@@ -118,7 +120,7 @@ export class DistributedRuns {
     const after = await this.lastSeq(runId);
     if (context.status === 'SUSPENDED' || context.suspended) await this.command(runId, 'RESUME');
     else run.setStatus(context.status);
-    this.follow(loaded.compiled, run, after);
+    this.follow(loaded.compiled, run, after, true);
   }
 
   /** Roll a stored distributed run back; resolves once it is REVERTED. */
@@ -127,7 +129,7 @@ export class DistributedRuns {
     if (!loaded) throw new RunNotFoundError(runId);
     const after = await this.lastSeq(runId);
     await this.command(runId, 'ROLLBACK');
-    this.follow(loaded.compiled, run, after);
+    this.follow(loaded.compiled, run, after, true);
   }
 
   private async lastSeq(runId: string): Promise<number> {
@@ -136,8 +138,9 @@ export class DistributedRuns {
   }
 
   /** Report the stored run's changes on `run` until it ends (or suspends). */
-  private follow(compiled: CompiledFlow, run: FlowRun<any>, after: number): void {
+  private follow(compiled: CompiledFlow, run: FlowRun<any>, after: number, resumed: boolean): void {
     this.followed.set(run.id, run);
+    this.options.following?.(run, compiled.flow.name, resumed);
     run.attach({
       suspend: async () => {
         await this.command(run.id, 'SUSPEND');

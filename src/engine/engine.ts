@@ -24,7 +24,7 @@ import { queuesOf, type RunQueues } from '../store/redis-queues.js';
 import type { RunEvent } from '../store/run-history.js';
 import { isFinished, type RunMeta, type Store, type StoredRun } from '../store/store.js';
 import { ActiveRun, settle } from './active-run.js';
-import { DistributedRuns } from './distributed-runs.js';
+import { DistributedRuns, type DistributedRunsOptions } from './distributed-runs.js';
 import { DISTRIBUTED_OWNER } from './distributed-step.js';
 import { type Explanation, explainRun, shapeOf, shapeOfEdges, type UnservedTask } from './explain.js';
 import { FlowRegistry } from './flow-registry.js';
@@ -176,7 +176,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
   // Every watch of a run listens for the engine closing: thousands at once are expected, not a leak.
   setMaxListeners(0, closing.signal);
   // Runs of any version this engine knows (the registry is made below; called only later).
-  const distributed = distributedRuns(options, store, closing.signal, (meta) => registry.requireForRun(meta));
+  const tracing = createRunTracing(options.tracer);
+  const distributed = distributedRuns(
+    options,
+    store,
+    closing.signal,
+    (meta) => registry.requireForRun(meta),
+    // The run's span is opened here, where the run is followed; the workers' spans carry its run id.
+    tracing
+      ? (run, flow, resumed) => tracing.run(run.id, flow, run.result, () => run.status, resumed)
+      : undefined,
+  );
   /** Flow structures this engine has put in the store's catalog, by hash. */
   const catalogued = new Map<string, Promise<void>>();
 
@@ -193,7 +203,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
     catalogued.set(compiled.hash, saved);
   };
 
-  const tracing = createRunTracing(options.tracer);
   const hooks: TaskHooks = {
     ...(tracing ? { trace: (kind, input, run) => tracing.effect(kind, input, run) } : {}),
     beforeEffect(runId: string): Promise<void> {
@@ -490,6 +499,7 @@ function distributedRuns(
   store: Store,
   closing: AbortSignal,
   compiledFor: (meta: RunMeta) => CompiledFlow,
+  following: DistributedRunsOptions['following'],
 ): DistributedRuns | undefined {
   const execution = options.execution ?? 'in-process';
   if (execution !== 'in-process' && execution !== 'distributed') {
@@ -504,7 +514,7 @@ function distributedRuns(
       `Expected a redisStore() for execution: 'distributed' (its queues are Redis Streams beside the runs), got ${describe(options.store)}.`,
     );
   }
-  return new DistributedRuns({ store, queues, compiledFor, closing });
+  return new DistributedRuns({ store, queues, compiledFor, closing, ...(following ? { following } : {}) });
 }
 
 /**

@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
  *
  * Spans: `taskweave.run` per run driven by an engine (a resumed run gets a new one, with the same
  * `taskweave.run_id`), and `taskweave.execute` / `taskweave.revert` per effect, children of the run's
- * span. Failures are recorded on the span with status ERROR.
+ * span. Failures are recorded on the span with status ERROR. A distributed worker has no run span in
+ * its process: its effect spans are roots that carry the run id.
  */
 
 /** The part of an OpenTelemetry `Span` taskweave uses. */
@@ -121,6 +122,11 @@ export function createRunTracing(tracer: TracerLike | undefined): RunTracing | u
         },
         parent?.context ?? found.context.active(),
       );
+      // A worker's root span that records nothing (no SDK registered): the effect runs as it is.
+      if (!parent && span.isRecording?.() === false) {
+        span.end();
+        return run();
+      }
       // The task's own spans (HTTP calls, queries) nest under this one when a context manager is set up.
       return found.context.with(traces.setSpan(parent?.context ?? found.context.active(), span), run).then(
         (value) => {

@@ -8,6 +8,7 @@ import { createTaskActors, type ExecuteInput, type RevertInput } from '../compil
 import { recordOf } from '../compile/task-records.js';
 import { type Applied, applyEvent, type LoadedRun, loadRun } from '../engine/distributed-apply.js';
 import { currentChild } from '../engine/distributed-step.js';
+import { createRunTracing, type RunTracing, type TracerLike } from '../engine/tracing.js';
 import { versionQueue } from '../engine/version-queues.js';
 import {
   DeliveryExhaustedError,
@@ -52,6 +53,11 @@ export interface WorkerOptions {
   pollMs?: number;
   /** Consumer name in the queues' group. @default `<hostname>:<pid>:<random>` */
   id?: string;
+  /**
+   * OpenTelemetry tracer for the `taskweave.execute` / `taskweave.revert` spans of the tasks this worker
+   * runs. @default the global provider's tracer when `@opentelemetry/api` is installed; else no tracing
+   */
+  tracer?: TracerLike;
 }
 
 /** What a worker reports (`worker.on(...)`): for logs and tests. */
@@ -136,6 +142,7 @@ export function createWorker(options: WorkerOptions): Worker {
     visibilityTimeoutMs,
     maxDeliveries,
     pollMs,
+    tracing: createRunTracing(options.tracer),
   });
 }
 
@@ -182,6 +189,8 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
       visibilityTimeoutMs: number;
       maxDeliveries: number;
       pollMs: number;
+      /** Undefined without `@opentelemetry/api`: effects are then called as they are. */
+      tracing: RunTracing | undefined;
     },
   ) {
     super();
@@ -596,7 +605,10 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
   private actorsOf(compiled: CompiledFlow): Actors {
     let actors = this.actors.get(compiled);
     if (!actors) {
+      const { tracing } = this.config;
       actors = createTaskActors(compiled.graph, {
+        // The run's span is in the process that started it: these spans carry its run id, not its parent.
+        ...(tracing ? { trace: (kind, input, run) => tracing.effect(kind, input, run) } : {}),
         // The write that dispatched the task stored it RUNNING (REVERTING) first: it is durable.
         beforeEffect: () => Promise.resolve(),
         // Published for whoever follows the run (its starting engine, `taskweave runs watch`).
