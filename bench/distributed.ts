@@ -1,8 +1,8 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import type { Engine } from '../src/index.js';
 import { type OwnedRedis, startRedis } from '../test/support/redis-server.js';
+import { type BenchProcess, forkBenchProcess } from './bench-process.js';
 import { runBatch } from './engine.js';
 import { chain, fan } from './shapes.js';
 import { median } from './stats.js';
@@ -61,54 +61,10 @@ export interface DistributedFigures {
 
 const workerScript = new URL('./distributed-worker.ts', import.meta.url);
 
-interface Child {
-  process: ChildProcess;
-  request(message: object, answer: string): Promise<{ cpu?: NodeJS.CpuUsage }>;
-}
+type Child = BenchProcess;
 
-async function spawnWorker(url: string, prefix: string, label: string): Promise<Child> {
-  const child = fork(workerScript, [url, prefix, label], {
-    execArgv: ['--import', import.meta.resolve('tsx')],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`distributed bench worker ${label} exited with ${code}`))),
-  );
-  exited.catch(() => {});
-  const answer = (type: string) =>
-    Promise.race([
-      exited,
-      new Promise<{ cpu?: NodeJS.CpuUsage }>((resolve) => {
-        const onMessage = (m: { type: string; cpu?: NodeJS.CpuUsage }) => {
-          if (m.type !== type) return;
-          child.off('message', onMessage);
-          resolve(m);
-        };
-        child.on('message', onMessage);
-      }),
-    ]);
-  await answer('ready');
-  return {
-    process: child,
-    request(message, type) {
-      const answered = answer(type);
-      child.send(message);
-      return answered;
-    },
-  };
-}
-
-function exitWorker(child: Child): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.process.exitCode !== null) return resolve();
-    const timer = setTimeout(() => child.process.kill('SIGKILL'), 10_000);
-    child.process.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.process.send({ type: 'exit' });
-  });
-}
+const spawnWorker = (url: string, prefix: string, label: string): Promise<Child> =>
+  forkBenchProcess(workerScript, [url, prefix, label], `distributed worker ${label}`);
 
 export async function distributedBench(
   opts: {
@@ -158,10 +114,11 @@ export async function distributedBench(
         active.map((c) => c.request({ type: 'start', concurrency: inFlight / k }, 'started')),
       );
       const cpus = async () => ({
-        workers: (await Promise.all(children.map((c) => c.request({ type: 'cpu' }, 'cpu')))).reduce(
-          (sum, m) => sum + m.cpu!.user + m.cpu!.system,
-          0,
-        ),
+        workers: (
+          await Promise.all(
+            children.map((c) => c.request<{ type: 'cpu'; cpu?: NodeJS.CpuUsage }>({ type: 'cpu' }, 'cpu')),
+          )
+        ).reduce((sum, m) => sum + m.cpu!.user + m.cpu!.system, 0),
         starter: process.cpuUsage().user + process.cpuUsage().system,
         redis: await redisCpu(),
       });
@@ -236,7 +193,7 @@ export async function distributedBench(
     return { rows, hop };
   } finally {
     for (const engine of engines) await engine.close();
-    await Promise.all(children.map(exitWorker));
+    await Promise.all(children.map((c) => c.end({ type: 'exit' })));
     admin.disconnect();
     await redis.stop();
   }

@@ -1,10 +1,10 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { FlowProducer } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { JobBoard } from '../src/index.js';
 import { type OwnedRedis, startRedis } from '../test/support/redis-server.js';
+import { type BenchProcess, forkBenchProcess } from './bench-process.js';
 import { median } from './stats.js';
 import { taskweave } from './taskweave.js';
 
@@ -45,53 +45,30 @@ interface Calls {
 }
 
 interface Child {
-  process: ChildProcess;
+  process: BenchProcess;
+  /** CPU time (µs) the process used so far; also updates `calls`. */
   cpu(): Promise<number>;
   calls: Calls;
 }
 
 async function spawnWorker(kind: string, url: string, prefix: string, concurrency: number): Promise<Child> {
-  const child = fork(worker, [kind, url, prefix, String(concurrency)], {
-    execArgv: ['--import', import.meta.resolve('tsx')],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      reject(new Error(`scale-out worker exited with ${code} before it was ready`)),
-    );
-    child.on('message', (m: { type: string }) => m.type === 'ready' && resolve());
-  });
-  child.removeAllListeners('exit');
+  const child = await forkBenchProcess(worker, [kind, url, prefix, String(concurrency)], `scale-out ${kind}`);
   const out: Child = {
     process: child,
     calls: { claims: 0, emptyClaims: 0, waits: 0 },
-    cpu: () =>
-      new Promise((resolve) => {
-        const onMessage = (m: { type: string; cpu?: NodeJS.CpuUsage; calls?: Calls }) => {
-          if (m.type !== 'cpu') return;
-          child.off('message', onMessage);
-          if (m.calls) out.calls = m.calls;
-          resolve(m.cpu!.user + m.cpu!.system);
-        };
-        child.on('message', onMessage);
-        child.send({ type: 'cpu' });
-      }),
+    async cpu() {
+      const m = await child.request<{ type: 'cpu'; cpu: NodeJS.CpuUsage; calls?: Calls }>(
+        { type: 'cpu' },
+        'cpu',
+      );
+      if (m.calls) out.calls = m.calls;
+      return m.cpu.user + m.cpu.system;
+    },
   };
   return out;
 }
 
-function stopWorker(child: Child): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.process.exitCode !== null) return resolve();
-    const timer = setTimeout(() => child.process.kill('SIGKILL'), 10_000);
-    child.process.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.process.send({ type: 'stop' });
-  });
-}
+const stopWorker = (child: Child): Promise<void> => child.process.end({ type: 'stop' });
 
 /** One system's side: k engine processes, and how this process feeds them `jobs` fan10 runs and waits. */
 interface Side {
