@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { exitCode, report, resetExitCode } from './action.js';
 import { EXIT_OK, EXIT_USAGE } from './cli-errors.js';
@@ -12,6 +13,7 @@ import { workerCommand } from './commands/worker.js';
 export function program(): Command {
   const root = new Command('taskweave')
     .description('See and steer taskweave runs and jobs stored in Redis.')
+    .version(packageVersion(), '-V, --version', "print taskweave's version")
     .addOption(new Option('--redis <url>', 'Redis URL (default: REDIS_URL, then redis://127.0.0.1:6379)'))
     .addOption(new Option('--prefix <prefix>', 'key prefix of the store and job board (default: tw)'))
     .option('--json', 'print one JSON document on stdout instead of text for people')
@@ -33,6 +35,22 @@ export function program(): Command {
   };
   override(root);
   return root;
+}
+
+/** The package's version: its package.json is two folders up from src/cli, three from dist/src/cli. */
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const found = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (found.name === 'taskweave' && found.version) return found.version;
+    } catch {
+      // not there: the other layout
+    }
+  }
+  return 'unknown';
 }
 
 /** Run the CLI with `argv` (as process.argv); resolves the exit code. */

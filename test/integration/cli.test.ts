@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,9 @@ import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.j
 import { BIN, taskweave } from '../support/taskweave-cli.js';
 
 const FLOWS = fileURLToPath(new URL('../support/cli-flows.ts', import.meta.url));
+const packageJson = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8'),
+) as { version: string };
 const SERVER_BOOT = fileURLToPath(new URL('../../examples/server-boot.ts', import.meta.url));
 
 const forever = new Promise<never>(() => {});
@@ -249,6 +252,8 @@ describe('the taskweave command against real Redis', { timeout: 120_000 }, () =>
     const noFlows = await cli('runs', 'resume', 'susp-1');
     expect(noFlows.code).toBe(2);
     expect(noFlows.stderr).toContain('Expected --flows <module>');
+    const version = await taskweave(['--version']);
+    expect(version).toMatchObject({ code: 0, stdout: `${packageJson.version}\n`, stderr: '' });
   });
 
   it('refuses to take over a run another engine holds unless forced; cancel then reverts it', async () => {
