@@ -1,7 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { SnapshotCorruptError, TaskweaveError } from '../src/index.js';
 import { parse, stringify } from '../src/model/codec.js';
-import type { RedisClient } from '../src/redis/client.js';
 import { openConnection, storeConnection } from '../src/redis/connection.js';
 import { lifecycleKey } from '../src/redis/keys.js';
 import { checkId, validateRedisOptions } from '../src/redis/options.js';
@@ -37,7 +36,6 @@ export interface RedisLifecycleStore extends LifecycleStore {
 export const LIFECYCLE_KIND = 'tw:lifecycle:1';
 
 const SCRIPTS = [saveLifecycle, deleteLifecycle];
-const commandName = (name: string) => `taskweave_${name}`;
 
 /**
  * A `LifecycleStore` in Redis or Redis Cluster. Each resource is one hash under its own hash tag
@@ -59,14 +57,7 @@ export function redisLifecycleStore(options: RedisLifecycleStoreOptions): RedisL
   const { redis, prefix, unavailableDeadlineMs } = typed('open the store', undefined, () =>
     validateRedisOptions(options),
   );
-  // Its scripts are defined below with their key counts, so the connection defines none itself.
-  const connection = openConnection(redis, unavailableDeadlineMs, [], storeConnection('resource'));
-  for (const script of SCRIPTS) {
-    connection.client.defineCommand(commandName(script.name), {
-      numberOfKeys: script.numberOfKeys,
-      lua: script.lua,
-    });
-  }
+  const connection = openConnection(redis, unavailableDeadlineMs, SCRIPTS, storeConnection('resource'));
   /** Per resource: the version this store last loaded or wrote, which its next save must still find. */
   const versions = new Map<string, number>();
   const keyOf = (resourceId: string) => lifecycleKey(prefix, resourceId);
@@ -107,8 +98,12 @@ export function redisLifecycleStore(options: RedisLifecycleStoreOptions): RedisL
         checkId('resourceId', resourceId);
         const expected = versions.get(resourceId) ?? 0;
         const text = stringify(snapshot);
-        const reply = (await connection.call('save lifecycle', resourceId, (client) =>
-          script(client, saveLifecycle.name)(keyOf(resourceId), LIFECYCLE_KIND, String(expected), text),
+        const reply = (await connection.call('save lifecycle', resourceId, () =>
+          connection.script(
+            saveLifecycle.name,
+            [keyOf(resourceId)],
+            [LIFECYCLE_KIND, String(expected), text],
+          ),
         )) as [string, string];
         if (reply[0] === 'CORRUPT') throw new SnapshotCorruptError(resourceId, reply[1]);
         if (reply[0] === 'CONFLICT') throw new LifecycleConflictError(resourceId, expected, Number(reply[1]));
@@ -118,8 +113,8 @@ export function redisLifecycleStore(options: RedisLifecycleStoreOptions): RedisL
     delete: (resourceId) =>
       typedAsync('delete', resourceId, async () => {
         checkId('resourceId', resourceId);
-        const reply = (await connection.call('delete lifecycle', resourceId, (client) =>
-          script(client, deleteLifecycle.name)(keyOf(resourceId), LIFECYCLE_KIND),
+        const reply = (await connection.call('delete lifecycle', resourceId, () =>
+          connection.script(deleteLifecycle.name, [keyOf(resourceId)], [LIFECYCLE_KIND]),
         )) as [string, string];
         if (reply[0] === 'CORRUPT') throw new SnapshotCorruptError(resourceId, reply[1]);
         if (reply[0] === 'NOT_FINAL') throw new LifecycleNotFinalError(resourceId, reply[1]);
@@ -129,13 +124,6 @@ export function redisLifecycleStore(options: RedisLifecycleStoreOptions): RedisL
 
     close: () => typedAsync('close', undefined, () => connection.close()),
   };
-}
-
-function script(client: RedisClient, name: string): (...args: string[]) => Promise<unknown> {
-  const command = (client as unknown as Record<string, (...args: string[]) => Promise<unknown>>)[
-    commandName(name)
-  ];
-  return command!.bind(client);
 }
 
 /** Errors that are not taskweave's own (bad options, an unexpected Redis reply) become `LifecycleStoreError`. */

@@ -5,6 +5,7 @@ import { stringify } from '../model/codec.js';
 import { type FailureRecord, toFailureRecord } from '../model/failure-record.js';
 import { type CallSpec, createCaller, type RedisCaller, RedisReplyError } from '../redis/call.js';
 import { closeClient, isRedisTarget, openClient, type RedisClient } from '../redis/client.js';
+import { runScript } from '../redis/run-script.js';
 import {
   type Claim,
   type ClaimOptions,
@@ -34,7 +35,6 @@ import { purgeJobs } from './lua/purgeJobs-1.lua.js';
 import { releaseJob } from './lua/releaseJob-4.lua.js';
 import { renewLease } from './lua/renewLease-2.lua.js';
 import { retryJob } from './lua/retryJob-4.lua.js';
-import { runScript } from './lua/run-script.js';
 import { RedisJobListeners } from './redis-job-listeners.js';
 import {
   decodeJob,

@@ -1,17 +1,16 @@
 import { SnapshotCorruptError, TaskweaveError } from '../errors.js';
 import { type CallSpec, createCaller } from './call.js';
 import { closeClient, openClient, type RedisClient } from './client.js';
+import { type LuaScript, runScript } from './run-script.js';
+
+export type { LuaScript } from './run-script.js';
 
 /**
- * A room's hold on Redis: the client (its own, opened from a URL, or the caller's), the Lua scripts
- * defined on it, and `call()`, which turns outages into `StoreUnavailableError` after a deadline (the
- * policy in call.ts). The run store, the job board's peers and the lifecycle store each open one with
- * their own scripts and their own reading of replies.
+ * A room's hold on Redis: the client (its own, opened from a URL, or the caller's), its Lua scripts
+ * (run by run-script.ts, nothing defined on the client), and `call()`, which turns outages into
+ * `StoreUnavailableError` after a deadline (the policy in call.ts). The run store and the lifecycle
+ * store each open one with their own scripts and their own reading of replies.
  */
-export interface LuaScript<Name extends string = string> {
-  name: Name;
-  lua: string;
-}
 
 /** How a call is made: is it a write, a shorter deadline, what to advise when Redis stays away. */
 export type CallOptions = Pick<CallSpec, 'write' | 'deadlineMs' | 'advice'>;
@@ -60,9 +59,6 @@ export function storeConnection(things: 'run' | 'resource'): ConnectionOptions {
   };
 }
 
-/** Prefixed so defining scripts on a caller's client cannot clash with the caller's own commands. */
-const commandName = (name: string) => `taskweave_${name}`;
-
 export function openConnection<Name extends string>(
   redis: string | RedisClient,
   deadlineMs: number,
@@ -71,8 +67,7 @@ export function openConnection<Name extends string>(
 ): RedisConnection<Name> {
   const opened = openClient(redis);
   const { client, owned } = opened;
-  // No fixed numberOfKeys: a script may take optional keys (the run store's status indexes).
-  for (const script of scripts) client.defineCommand(commandName(script.name), { lua: script.lua });
+  const byName = new Map<string, LuaScript<Name>>(scripts.map((script) => [script.name, script]));
   const caller = createCaller(opened, deadlineMs, options.closedError);
   let closed = false;
 
@@ -95,12 +90,13 @@ export function openConnection<Name extends string>(
       );
     },
     script(name, keys, args) {
-      const run = (client as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[
-        commandName(name)
-      ];
-      if (!run)
-        throw new TaskweaveError(`Expected script ${name} to be defined on the Redis client, got none.`);
-      return run.call(client, String(keys.length), ...keys, ...args);
+      const script = byName.get(name);
+      if (!script) {
+        return Promise.reject(
+          new TaskweaveError(`Expected script ${name} to be one of this connection's, got none.`),
+        );
+      }
+      return runScript(client, script, keys, args);
     },
     async close() {
       if (closed) return;

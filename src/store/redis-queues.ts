@@ -1,4 +1,5 @@
 import { queueKeys } from '../redis/keys.js';
+import { type LuaScript, runScript } from '../redis/run-script.js';
 import { dispatchRun, extendClaims } from './lua/dispatchRun.lua.js';
 import { OUTBOX_SCRIPTS } from './lua/outbox.lua.js';
 import type { RedisClient, RedisConnection } from './redis-connection.js';
@@ -69,11 +70,11 @@ export interface Delivery {
   deliveries: number;
 }
 
-const commandName = (name: string) => `taskweave_${name}`;
-
 export class RunQueues {
   /** The Cluster's way of taking a step (and relaying what dead processes left). */
   readonly outbox: RunOutbox;
+  /** The queues' scripts by name (run by src/redis/run-script.ts on the store's client). */
+  private readonly scripts = new Map<string, LuaScript>();
 
   constructor(
     readonly connection: RedisConnection,
@@ -83,12 +84,8 @@ export class RunQueues {
   ) {
     // A Cluster client keeps a run and its queues on different slots; a plain client writes both at once.
     this.outbox = new RunOutbox(this, connection.client.isCluster !== false);
-    for (const script of [dispatchRun, extendClaims, ...OUTBOX_SCRIPTS]) {
-      const client = connection.client as unknown as Record<string, unknown>;
-      if (!client[commandName(script.name)]) {
-        connection.client.defineCommand(commandName(script.name), { lua: script.lua });
-      }
-    }
+    for (const script of [dispatchRun, extendClaims, ...OUTBOX_SCRIPTS])
+      this.scripts.set(script.name, script);
   }
 
   queueKey(queue: string): string {
@@ -120,8 +117,7 @@ export class RunQueues {
 
   /** Run one of the queues' scripts (defined on the store's client). */
   run(name: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const client = this.connection.client as unknown as Record<string, (...a: string[]) => Promise<unknown>>;
-    return client[commandName(name)]!.call(this.connection.client, String(keys.length), ...keys, ...args);
+    return runScript(this.connection.client, this.scripts.get(name)!, keys, args);
   }
 
   /**
