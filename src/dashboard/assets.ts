@@ -101,17 +101,33 @@ export const RUN_JS = `
       timeline.appendChild(tr);
     });
   }
-  var source = new EventSource(base + '/events');
-  source.onmessage = function (message) {
-    var e = JSON.parse(message.data);
-    if (e.task) { setTask(e); track(e); renderTimeline(); }
-    else if (statusEl) { statusEl.textContent = e.state; statusEl.className = 'badge ' + e.state; }
-  };
-  source.addEventListener('end', function () {
-    source.close();
-    // The run ended while the page was open: reload once for its final failures and stacks.
-    if (statusEl && statusEl.textContent !== initialStatus) setTimeout(function () { location.reload(); }, 300);
-  });
+  var source = null;
+  var lastSeq = 0;
+  function listen() {
+    source = new EventSource(base + '/events' + (lastSeq ? '?from=' + lastSeq : ''));
+    source.onmessage = function (message) {
+      var e = JSON.parse(message.data);
+      lastSeq = e.seq;
+      if (e.task) { setTask(e); track(e); renderTimeline(); }
+      else if (statusEl) { statusEl.textContent = e.state; statusEl.className = 'badge ' + e.state; }
+    };
+    source.addEventListener('end', function () {
+      source.close();
+      source = null;
+      // The run ended while the page was open: reload once for its final failures and stacks.
+      if (statusEl && statusEl.textContent !== initialStatus) setTimeout(function () { location.reload(); }, 300);
+    });
+  }
+  listen();
+  // After an action on a run whose stream had ended (a revert of a finished run): once the store shows
+  // the run moving again, follow it from the last event seen (a watch of a finished run just ends).
+  function follow(tries) {
+    if (source || tries > 50 || !statusEl) return;
+    fetch('/api/runs/' + encodeURIComponent(runId)).then(function (r) { return r.json(); }).then(function (info) {
+      if (info.meta && info.meta.status !== statusEl.textContent) listen();
+      else setTimeout(function () { follow(tries + 1); }, 200);
+    }).catch(function () { setTimeout(function () { follow(tries + 1); }, 200); });
+  }
   var notice = document.getElementById('notice');
   function act(action, force) {
     if (notice) notice.textContent = action + '…';
@@ -126,6 +142,7 @@ export const RUN_JS = `
           notice.appendChild(take);
         } else {
           notice.textContent = body.message || (r.ok ? 'done' : 'failed');
+          if (r.ok) follow(0);
         }
       });
     }).catch(function (error) { notice.textContent = String(error); });

@@ -109,7 +109,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Dashbo
     if (!match) return send(res, 404, 'text/plain; charset=utf-8', 'Not found.\n');
     const id = decodeURIComponent(match[2]!);
     const action = match[3];
-    if (req.method === 'GET' && action === 'events') return events(req, res, id);
+    if (req.method === 'GET' && action === 'events') return events(req, res, id, url);
     if (req.method === 'POST' && action)
       return act(res, id, action as 'resume' | 'revert' | 'cancel', url.searchParams.get('force') === '1');
     if (req.method !== 'GET' || action)
@@ -146,10 +146,15 @@ export async function createDashboard(options: DashboardOptions): Promise<Dashbo
     return runsPage({ runs: runs.slice(0, 200), counts, status, flow, jobs, now: Date.now() });
   };
 
-  /** Server-sent events fed by engine.watch: past events first, then live ones; `end` when the run ends. */
-  const events = async (req: IncomingMessage, res: ServerResponse, id: string) => {
+  /**
+   * Server-sent events fed by engine.watch: past events first (after `?from=<seq>`, or the browser's
+   * Last-Event-ID when it reconnects), then live ones; `end` when the run ends.
+   */
+  const events = async (req: IncomingMessage, res: ServerResponse, id: string, url: URL) => {
     if (!(await options.store.load(id)))
       return send(res, 404, 'text/plain; charset=utf-8', `No run ${id}.\n`);
+    const after = Number(url.searchParams.get('from') ?? req.headers['last-event-id'] ?? 0);
+    const from = Number.isInteger(after) && after > 0 ? after : 0;
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-store',
@@ -160,7 +165,7 @@ export async function createDashboard(options: DashboardOptions): Promise<Dashbo
     streams.add(controller);
     req.on('close', () => controller.abort());
     try {
-      for await (const event of engine.watch(id, { signal: controller.signal })) {
+      for await (const event of engine.watch(id, { from, signal: controller.signal })) {
         res.write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`);
       }
       if (!controller.signal.aborted) res.write('event: end\ndata: {}\n\n');

@@ -196,12 +196,33 @@ describe.skipIf(!hasChromium)('the dashboard in a browser', () => {
     await page.locator('button[data-action="cancel"]').click();
     const notice = page.locator('#notice');
     await expect.poll(() => notice.textContent()).toContain(`held by ${engine.id}`);
+    // The run ends while the page is open: the page reloads once, for its final failures and stacks.
+    const reloaded = page.waitForEvent('load', { timeout: 15_000 });
     await page.locator('#notice button', { hasText: 'Take over and cancel' }).click();
     await expect
       .poll(async () => (await store.load('live-1'))?.meta.status, { timeout: 15_000 })
       .toBe('REVERTED');
     await expect.poll(() => page.locator('#run-status').textContent(), { timeout: 10_000 }).toBe('REVERTED');
     expect(await page.locator('g.task[data-task="reserve"]').getAttribute('data-state')).toBe('REVERTED');
+    await reloaded;
+  });
+
+  it('reverting a run that had ended when its page opened shows the revert live, then the outcome', async () => {
+    await engine.run('cli-steps', {}, { id: 'done-2' });
+    await page.goto(`${dashboard.url}/runs/done-2`);
+    // The page has read the run's history to its end (its live stream is over): every execute is there.
+    await expect.poll(() => page.locator('#timeline-body tr').count()).toBe(4);
+    const reloaded = page.waitForEvent('load', { timeout: 15_000 });
+    await page.locator('button[data-action="revert"]').click();
+    await expect.poll(() => page.locator('#run-status').textContent(), { timeout: 10_000 }).toBe('REVERTED');
+    for (const task of ['reserve', 'format', 'tag', 'attach'])
+      expect(await page.locator(`g.task[data-task="${task}"]`).getAttribute('data-state')).toBe('REVERTED');
+    expect(await page.locator('#timeline-body tr', { hasText: 'revert' }).count()).toBe(4);
+    // Followed from the last event seen (?from=): the executes are not replayed.
+    expect(await page.locator('#timeline-body tr').count()).toBe(8);
+    // Then the page reloads once with the outcome, as the server draws it.
+    await reloaded;
+    expect(await page.locator('#run-status').textContent()).toBe('REVERTED');
   });
 
   it('beyond loopback needs a token, checked on every request', async () => {
