@@ -123,15 +123,23 @@ export function flowTraversal(flow: Flow, options: FlowTraversalOptions = {}): F
   };
   const results = order.map((t) => encodeValue(options.results?.[t], '$', t));
   const state = (snapshot: FlowSnapshot, task: string) => recordOf(graph, snapshot.context, task).s;
-  // Outcomes carry their time as the task actors stamp it; the traversal's clock stands still at 0.
-  const done = (id: string, value: unknown): FlowEvent => ({
-    type: doneEventOf(id),
-    output: { value, at: 0 },
-  });
-  const error = (id: string, kind: 'execute' | 'revert', task: string): FlowEvent => ({
-    type: errorEventOf(id),
-    error: { error: new InjectedFailureError(task, kind), at: 0 },
-  });
+  // One event per type, made on first use and offered again in every state that takes it (events are
+  // never changed): building an InjectedFailureError (its stack trace) in every state the walk keyed
+  // was ~10 % of a large flow's flowPaths. Outcomes carry their time as the task actors stamp it; the
+  // traversal's clock stands still at 0.
+  const made = new Map<string, FlowEvent>();
+  const once = (type: string, make: () => FlowEvent): FlowEvent => {
+    let event = made.get(type);
+    if (!event) made.set(type, (event = make()));
+    return event;
+  };
+  const done = (id: string, value: unknown): FlowEvent =>
+    once(doneEventOf(id), () => ({ type: doneEventOf(id), output: { value, at: 0 } }));
+  const error = (id: string, kind: 'execute' | 'revert', task: string): FlowEvent =>
+    once(errorEventOf(id), () => ({
+      type: errorEventOf(id),
+      error: { error: new InjectedFailureError(task, kind), at: 0 },
+    }));
 
   const stepOf = (event: FlowEvent): PathStep | undefined => {
     const colon = event.type.indexOf(':');
