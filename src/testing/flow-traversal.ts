@@ -130,7 +130,10 @@ export function flowTraversal(flow: Flow, options: FlowTraversalOptions = {}): F
   const made = new Map<string, FlowEvent>();
   const once = (type: string, make: () => FlowEvent): FlowEvent => {
     let event = made.get(type);
-    if (!event) made.set(type, (event = make()));
+    if (!event) {
+      event = make();
+      made.set(type, event);
+    }
     return event;
   };
   const done = (id: string, value: unknown): FlowEvent =>
