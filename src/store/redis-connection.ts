@@ -9,6 +9,7 @@ import { createRun } from './lua/createRun-10.lua.js';
 import { deleteRun } from './lua/deleteRun-10.lua.js';
 import { loadRun } from './lua/loadRun-2.lua.js';
 import { pruneIndex } from './lua/pruneIndex-1.lua.js';
+import { publishProgress } from './lua/publishProgress-1.lua.js';
 import { readHistory } from './lua/readHistory-3.lua.js';
 import { saveRun } from './lua/saveRun-10.lua.js';
 
@@ -16,7 +17,7 @@ export { isRedisClient, isRedisTarget, type RedisClient } from '../redis/client.
 
 /** The run store's hold on Redis: a connection (src/redis/connection.ts) with the store's scripts. */
 
-const SCRIPTS = [createRun, claimRun, loadRun, saveRun, deleteRun, pruneIndex, readHistory];
+const SCRIPTS = [createRun, claimRun, loadRun, saveRun, deleteRun, pruneIndex, readHistory, publishProgress];
 export type ScriptName = (typeof SCRIPTS)[number]['name'];
 
 export type { CallOptions } from '../redis/connection.js';

@@ -318,7 +318,12 @@ export function redisStore(options: RedisStoreOptions): Store {
 
     publishProgress(runId: string, report: ProgressReport) {
       // Fire and forget: progress is a hint for live watchers, never worth delaying or failing a task.
-      connection.client.publish(progressChannel(prefix, runId), progressText(report)).catch(() => {});
+      const channel = progressChannel(prefix, runId);
+      const sent = connection.client.isCluster
+        ? // From the run's node, so one run's reports arrive in order (publishProgress-1.lua.ts).
+          connection.script('publishProgress', [runKeys(prefix, runId).meta], [channel, progressText(report)])
+        : connection.client.publish(channel, progressText(report));
+      sent.catch(() => {});
     },
 
     listenProgress(runId: string, listener: (report: ProgressReport) => void) {
