@@ -262,9 +262,15 @@ export class LeaseLostError extends TaskweaveError {
  */
 export class StoreUnavailableError extends TaskweaveError {
   readonly maybeStored: boolean;
-  constructor(message: string, options?: { cause?: unknown; maybeStored?: boolean }) {
+  /**
+   * How long the store kept trying before it gave up (its deadline), when it did: a caller retrying on
+   * top would wait that long again, so it should not.
+   */
+  readonly waitedMs: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; maybeStored?: boolean; waitedMs?: number }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.maybeStored = options?.maybeStored ?? false;
+    this.waitedMs = options?.waitedMs;
   }
 }
 

@@ -191,7 +191,7 @@ export class RunWriter {
 
   /**
    * Write, retrying the same write while the store is unavailable (stores accept an exact replay), for
-   * at most `unavailableDeadlineMs` in all: the store is told the time left (its error then names the
+   * at most `unavailableDeadlineMs` in all, unless the store gave up at a deadline of its own: the store is told the time left (its error then names the
    * client's error and whether the write may have landed), and told to stop at once when the writer is
    * killed, through the signal. A store that ignores `deadlineMs` is stopped a little later by the signal.
    */
@@ -222,9 +222,12 @@ export class RunWriter {
           // Killed or past the deadline: a retry landing now would store, or for a create bring back, a
           // run this engine has let go of.
           if (this.letGo.signal.aborted) throw this.letGo.signal.reason;
+          // A store that waited out a deadline of its own (shorter than ours: it was told the time left)
+          // has already retried: retrying on top would make its deadline ours.
           if (
             !(error instanceof StoreUnavailableError) ||
             error instanceof RedisAuthError ||
+            error.waitedMs !== undefined ||
             Date.now() + delay > deadline
           )
             throw error;

@@ -85,7 +85,7 @@ export function createCaller(
               : 'Nothing was written. '
             : ''
         }${spec.advice?.(maybeStored) ?? `Check that Redis is running and reachable at ${where}, then try again (or raise unavailableDeadlineMs).`}`,
-        { cause, maybeStored },
+        { cause, maybeStored, waitedMs: limit },
       );
     };
     try {

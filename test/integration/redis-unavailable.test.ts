@@ -92,6 +92,22 @@ describe('nothing listening on the port', () => {
     report.push(`  dead port: engine.run rejected after ${run.ms} ms (unavailableDeadlineMs ${DEADLINE})`);
   });
 
+  it("a store's deadline shorter than its engine's decides: engine.run and get give up at the store's", async () => {
+    // The engine keeps its default 30 s; the store was given 1 s. Before, the engine's writer retried the
+    // store's StoreUnavailableError until its own 30 s (29 s measured) while the message said 1000 ms.
+    const engine = createEngine({ store: redisStore({ redis: url, unavailableDeadlineMs: DEADLINE }) });
+    opened.push(engine);
+    const run = await timed(() => engine.run(flow, {}, { id: 'dead-short' }));
+    expect(run.ms).toBeLessThan(DEADLINE + SLACK);
+    expect(run.error.message).toContain(`within ${DEADLINE} ms`);
+    expect(run.error.waitedMs).toBe(DEADLINE);
+    const get = await timed(() => engine.get('dead-short'));
+    expect(get.ms).toBeLessThan(DEADLINE + SLACK);
+    report.push(
+      `  dead port, store deadline ${DEADLINE} ms under the engine's 30 s: engine.run ${run.ms} ms, engine.get ${get.ms} ms`,
+    );
+  });
+
   it('store.list, board operations, the lifecycle store and conductor.start give up at their deadlines; stop() returns at once', async () => {
     const store = redisStore({ redis: url, unavailableDeadlineMs: DEADLINE });
     const board = redisJobBoard({ redis: url, unavailableDeadlineMs: DEADLINE });
