@@ -43,7 +43,9 @@ export interface Conductor {
   start(): Promise<void>;
   /**
    * Stop claiming; drain or hand over the jobs held. Idempotent. With Redis gone it returns within
-   * `unavailableDeadlineMs`: the runs stay stored, and the claims it could not release expire.
+   * `unavailableDeadlineMs`: the runs stay stored, and the claims it could not release expire. A drain
+   * waits for its runs first (up to its `timeoutMs`); with Redis gone a run stops when its lease runs
+   * out, so a drain without `timeoutMs` returns after about `leaseMs` + `unavailableDeadlineMs`.
    */
   stop(options?: StopOptions): Promise<void>;
   on<K extends ConductorEventName>(event: K, listener: (...args: ConductorEvents[K]) => void): this;

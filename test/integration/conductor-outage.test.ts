@@ -8,6 +8,7 @@ import {
   StoreUnavailableError,
   task,
 } from '../../src/index.js';
+import { deferred, untilAborted } from '../support/flows.js';
 import { type OwnedRedis, startRedis } from '../support/redis-server.js';
 
 /**
@@ -74,3 +75,61 @@ it('keeps trying with backoff while Redis is down and goes on when it returns', 
     await board.close();
   }
 });
+
+// stop() gives up on what it cannot write at the deadline. A drain without timeoutMs waits for the held
+// run: with Redis gone its lease cannot be renewed, so the run is stopped when the lease runs out (another
+// conductor may take it from then on), and the job's outcome gives up a deadline later.
+const LEASE_MS = 2_000;
+it.each([
+  ['stop()', undefined, 0],
+  ['stop({ drain: true })', { drain: true }, LEASE_MS],
+] as const)(
+  '%s returns within its deadlines when Redis goes away under a held job; the run stays stored',
+  async (what, stopOptions, waitsMs) => {
+    const DEADLINE = 1_000;
+    const id = `held-${waitsMs}`;
+    const started = deferred();
+    const flow = linear('held-in-outage', [
+      task({
+        name: 'waits',
+        provides: 'x',
+        execute: (_args, ctx) => {
+          started.resolve();
+          return untilAborted(ctx.signal);
+        },
+      }),
+    ]);
+    const board = redisJobBoard({ redis: server.url, prefix: 'held', unavailableDeadlineMs: DEADLINE });
+    const engine = createEngine({
+      store: redisStore({ redis: server.url, prefix: 'held' }),
+      flows: [flow],
+      unavailableDeadlineMs: DEADLINE,
+    });
+    const conductor = createConductor({ board, engine, leaseMs: LEASE_MS, unavailableDeadlineMs: DEADLINE });
+    try {
+      await conductor.start();
+      await board.post({ flow: 'held-in-outage', id });
+      await started.promise;
+      await server.kill();
+      const began = performance.now();
+      await conductor.stop(stopOptions);
+      const ms = Math.round(performance.now() - began);
+      expect(ms).toBeLessThan(waitsMs + DEADLINE + 1_500);
+      console.info(
+        `conductor.${what} with a job held and Redis gone returned after ${ms} ms (deadline ${DEADLINE} ms, lease ${LEASE_MS} ms)`,
+      );
+    } finally {
+      if (server.process.exitCode !== null || server.process.signalCode !== null) await server.start();
+      await conductor.stop();
+      await engine.close();
+      await board.close();
+    }
+    // The run is still stored (AOF) where a conductor's takeover or engine.resume finds it.
+    const reader = createEngine({ store: redisStore({ redis: server.url, prefix: 'held' }) });
+    try {
+      expect((await reader.get(id))?.meta.status).toBe('RUNNING');
+    } finally {
+      await reader.close();
+    }
+  },
+);
