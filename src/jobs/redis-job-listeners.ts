@@ -49,15 +49,24 @@ export class RedisJobListeners {
     const connection = this.idle.pop() ?? this.duplicate();
     this.busy.add(connection);
     let interrupted = false;
+    let stopWaiting: (woken: false) => void = () => {};
+    const interruption = new Promise<false>((resolve) => {
+      stopWaiting = resolve;
+    });
     const interrupt = (): void => {
       interrupted = true;
       connection.disconnect();
+      // A connection disconnected while it waits to reconnect never settles the BLPOP in its offline
+      // queue (ioredis clears the reconnect timer and no close event comes): do not wait for it.
+      stopWaiting(false);
     };
     signal?.addEventListener('abort', interrupt, { once: true });
     // BLPOP waits in ioredis' offline queue while the server is unreachable: do not outlive the timeout.
     const guard = setTimeout(interrupt, ms + BLOCK_GRACE_MS);
     try {
-      return (await connection.blpop(this.wakeKey, Math.max(ms, 1) / 1000)) !== null;
+      const popped = connection.blpop(this.wakeKey, Math.max(ms, 1) / 1000);
+      popped.catch(() => {}); // settles after an interruption, if ever: nobody waits for it then
+      return (await Promise.race([popped, interruption])) !== null && !interrupted;
     } catch (error) {
       if (interrupted || this.closed) return false;
       throw error;

@@ -4,7 +4,7 @@ import { InvalidJobOptionError, type JobBoard, JobCorruptError } from '../../src
 import { redisJobBoard } from '../../src/jobs/redis-job-board.js';
 import { jobKeys } from '../../src/jobs/redis-job-record.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
-import { type OwnedRedis, startOneNodeCluster } from '../support/redis-server.js';
+import { type OwnedRedis, startOneNodeCluster, startRedis } from '../support/redis-server.js';
 import { jobBoardContract } from './job-board-contract.js';
 
 /**
@@ -131,5 +131,39 @@ describe('Redis job board', () => {
     expect(() => redisJobBoard({ redis: 42 as unknown as Redis })).toThrow(InvalidJobOptionError);
     // The same rule as the run store's: a URL names its scheme.
     expect(() => redisJobBoard({ redis: '127.0.0.1:6379' })).toThrow(InvalidJobOptionError);
+  });
+});
+
+describe('waiting for work while Redis is away', () => {
+  let server: OwnedRedis;
+
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('waitForWork returns as soon as it is aborted, also while its connection waits to reconnect', async () => {
+    const board = redisJobBoard({ redis: server.url, unavailableDeadlineMs: 1_000 });
+    try {
+      expect(await board.counts()).toBeDefined(); // connected
+      const stop = new AbortController();
+      const waiting = board.waitForWork(10_000, stop.signal);
+      // Let the blocking read start, then take Redis away: its connection goes to "reconnecting".
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await server.kill();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const began = performance.now();
+      stop.abort();
+      expect(await waiting).toBe(false);
+      // ioredis never settles a command queued on a connection disconnected while reconnecting: the
+      // board must not wait for it (a conductor's stop({ drain: true }) hung on this).
+      expect(performance.now() - began).toBeLessThan(500);
+    } finally {
+      await server.start();
+      await board.close();
+    }
   });
 });
