@@ -109,6 +109,15 @@ export interface Worker {
  * // later
  * await worker.close();
  */
+/** How long a read of the queues blocks waiting for messages. */
+const READ_BLOCK_MS = 250;
+/**
+ * How long close() waits for a read in flight past its block. With Redis gone ioredis holds the read in
+ * its offline queue, possibly forever (a connection disconnected while it waits to reconnect never
+ * settles it): close() then drops it rather than hang.
+ */
+const READ_GRACE_MS = 1_000;
+
 export function createWorker(options: WorkerOptions): Worker {
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError('options', 'an object', options, describe(options));
@@ -250,7 +259,16 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
       this.draining = options.drain === true;
       for (const timer of this.timers) clearInterval(timer);
       this.slotFreed?.();
-      await this.loop;
+      let timer: NodeJS.Timeout | undefined;
+      const read = await Promise.race([
+        this.loop?.then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), READ_BLOCK_MS + READ_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      // A read that did not end is dropped with its connection: nothing it might bring is taken.
+      if (read === false) this.reader?.disconnect();
       // Messages read but not begun go back to the other workers either way.
       const waiting = this.waiting.splice(0);
       if (!this.draining) {
@@ -293,7 +311,7 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
       }
       try {
         // Short blocks: close() waits for the read in flight rather than cutting a delivery off.
-        const deliveries = await this.queues.read(reader, this.reading, this.id, this.free, 250);
+        const deliveries = await this.queues.read(reader, this.reading, this.id, this.free, READ_BLOCK_MS);
         delay = 50;
         // COUNT holds per stream: a read of several queues may bring more than the free slots. The rest
         // wait here, claimed (and extended) by this worker, for the next slot.
