@@ -29,6 +29,8 @@ export interface ExecuteInput {
   attempt: number;
   idempotencyKey: string;
   args: Record<string, unknown>;
+  /** A distributed worker's: the run span's ids stored with the run (never in a snapshot). */
+  traceParent?: string;
 }
 
 export interface RevertInput {

@@ -19,7 +19,7 @@ import { settle } from './active-run.js';
 import { applyEvent, loadRun } from './distributed-apply.js';
 import { DISTRIBUTED_OWNER, plan } from './distributed-step.js';
 import type { FlowRun } from './flow-run.js';
-import { taskPart } from './snapshot-parts.js';
+import { TRACE_PART, taskPart } from './snapshot-parts.js';
 
 /**
  * The engine's side of distributed execution: it creates runs (their first ready tasks dispatched by
@@ -38,6 +38,8 @@ export interface DistributedRunsOptions {
   closing: AbortSignal;
   /** Called for each run followed here (the engine's tracing opens its run span). */
   following?(run: FlowRun<any>, flow: string, resumed: boolean): void;
+  /** The run span's ids to store with a new run, so workers' spans are its children. */
+  traceParent?(runId: string): string | undefined;
 }
 
 export class DistributedRuns {
@@ -55,13 +57,15 @@ export class DistributedRuns {
 
   /** Store a new run with its first ready tasks dispatched (one script), then follow it. */
   start(compiled: CompiledFlow, run: FlowRun<any>, meta: RunMeta, input: RunInput): void {
-    const created = this.create(compiled, meta, input).then(
+    // The run's span opens before its create, which stores the span's ids for the workers.
+    this.options.following?.(run, compiled.flow.name, false);
+    const created = this.create(compiled, meta, input, this.options.traceParent?.(run.id)).then(
       (status) => {
         if (!status) return run.finish({ error: new RunExistsError(run.id) });
         // Stored (acknowledged) with its first tasks dispatched: a worker may run them before the
         // history's first event is read here, and the run must not look PENDING meanwhile.
         run.setStatus(status);
-        this.follow(compiled, run, 0, false);
+        this.follow(compiled, run, 0, false, true);
       },
       (error: Error) => run.finish({ error }),
     );
@@ -72,7 +76,12 @@ export class DistributedRuns {
   }
 
   /** The status the run was stored with, or false when a run of that id exists. */
-  private async create(compiled: CompiledFlow, meta: RunMeta, input: RunInput): Promise<RunStatus | false> {
+  private async create(
+    compiled: CompiledFlow,
+    meta: RunMeta,
+    input: RunInput,
+    traceParent: string | undefined,
+  ): Promise<RunStatus | false> {
     const [snapshot, actions] = initialTransition(compiled.machine, input);
     const planned = plan(compiled, undefined, snapshot, actions, input.at ?? Date.now());
     const reply = await this.options.queues.write({
@@ -81,7 +90,7 @@ export class DistributedRuns {
       token: 1,
       seq: 0,
       meta: { ...meta, status: planned.status, owner: DISTRIBUTED_OWNER },
-      set: planned.set,
+      set: traceParent === undefined ? planned.set : { ...planned.set, [TRACE_PART]: traceParent },
       events: planned.events,
       dispatch: planned.dispatch,
       addTimers: planned.addTimers,
@@ -138,9 +147,15 @@ export class DistributedRuns {
   }
 
   /** Report the stored run's changes on `run` until it ends (or suspends). */
-  private follow(compiled: CompiledFlow, run: FlowRun<any>, after: number, resumed: boolean): void {
+  private follow(
+    compiled: CompiledFlow,
+    run: FlowRun<any>,
+    after: number,
+    resumed: boolean,
+    traced = false,
+  ): void {
     this.followed.set(run.id, run);
-    this.options.following?.(run, compiled.flow.name, resumed);
+    if (!traced) this.options.following?.(run, compiled.flow.name, resumed);
     run.attach({
       suspend: async () => {
         await this.command(run.id, 'SUSPEND');

@@ -184,8 +184,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
     (meta) => registry.requireForRun(meta),
     // The run's span is opened here, where the run is followed; the workers' spans carry its run id.
     tracing
-      ? (run, flow, resumed) => tracing.run(run.id, flow, run.result, () => run.status, resumed)
-      : undefined,
+      ? {
+          following: (run, flow, resumed) => tracing.run(run.id, flow, run.result, () => run.status, resumed),
+          traceParent: (runId) => tracing.parentOf(runId),
+        }
+      : {},
   );
   /** Flow structures this engine has put in the store's catalog, by hash. */
   const catalogued = new Map<string, Promise<void>>();
@@ -499,7 +502,7 @@ function distributedRuns(
   store: Store,
   closing: AbortSignal,
   compiledFor: (meta: RunMeta) => CompiledFlow,
-  following: DistributedRunsOptions['following'],
+  traced: Pick<DistributedRunsOptions, 'following' | 'traceParent'>,
 ): DistributedRuns | undefined {
   const execution = options.execution ?? 'in-process';
   if (execution !== 'in-process' && execution !== 'distributed') {
@@ -514,7 +517,7 @@ function distributedRuns(
       `Expected a redisStore() for execution: 'distributed' (its queues are Redis Streams beside the runs), got ${describe(options.store)}.`,
     );
   }
-  return new DistributedRuns({ store, queues, compiledFor, closing, ...(following ? { following } : {}) });
+  return new DistributedRuns({ store, queues, compiledFor, closing, ...traced });
 }
 
 /**

@@ -18,6 +18,8 @@ export const INPUTS_PART = 'inputs';
 export const CORE_PART = 'core';
 export const QUEUE_PART = 'queue';
 export const FAILURES_PART = 'failures';
+/** A distributed run's span ids (OpenTelemetry), written with its create for workers' spans; not part of the snapshot. */
+export const TRACE_PART = 'trace';
 export { taskPart } from '../model/names.js';
 
 type Persisted = { value: Record<string, unknown>; context: RunContext; [key: string]: unknown };

@@ -7,8 +7,10 @@ import { createRequire } from 'node:module';
  *
  * Spans: `taskweave.run` per run driven by an engine (a resumed run gets a new one, with the same
  * `taskweave.run_id`), and `taskweave.execute` / `taskweave.revert` per effect, children of the run's
- * span. Failures are recorded on the span with status ERROR. A distributed worker has no run span in
- * its process: its effect spans are roots that carry the run id.
+ * span. Failures are recorded on the span with status ERROR. A distributed run's span is in the
+ * process that started it: its span context is stored with the run (`parentOf`, the run's `trace` part),
+ * and a worker makes its effect spans children of it (a remote parent); without one they are roots
+ * that carry the run id.
  */
 
 /** The part of an OpenTelemetry `Span` taskweave uses. */
@@ -16,6 +18,8 @@ export interface SpanLike {
   /** False for a no-op span (no SDK registered): then nothing below it is traced. */
   isRecording?(): boolean;
   setAttribute(key: string, value: string | number | boolean): unknown;
+  /** Its ids, to make spans in other processes its children. */
+  spanContext?(): SpanIds;
   setStatus(status: { code: number; message?: string }): unknown;
   recordException(exception: Error): unknown;
   end(): void;
@@ -30,10 +34,18 @@ export interface TracerLike {
   ): SpanLike;
 }
 
+/** A span's ids (OpenTelemetry's `SpanContext`, without its trace state). */
+interface SpanIds {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+}
+
 interface OtelApi {
   trace: {
     getTracer(name: string, version?: string): TracerLike;
     setSpan(context: unknown, span: SpanLike): unknown;
+    setSpanContext(context: unknown, ids: SpanIds & { isRemote: boolean }): unknown;
   };
   context: { active(): unknown; with<T>(context: unknown, fn: () => T): T };
   SpanStatusCode: { OK: number; ERROR: number };
@@ -58,6 +70,8 @@ export interface EffectSpanInput {
   task: string;
   attempt: number;
   idempotencyKey: string;
+  /** The run span's ids as stored with a distributed run (`parentOf`), for a worker's spans. */
+  traceParent?: string;
 }
 
 export interface RunTracing {
@@ -65,6 +79,8 @@ export interface RunTracing {
   run(runId: string, flow: string, settled: Promise<unknown>, status: () => string, resumed: boolean): void;
   /** Run one execute or revert inside its span, a child of its run's span. */
   effect<T>(kind: 'execute' | 'revert', input: EffectSpanInput, run: () => Promise<T>): Promise<T>;
+  /** The run span's ids as text to store with the run, or undefined when the run is not traced. */
+  parentOf(runId: string): string | undefined;
 }
 
 /** Tracing for an engine, or undefined when there is no tracer to trace with (no cost then). */
@@ -80,6 +96,18 @@ export function createRunTracing(tracer: TracerLike | undefined): RunTracing | u
     const e = error instanceof Error ? error : new Error(String(error));
     span.recordException(e);
     span.setStatus({ code: found.SpanStatusCode.ERROR, message: e.message });
+  };
+  /** A run span in another process, from the ids stored with the run; undefined for anything else. */
+  const remoteParent = (text: string | undefined) => {
+    if (text === undefined) return undefined;
+    try {
+      const { t, s, f } = JSON.parse(text) as { t?: unknown; s?: unknown; f?: unknown };
+      if (typeof t !== 'string' || typeof s !== 'string' || typeof f !== 'number') return undefined;
+      const ids = { traceId: t, spanId: s, traceFlags: f, isRemote: true };
+      return { context: traces.setSpanContext(found.context.active(), ids), flow: undefined };
+    } catch {
+      return undefined; // not ours to trust: the spans are roots, as without a parent
+    }
   };
   return {
     run(runId, flow, settled, status, resumed) {
@@ -106,15 +134,19 @@ export function createRunTracing(tracer: TracerLike | undefined): RunTracing | u
           if (runs.get(runId)?.span === span) runs.delete(runId);
         });
     },
+    parentOf(runId) {
+      const ids = runs.get(runId)?.span.spanContext?.();
+      return ids ? JSON.stringify({ t: ids.traceId, s: ids.spanId, f: ids.traceFlags }) : undefined;
+    },
     effect(kind, input, run) {
-      const parent = runs.get(input.runId);
+      const parent = runs.get(input.runId) ?? remoteParent(input.traceParent);
       if (!parent && untraced.has(input.runId)) return run();
       const span = tracerOf().startSpan(
         `taskweave.${kind}`,
         {
           attributes: {
             'taskweave.run_id': input.runId,
-            ...(parent ? { 'taskweave.flow': parent.flow } : {}),
+            ...(parent?.flow ? { 'taskweave.flow': parent.flow } : {}),
             'taskweave.task': input.task,
             'taskweave.attempt': input.attempt,
             'taskweave.idempotency_key': input.idempotencyKey,
@@ -122,8 +154,8 @@ export function createRunTracing(tracer: TracerLike | undefined): RunTracing | u
         },
         parent?.context ?? found.context.active(),
       );
-      // A worker's root span that records nothing (no SDK registered): the effect runs as it is.
-      if (!parent && span.isRecording?.() === false) {
+      // A worker's span that records nothing (no SDK registered): the effect runs as it is.
+      if (!runs.has(input.runId) && span.isRecording?.() === false) {
         span.end();
         return run();
       }

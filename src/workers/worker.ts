@@ -8,6 +8,7 @@ import { createTaskActors, type ExecuteInput, type RevertInput } from '../compil
 import { recordOf } from '../compile/task-records.js';
 import { type Applied, applyEvent, type LoadedRun, loadRun } from '../engine/distributed-apply.js';
 import { currentChild } from '../engine/distributed-step.js';
+import { TRACE_PART } from '../engine/snapshot-parts.js';
 import { createRunTracing, type RunTracing, type TracerLike } from '../engine/tracing.js';
 import { versionQueue } from '../engine/version-queues.js';
 import {
@@ -486,7 +487,9 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
     } else {
       const effect = (this.actorsOf(run.compiled)[message.k] as unknown as { config: Effect }).config;
       try {
-        const value = await effect({ input, signal });
+        // The run span's ids stored with the run: this task's span is its child.
+        const traceParent = run.stored.parts[TRACE_PART];
+        const value = await effect({ input: traceParent ? { ...input, traceParent } : input, signal });
         event = { type: doneEventOf(actorId), output: { value, at: Date.now() } } as EventObject;
       } catch (error) {
         event = { type: errorEventOf(actorId), error: { error, at: Date.now() } } as EventObject;
@@ -625,7 +628,7 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
     if (!actors) {
       const { tracing } = this.config;
       actors = createTaskActors(compiled.graph, {
-        // The run's span is in the process that started it: these spans carry its run id, not its parent.
+        // The run's span is in the process that started it: its ids come with the input (traceParent).
         ...(tracing ? { trace: (kind, input, run) => tracing.effect(kind, input, run) } : {}),
         // The write that dispatched the task stored it RUNNING (REVERTING) first: it is durable.
         beforeEffect: () => Promise.resolve(),

@@ -22,7 +22,7 @@ import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.j
 /**
  * OpenTelemetry in distributed execution: the starting engine records the run's span, the worker
  * (another process in production) the execute and revert spans of the tasks it runs, each carrying
- * the run id. They are not parent and child: the run span's context is not carried to workers.
+ * the run id, children of the run span: its ids are stored with the run when it is created.
  */
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -45,7 +45,7 @@ afterAll(() => redis.disconnect());
 
 const named = (spans: ReadableSpan[], name: string) => spans.filter((s) => s.name === name);
 
-it("a distributed run's span is the starting engine's, its execute and revert spans the worker's, with the run id", async () => {
+it("a distributed run's span is the starting engine's, its execute and revert spans the worker's, its children, with the run id", async () => {
   const flow = linear('dtraced', [
     task({ name: 'reserve', execute: () => 'r', revert: () => {} }),
     task({
@@ -98,11 +98,33 @@ it("a distributed run's span is the starting engine's, its execute and revert sp
   expect(executes[1]!.status.message).toBe('no free slot');
   const reverts = named(spans, 'taskweave.revert');
   expect(reverts.map((s) => s.attributes['taskweave.task']).sort()).toEqual(['attach', 'reserve']);
+  const run = runs[0]!.spanContext();
   for (const span of [...executes, ...reverts]) {
     expect(span.instrumentationScope.name).toBe('worker');
+    expect(span.spanContext().traceId).toBe(run.traceId);
+    expect(span.parentSpanContext).toMatchObject({ spanId: run.spanId, isRemote: true });
     expect(span.attributes).toMatchObject({
       'taskweave.run_id': 'dtrace-1',
       'taskweave.idempotency_key': `dtrace-1:${span.attributes['taskweave.task']}`,
     });
   }
+});
+
+it('a stored trace part that is not span ids makes root spans, never a failed task', async () => {
+  const flow = linear('dtrace-bad', [task({ name: 'only', execute: () => 1 })]);
+  const store = redisStore({ redis: REDIS_URL, prefix });
+  open.stores.push(store);
+  // An engine without a tracer stores no trace part; the run's part is then forged before the worker runs.
+  const engine = createEngine({ store, flows: [flow], execution: 'distributed', closeStore: false });
+  open.engines.push(engine);
+  const run = engine.start(flow, {}, { id: 'dtrace-2' });
+  await engine.history(run.id);
+  await redis.hset(`{${prefix}:dtrace-2}:parts`, 'trace', 'not json');
+  const worker = createWorker({ store, flows: [flow], tracer: provider.getTracer('worker') });
+  open.workers.push(worker);
+  await worker.start();
+  expect(await run.result).toEqual({});
+  const [execute] = named(exporter.getFinishedSpans(), 'taskweave.execute');
+  expect(execute?.parentSpanContext).toBeUndefined();
+  expect(execute?.attributes['taskweave.run_id']).toBe('dtrace-2');
 });
