@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -242,7 +243,7 @@ describe('the taskweave command against real Redis', { timeout: 120_000 }, () =>
     expect(ran.ms).toBeLessThan(1000 + 10_000);
   });
 
-  it('exits 2 for usage errors, with the reason', async () => {
+  it('exits 2 for usage errors, with the reason (1 for a port in use)', async () => {
     const bad = await cli('runs', 'ls', '--status', 'DONE');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Expected --status to be one of PENDING, RUNNING');
@@ -252,6 +253,14 @@ describe('the taskweave command against real Redis', { timeout: 120_000 }, () =>
     const noFlows = await cli('runs', 'resume', 'susp-1');
     expect(noFlows.code).toBe(2);
     expect(noFlows.stderr).toContain('Expected --flows <module>');
+    // A port in use is no usage error: the command failed (exit 1), saying what to do.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const busy = await cli('dashboard', '--port', String(port));
+    taken.close();
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain(`Port ${port} on 127.0.0.1 is in use; pass --port <another>.`);
     const version = await taskweave(['--version']);
     expect(version).toMatchObject({ code: 0, stdout: `${packageJson.version}\n`, stderr: '' });
   });

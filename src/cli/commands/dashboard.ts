@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { createDashboard, DashboardOptionError } from '../../dashboard/dashboard.js';
 import { action } from '../action.js';
-import { UsageError } from '../cli-errors.js';
+import { CommandFailedError, UsageError } from '../cli-errors.js';
 import { parseCount } from '../duration.js';
 import { loadFlows } from '../load-flows.js';
 
@@ -35,7 +35,10 @@ export function dashboardCommand(): Command {
         } catch (error) {
           if (error instanceof DashboardOptionError) throw new UsageError(error.message);
           if ((error as { code?: string }).code === 'EADDRINUSE')
-            throw new UsageError(`Port ${port} is in use; pass --port <another>.`);
+            // The command line was right; the machine said no: a failure (exit 1), not a usage error.
+            throw new CommandFailedError(`Port ${port} on ${host} is in use; pass --port <another>.`, {
+              cause: error,
+            });
           throw error;
         }
         ctx.out.note(
