@@ -74,7 +74,12 @@ export {
   type OrphanPolicy,
   type StopOptions,
 } from './jobs/conductor.js';
-export { ConductorStoppedError, LeaseOverdueError, OrphanRevertedError } from './jobs/conductor-errors.js';
+export {
+  ConductorStoppedError,
+  JobLostError,
+  LeaseOverdueError,
+  OrphanRevertedError,
+} from './jobs/conductor-errors.js';
 export {
   type Claim,
   type ClaimOptions,

@@ -35,6 +35,19 @@ export class LeaseOverdueError extends TaskweaveError {
   }
 }
 
+/**
+ * The job disappeared from the board while this conductor held it: Redis lost its data (a restart
+ * without persistence, a failover, a flush) or someone deleted it. Not a takeover: that is
+ * `LeaseLostError`, which would send an operator looking for another conductor that never existed.
+ */
+export class JobLostError extends TaskweaveError {
+  constructor(readonly jobId: string) {
+    super(
+      `Job \`${jobId}\` is no longer on the board although this conductor held it: Redis lost its data (a restart without persistence, a failover, a flush) or someone deleted it. The conductor stopped its run. Post the job again, or enable appendonly on Redis so a restart keeps jobs.`,
+    );
+  }
+}
+
 /** `onOrphan: 'revert'`: the run of a job whose conductor died was rolled back instead of resumed. */
 export class OrphanRevertedError extends TaskweaveError {
   constructor(readonly jobId: string) {
@@ -44,4 +57,4 @@ export class OrphanRevertedError extends TaskweaveError {
   }
 }
 
-registerErrors({ ConductorStoppedError, LeaseOverdueError, OrphanRevertedError });
+registerErrors({ ConductorStoppedError, JobLostError, LeaseOverdueError, OrphanRevertedError });

@@ -11,7 +11,7 @@ export interface ConductorEvents {
   renewed: [{ id: string; token: number }];
   /**
    * The claim is gone and this conductor stopped the run: `refused` (renewal refused: another
-   * conductor has it), `overdue` (the heartbeat came too late to be sure of the lease), `fenced`
+   * conductor has it, `LeaseLostError`; or the job vanished from the board, `JobLostError`), `overdue` (the heartbeat came too late to be sure of the lease), `fenced`
    * (the engine or the board refused a write with a stale token) or `unreachable` (the board did not
    * answer before the lease ran out).
    */

@@ -1,5 +1,5 @@
 import { CancelledError, LeaseLostError, StoreUnavailableError, TaskweaveError } from '../errors.js';
-import { ConductorStoppedError, LeaseOverdueError } from './conductor-errors.js';
+import { ConductorStoppedError, JobLostError, LeaseOverdueError } from './conductor-errors.js';
 import {
   type ConductorEventName,
   type ConductorEvents,
@@ -264,8 +264,10 @@ class JobConductor implements Conductor {
 
   private async onRefused(held: HeldJob): Promise<void> {
     let job: Job | undefined;
+    let read = false;
     try {
       job = await this.options.board.get(held.id);
+      read = true;
     } catch {
       job = undefined;
     }
@@ -273,7 +275,9 @@ class JobConductor implements Conductor {
       this.stopper.stop(held, { reason: 'cancelled', error: new CancelledError(held.id) });
       return;
     }
-    const error = new LeaseLostError(held.id, held.token, job?.token);
+    // The board answered without the job: it vanished (Redis lost it), nobody took it over.
+    const error =
+      read && !job ? new JobLostError(held.id) : new LeaseLostError(held.id, held.token, job?.token);
     this.stopper.stop(held, { reason: 'refused', error });
     this.report.emit('lost', { id: held.id, token: held.token, reason: 'refused', error });
   }

@@ -1,4 +1,5 @@
 import { LeaseLostError } from '../errors.js';
+import { JobLostError } from './conductor-errors.js';
 import type { ConductorReporter } from './conductor-events.js';
 import type { HeldJob } from './held-job.js';
 import { type Claim, type ClaimOptions, type Job, type JobBoard, JobBoardClosedError } from './job-board.js';
@@ -76,7 +77,11 @@ export async function settleJob(
     if (!(error instanceof LeaseLostError)) throw error;
     // Refused as stale. A write whose reply was lost (Redis went away) may have been applied and then
     // replayed by the client on reconnection: the job then shows our token in the state we asked for.
-    const job = await board.get(id).catch(() => undefined);
+    const read = await board.get(id).then(
+      (job) => ({ job }),
+      () => undefined,
+    );
+    const job = read?.job;
     const expected =
       action.kind === 'complete'
         ? ['COMPLETE']
@@ -85,7 +90,9 @@ export async function settleJob(
           : ['UNCLAIMED'];
     const applied = job?.token === token && expected.includes(job.state);
     if (!applied) {
-      if (!stopped) report.emit('lost', { id, token, reason: 'fenced', error });
+      // The board answered without the job: it vanished (Redis lost it); nobody fenced us out.
+      const lost = read && !job ? new JobLostError(id) : error;
+      if (!stopped) report.emit('lost', { id, token, reason: 'fenced', error: lost });
       return undefined;
     }
     state = job.state;

@@ -1,14 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  createConductor,
   createEngine,
   type Engine,
+  JobLostError,
   LeaseLostError,
   linear,
   RunLostError,
+  redisJobBoard,
   redisStore,
   task,
 } from '../../src/index.js';
-import { deferred } from '../support/flows.js';
+import { deferred, untilAborted } from '../support/flows.js';
 import { type OwnedRedis, startRedis } from '../support/redis-server.js';
 
 /**
@@ -77,5 +80,43 @@ describe('Redis restarted mid-run', () => {
     const { outcome, engine } = await runAcrossRestart(['--appendonly', 'yes', '--appendfsync', 'always']);
     expect(outcome).toEqual({ value: { x: 1, y: 2 } });
     expect((await engine.get('restarted'))?.meta.status).toBe('SUCCESS');
+  });
+});
+
+describe('Redis restarted without persistence under a conductor', () => {
+  it('the job vanished: the conductor says JobLostError (never LeaseLostError) and stops the run', async () => {
+    const server = await startRedis();
+    const started = deferred();
+    const flow = linear('job-gone', [
+      task({
+        name: 'waits',
+        execute: (_args, ctx) => {
+          started.resolve();
+          return untilAborted(ctx.signal);
+        },
+      }),
+    ]);
+    const board = redisJobBoard({ redis: server.url, unavailableDeadlineMs: 5_000 });
+    const engine = createEngine({ store: redisStore({ redis: server.url }), flows: [flow] });
+    const conductor = createConductor({ board, engine, leaseMs: 1_000 });
+    const lost = new Promise<{ reason: string; error?: Error }>((resolve) => conductor.on('lost', resolve));
+    try {
+      await conductor.start();
+      await board.post({ flow: 'job-gone', id: 'gone-1' });
+      await started.promise;
+      await server.kill();
+      await server.start();
+      const { reason, error } = await lost;
+      expect(reason).toBe('refused');
+      expect(error).toBeInstanceOf(JobLostError);
+      expect(error).not.toBeInstanceOf(LeaseLostError);
+      expect(error).toMatchObject({ jobId: 'gone-1' });
+      expect(error?.message).toMatch(/no longer on the board/);
+    } finally {
+      await conductor.stop();
+      await engine.close();
+      await board.close();
+      await server.stop();
+    }
   });
 });

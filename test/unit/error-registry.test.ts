@@ -4,6 +4,7 @@ import {
   DashboardOptionError,
   InvalidJobOptionError,
   InvalidOptionError,
+  JobLostError,
   JobNotFoundError,
   LeaseOverdueError,
   RunLostError,
@@ -19,6 +20,7 @@ describe('the error registry', () => {
   it.each([
     ['core', new RunLostError('r1')],
     ['conductor', new LeaseOverdueError('job-1', 650, 500)],
+    ['conductor (job lost)', new JobLostError('job-3')],
     ['job board', new JobNotFoundError('job-2')],
     ['lifecycle', new LifecycleConflictError('vm-1', 3, 4)],
     ['options', new InvalidJobOptionError('leaseMs', 'a number from 1 and up', -1)],
