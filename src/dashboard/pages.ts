@@ -103,7 +103,7 @@ export function runPage({ info, job, canAct, engineId, now }: RunPageData): stri
   const finished = meta.status === 'SUCCESS' || meta.status === 'REVERTED' || meta.status === 'FAILURE';
   const actions = `<div class="actions">
 <button data-action="resume"${disabled}${finished ? ' disabled' : ''}>Resume</button>
-<button data-action="revert"${disabled}>Revert</button>
+<button data-action="revert"${disabled}${meta.status === 'REVERTED' ? ' disabled title="already reverted: nothing is left to undo"' : ''}>Revert</button>
 <button data-action="cancel" class="danger"${disabled}${finished ? ' disabled' : ''}>Cancel</button>
 <span id="notice">${canAct ? '' : 'Read-only: start the dashboard with --flows &lt;module&gt; to resume, revert or cancel.'}</span></div>`;
   const failures = [

@@ -220,9 +220,10 @@ describe.skipIf(!hasChromium)('the dashboard in a browser', () => {
     expect(await page.locator('#timeline-body tr', { hasText: 'revert' }).count()).toBe(4);
     // Followed from the last event seen (?from=): the executes are not replayed.
     expect(await page.locator('#timeline-body tr').count()).toBe(8);
-    // Then the page reloads once with the outcome, as the server draws it.
+    // Then the page reloads once with the outcome, as the server draws it: nothing left to revert.
     await reloaded;
     expect(await page.locator('#run-status').textContent()).toBe('REVERTED');
+    expect(await page.locator('button[data-action="revert"]').isDisabled()).toBe(true);
   });
 
   it('beyond loopback needs a token, checked on every request', async () => {
