@@ -453,13 +453,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const known = compiledFor(stored.meta);
       // Validated as resume validates it: a corrupt run is refused, never shown half-read.
       if (known) joinSnapshot(id, known, stored.parts);
-      const structure = known ? flowStructure(known) : await store.loadFlow?.(stored.meta.hash);
+      const structure = known ? flowStructure(known) : await store.loadFlow?.(stored.meta.hash, reading);
       return readRun(stored, known, { flow: structure });
     },
     async history(id) {
       // A run started here a moment ago is read once its create is stored (or refused).
       await (active.get(id)?.writer.firstWrite ?? distributed?.created(id));
-      return readHistory(store, id);
+      return readHistory(store, id, 0, reading);
     },
     watch(id, watchOptions = {}) {
       assertOpen();
@@ -469,6 +469,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         watchOptions,
         closing.signal,
         active.get(id)?.writer.firstWrite ?? distributed?.created(id),
+        reading,
       );
     },
     async explain(id) {
@@ -476,7 +477,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (!stored) throw new RunNotFoundError(id);
       const known = compiledFor(stored.meta);
       // Without the flow's code, dependencies come from the flow catalog.
-      const structure = known ? undefined : await store.loadFlow?.(stored.meta.hash);
+      const structure = known ? undefined : await store.loadFlow?.(stored.meta.hash, reading);
       const shape = known ? shapeOf(known) : structure ? shapeOfEdges(structure.edges) : undefined;
       const unserved = known ? await unservedQueues(store, stored, known) : undefined;
       return explainRun(stored, { shape, unserved });

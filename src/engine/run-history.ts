@@ -1,6 +1,6 @@
 import { InvalidOptionError, RunNotFoundError, TaskweaveError } from '../errors.js';
 import { isRunEnd, type RunEvent } from '../store/run-history.js';
-import { isFinished, type Store } from '../store/store.js';
+import { isFinished, type ReadOptions, type Store } from '../store/store.js';
 
 /**
  * Reading a run's history through the store (so from any process): the whole of it, or watched live.
@@ -24,8 +24,14 @@ function historyOf(store: Store) {
 }
 
 /** A run's history, oldest first; `RunNotFoundError` when the store holds no such run. */
-export async function readHistory(store: Store, runId: string, after = 0): Promise<RunEvent[]> {
-  const events = await historyOf(store).history(runId, { after });
+export async function readHistory(
+  store: Store,
+  runId: string,
+  after = 0,
+  /** The engine's deadline for this read. */
+  reading: Pick<ReadOptions, 'deadlineMs'> = {},
+): Promise<RunEvent[]> {
+  const events = await historyOf(store).history(runId, { after, ...reading });
   if (!events) throw new RunNotFoundError(runId);
   return events;
 }
@@ -42,6 +48,8 @@ export async function* watchRun(
   closing: AbortSignal,
   /** A run started by this engine: its create, which the watch waits for before reading. */
   created?: Promise<void>,
+  /** The engine's deadline for the reads that start the watch. */
+  reading: Pick<ReadOptions, 'deadlineMs'> = {},
 ): AsyncGenerator<RunEvent> {
   const { watch } = historyOf(store);
   await created;
@@ -50,10 +58,10 @@ export async function* watchRun(
     throw new InvalidOptionError('from', 'an integer from 0 and up', from);
   }
   // The status first, then the history: a run found ended has its last events stored already.
-  const stored = await store.load(runId);
+  const stored = await store.load(runId, reading);
   if (!stored) throw new RunNotFoundError(runId);
   if (isFinished(stored.meta.status)) {
-    yield* await readHistory(store, runId, from);
+    yield* await readHistory(store, runId, from, reading);
     return;
   }
   const stop = new AbortController();

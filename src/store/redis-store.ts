@@ -295,8 +295,10 @@ export function redisStore(options: RedisStoreOptions): Store {
     async history(runId: string, options: HistoryOptions = {}) {
       checkId('runId', runId);
       const after = options.after ?? 0;
+      const { deadlineMs } = options;
       const reply = await runScript('read history', runId, 'readHistory', [String(after)], false, {
         write: false,
+        ...(deadlineMs === undefined ? {} : { deadlineMs }),
       });
       if (reply[0] === 'NONE') return undefined;
       return historyEvents(reply[1]);
@@ -337,13 +339,14 @@ export function redisStore(options: RedisStoreOptions): Store {
       );
     },
 
-    async loadFlow(hash: string) {
+    async loadFlow(hash: string, options: ReadOptions = {}) {
+      const { deadlineMs } = options;
       const text = await connection.call(
         'load flow',
         undefined,
         (client) => client.get(flowKey(prefix, hash)),
-        undefined,
-        { write: false },
+        options.signal,
+        { write: false, ...(deadlineMs === undefined ? {} : { deadlineMs }) },
       );
       return text === null ? undefined : parseFlowStructure(text);
     },

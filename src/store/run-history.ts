@@ -33,6 +33,8 @@ export const DEFAULT_HISTORY_LIMIT = 10_000;
 export interface HistoryOptions {
   /** Only events with a higher `seq` (what a watcher has seen). @default 0 */
   after?: number;
+  /** Give up sooner than the store's own deadline (an engine's `unavailableDeadlineMs`). */
+  deadlineMs?: number;
 }
 
 export interface WatchHistoryOptions extends HistoryOptions {

@@ -154,7 +154,7 @@ export interface Store {
   /** Store a flow's structure under its hash unless one is stored already (the flow catalog). */
   saveFlow?(structure: FlowStructure): Promise<void>;
   /** The structure stored under `hash`, if any. */
-  loadFlow?(hash: string): Promise<FlowStructure | undefined>;
+  loadFlow?(hash: string, options?: ReadOptions): Promise<FlowStructure | undefined>;
   /** Publish a task's progress to live watchers of other processes; best effort, never stored. */
   publishProgress?(runId: string, report: ProgressReport): void;
   /** Hear the progress published for a run (from any process); the function returned stops listening. */

@@ -63,7 +63,7 @@ describe('nothing listening on the port', () => {
     errors.mockRestore();
   });
 
-  it('engine.run, get and resume give up at the engine deadline, with ECONNREFUSED as cause and nothing stored', async () => {
+  it('engine.run, get, resume, revert, history, explain and watch give up at the engine deadline, with ECONNREFUSED as cause and nothing stored', async () => {
     const engine = createEngine({ store: redisStore({ redis: url }), unavailableDeadlineMs: DEADLINE });
     opened.push(engine);
     const run = await timed(() => engine.run(flow, {}, { id: 'dead-1' }));
@@ -81,6 +81,14 @@ describe('nothing listening on the port', () => {
       ['engine.get', () => engine.get('dead-1')],
       ['engine.resume', () => engine.resume('dead-1')],
       ['engine.revert', () => engine.revert('dead-1')],
+      ['engine.history', () => engine.history('dead-1')],
+      ['engine.explain', () => engine.explain('dead-1')],
+      [
+        'engine.watch',
+        async () => {
+          for await (const _ of engine.watch('dead-1')) break;
+        },
+      ],
     ] as const) {
       const read = await timed(operation);
       expect(read.ms, what).toBeLessThan(DEADLINE + SLACK);
