@@ -1,19 +1,17 @@
 import { enqueueActions, setup } from 'xstate';
 import { DeliveryExhaustedError, NotSerializableError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
-import { toFailureRecord } from '../model/failure-record.js';
-import { isFinished } from '../model/run-status.js';
 import type { TaskState } from '../model/task-states.js';
-import type { Failed, Settled } from './effect-actor.js';
+import type { Failed } from './effect-actor.js';
 import { buildFlowGraph, type FlowGraph } from './flow-graph.js';
 import { structuralHash } from './hash.js';
 import { laneRegion, type TaskEventKind } from './lane-states.js';
 import { computeLanes, directStarts, type Lanes, laneName, MAX_LANES_PER_EVENT } from './lanes.js';
 import { initialContext, type RunContext, type RunInput } from './run-context.js';
-import { moveStatus } from './run-moves.js';
-import { createScheduler, type Scheduler, type Step } from './scheduler.js';
+import { createReducer, type Reduced, type RunEventKind, type RunReducer } from './run-reducer.js';
+import { createScheduler, type Scheduler } from './scheduler.js';
 import { createTaskActors, type TaskHooks } from './task-actors.js';
-import { RecordWriter, recordOf } from './task-records.js';
+import { recordOf } from './task-records.js';
 
 /** Emitted by the run actor on every task state change (`actor.on('task', ...)`). */
 export interface TaskStateEvent {
@@ -25,14 +23,14 @@ export interface TaskStateEvent {
   at: number;
 }
 
-type RunEventKind = 'start' | 'suspend' | 'resume' | 'cancel' | 'rollback';
-
 export interface CompiledFlow {
   flow: Flow;
   graph: FlowGraph;
   /** Structural hash: stored with each run, checked on resume. */
   hash: string;
   scheduler: Scheduler;
+  /** The run's reducer, `(context, event) → (context', raised, changed)`: what the machine's actions do. */
+  reducer: RunReducer;
   /** Tasks grouped into lanes (dependency chains): one machine region each. */
   lanes: readonly (readonly string[])[];
   /** The XState v5 machine that runs the flow: one region per lane, each task a state invoking its actors by name. */
@@ -55,12 +53,14 @@ export function compile(flow: Flow): CompiledFlow {
     const graph = buildFlowGraph(flow);
     const lanes = computeLanes(graph);
     const scheduler = createScheduler(graph, directStarts(graph, lanes), lanes);
+    const reducer = createReducer(graph, scheduler);
     compiled = {
       flow,
       graph,
       hash: structuralHash(graph),
       scheduler,
-      machine: buildMachine(graph, lanes, scheduler),
+      reducer,
+      machine: buildMachine(graph, lanes, scheduler, reducer),
       lanes: lanes.lanes,
     };
     cache.set(flow, compiled);
@@ -73,20 +73,20 @@ export function machineWithHooks(compiled: CompiledFlow, hooks: TaskHooks) {
   return compiled.machine.provide({ actors: createTaskActors(compiled.graph, hooks) });
 }
 
-function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
+function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler, reducer: RunReducer) {
   const taskNames = graph.tasks.map((t) => t.name);
   const scopeNames = [...graph.scopes.keys()];
 
+  /** The reducer's result as XState actions: assign the context, raise what it raised, emit each change. */
   const flush = (
-    draft: RunContext,
-    step: Step,
+    step: Reduced,
     enqueue: {
       assign: (c: RunContext) => void;
       raise: (e: { type: string; lanes?: readonly number[] }) => void;
       emit: (e: TaskStateEvent) => void;
     },
   ) => {
-    enqueue.assign(draft);
+    enqueue.assign(step.context);
     // A few lanes to move: one WAKE moves them all in one microstep. Many: one event each, since XState
     // resolves the transitions of one event pairwise.
     if (step.raise.length > MAX_LANES_PER_EVENT) for (const type of step.raise) enqueue.raise({ type });
@@ -105,11 +105,6 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
       if (lane !== undefined && !woken.includes(lane)) woken.push(lane);
     }
     return woken;
-  };
-
-  const retryDelay = (name: string, attempt: number) => {
-    const { backoffMs, factor, maxBackoffMs } = graph.byName.get(name)!.task.retry;
-    return Math.min(maxBackoffMs, backoffMs * factor ** (attempt - 1));
   };
 
   return setup({
@@ -159,104 +154,14 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler) {
       },
     },
     actions: {
-      /** A task's actor finished or its state was forced: update the context and schedule what follows. */
+      /** A task's actor finished or its state was forced: the reducer's step, applied. */
       onTask: enqueueActions(({ context, event, enqueue }, params: { task: string; kind: TaskEventKind }) => {
-        // A pure step: the draft is a copy, records are replaced (never changed in place), and the time
-        // is the one the actor stamped on its outcome.
-        const draft: RunContext = { ...context };
-        const settled = (event.output ?? event.error) as Settled<unknown> | Failed;
-        const step: Step = {
-          raise: [],
-          changed: [],
-          records: new RecordWriter(graph, draft),
-          at: settled.at,
-        };
-        const { task } = params;
-        const node = graph.byName.get(task)!;
-        const thrown = () => toFailureRecord((settled as Failed).error);
-        switch (params.kind) {
-          case 'done': {
-            if (draft.phase === 'run') {
-              step.direct = new Set(node.dependents.filter((t) => scheduler.startsWith(context, task, t)));
-            }
-            const { f: _f, ...rest } = step.records.get(task);
-            scheduler.setState(draft, task, 'SUCCESS', step, () => ({
-              ...rest,
-              r: (settled as Settled<unknown>).value,
-            }));
-            scheduler.schedule(draft, draft.phase === 'run' ? node.dependents : [task], step);
-            break;
-          }
-          case 'retry':
-            scheduler.setState(draft, task, 'RETRYING', step, (old) => ({
-              ...old,
-              f: thrown(),
-              at: step.at + retryDelay(task, old.a),
-            }));
-            break;
-          case 'slept':
-            // The next attempt: while RETRYING, `a` is still the attempt that failed.
-            scheduler.setState(draft, task, 'RUNNING', step, ({ at: _at, ...rest }) => ({
-              ...rest,
-              a: rest.a + 1,
-            }));
-            break;
-          case 'failed': {
-            const failure = thrown();
-            draft.failures = [...draft.failures, { task, failure }];
-            scheduler.setState(draft, task, 'FAILURE', step, (old) => ({ ...old, f: failure }));
-            scheduler.onFailure(draft, task, step);
-            scheduler.schedule(draft, [task], step);
-            break;
-          }
-          case 'reverted':
-            scheduler.setState(draft, task, 'REVERTED', step);
-            scheduler.schedule(draft, node.deps, step);
-            break;
-          case 'revertFailed': {
-            const failure = thrown();
-            draft.revertFailures = [...draft.revertFailures, { task, failure }];
-            scheduler.setState(draft, task, 'REVERT_FAILURE', step, (old) => ({ ...old, f: failure }));
-            scheduler.schedule(draft, [], step);
-            break;
-          }
-        }
-        flush(draft, step, enqueue);
+        flush(reducer.onTask(context, event, params), enqueue);
       }),
       /** Run-level commands: start, suspend, resume (also after rehydration), cancel, rollback. */
       onRun: enqueueActions(({ context, event, enqueue }, params: { kind: RunEventKind }) => {
-        const draft: RunContext = { ...context };
-        // Commands carry their time (`at`, stamped by whoever sends them); the first step takes the input's.
-        const at =
-          (event as { at?: number; input?: RunInput }).at ?? (event as { input?: RunInput }).input?.at ?? 0;
-        const step: Step = { raise: [], changed: [], records: new RecordWriter(graph, draft), at };
-        const finished = isFinished(draft.status);
-        switch (params.kind) {
-          case 'start':
-            scheduler.schedule(draft, 'all', step);
-            break;
-          case 'suspend':
-            if (finished) return;
-            draft.suspended = true;
-            scheduler.schedule(draft, [], step);
-            break;
-          case 'resume':
-            if (finished) return;
-            draft.suspended = false;
-            moveStatus(draft, draft.phase === 'revert' ? 'REVERTING' : 'RUNNING');
-            scheduler.schedule(draft, 'all', step);
-            break;
-          case 'cancel':
-            if (finished) return;
-            draft.suspended = false;
-            scheduler.cancel(draft, step);
-            break;
-          case 'rollback':
-            if (draft.status === 'REVERTED') return;
-            scheduler.rollback(draft, step, event.interrupted === true);
-            break;
-        }
-        flush(draft, step, enqueue);
+        const step = reducer.onRun(context, event, params);
+        if (step) flush(step, enqueue);
       }),
     },
   }).createMachine({

@@ -200,6 +200,36 @@ describe('pure transitions', () => {
     }
   });
 
+  it('the reducer gives the same result twice, leaves its context as it was and says what changed', () => {
+    const flow = linear('reduced', [
+      task({ name: 'a', execute: () => 1, revert: () => {} }),
+      task({ name: 'b', execute: () => 2 }),
+    ]);
+    const { machine, reducer } = compile(flow);
+    const [started] = initialTransition(machine, { runId: 'r', inputs: {}, at: 1_000 });
+    const context = started.context;
+    const before = structuredClone(context);
+    const event = { type: 'xstate.done.actor.execute:a', output: { value: 1, at: 5_000 } };
+    const once = reducer.onTask(context, event, { task: 'a', kind: 'done' });
+    const twice = reducer.onTask(context, event, { task: 'a', kind: 'done' });
+    expect(context).toEqual(before);
+    expect(twice).toEqual(once);
+    expect(once.changed).toEqual([
+      { task: 'a', state: 'SUCCESS', attempt: 1 },
+      { task: 'b', state: 'RUNNING', attempt: 1 },
+    ]);
+    expect(once.at).toBe(5_000);
+    expect(once.context.tasks[0]!.a).toMatchObject({ s: 'SUCCESS', r: 1, st: 1_000, ft: 5_000 });
+    // A command after the run finished changes nothing.
+    const done = reducer.onTask(
+      once.context,
+      { type: 'x', output: { value: 2, at: 6_000 } },
+      { task: 'b', kind: 'done' },
+    );
+    expect(done.context.status).toBe('SUCCESS');
+    expect(reducer.onRun(done.context, { type: 'CANCEL', at: 7_000 }, { kind: 'cancel' })).toBeUndefined();
+  });
+
   it('stamps task records with the times their events carry, not the clock', () => {
     const { machine } = compile(linear('timed', [task({ name: 'a', execute: () => 1, revert: () => {} })]));
     const [started] = initialTransition(machine, { runId: 'r', inputs: {}, at: 1_000 });
