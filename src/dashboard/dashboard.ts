@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createEngine, type Engine } from '../engine/engine.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Flow } from '../flow/types.js';
-import type { JobBoard } from '../jobs/job-board.js';
+import { JOB_STATES, type JobBoard } from '../jobs/job-board.js';
 import { isFinished, RUN_STATUSES, type RunStatus } from '../model/run-status.js';
 import type { RunMeta, Store } from '../store/store.js';
 import { CSS, RUN_JS } from './assets.js';
@@ -140,8 +140,16 @@ export async function createDashboard(options: DashboardOptions): Promise<Dashbo
       counts[key] = (counts[key] ?? 0) + 1;
     }
     const runs = status ? all.filter((r) => r.status === status && r.corrupt === undefined) : all;
+    // Jobs by state too (`?job=<STATE>`), and of the flow filtered on.
+    const jobState = JOB_STATES.find((s) => s === url.searchParams.get('job'));
     const jobs = options.board
-      ? { list: await options.board.list({ limit: 200 }), counts: await options.board.counts() }
+      ? {
+          list: (await options.board.list({ limit: 200, ...(jobState ? { state: jobState } : {}) })).filter(
+            (j) => !flow || j.flow === flow,
+          ),
+          counts: await options.board.counts(),
+          state: jobState,
+        }
       : undefined;
     return runsPage({ runs: runs.slice(0, 200), counts, status, flow, jobs, now: Date.now() });
   };

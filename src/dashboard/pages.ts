@@ -1,6 +1,6 @@
 import type { RunInfo } from '../engine/run-info.js';
 import { relative } from '../engine/time-text.js';
-import type { Job, JobCounts } from '../jobs/job-board.js';
+import type { Job, JobCounts, JobState } from '../jobs/job-board.js';
 import { RUN_STATUSES, type RunStatus } from '../model/run-status.js';
 import type { RunMeta } from '../store/store.js';
 import { graphSvg } from './graph-svg.js';
@@ -22,23 +22,25 @@ export interface RunsPageData {
   counts: Record<string, number>;
   status?: RunStatus | undefined;
   flow?: string | undefined;
-  jobs?: { list: Job[]; counts: JobCounts } | undefined;
+  jobs?: { list: Job[]; counts: JobCounts; state?: JobState | undefined } | undefined;
   now: number;
 }
 
 /** Runs (and jobs) by state, with counts and filters; each run id links to its page. */
 export function runsPage(data: RunsPageData): string {
   const { now } = data;
-  const q = (status?: string) => {
+  /** This page's address with the run status and the job state it filters on (the flow filter kept). */
+  const q = (status: string | undefined, job: string | undefined = data.jobs?.state) => {
     const params = new URLSearchParams();
     if (status) params.set('status', status);
     if (data.flow) params.set('flow', data.flow);
+    if (job) params.set('job', job);
     const text = params.toString();
     return text ? `/?${text}` : '/';
   };
   const total = Object.values(data.counts).reduce((a, b) => a + b, 0);
   const counts = [
-    `<a class="count${data.status ? '' : ' active'}" href="${q()}"><b>${total}</b>all</a>`,
+    `<a class="count${data.status ? '' : ' active'}" href="${q(undefined)}"><b>${total}</b>all</a>`,
     ...[...RUN_STATUSES, 'CORRUPT']
       .filter((s) => data.counts[s])
       .map(
@@ -55,19 +57,27 @@ export function runsPage(data: RunsPageData): string {
     .join('');
   let jobs = '';
   if (data.jobs) {
-    const jobCounts = Object.entries(data.jobs.counts)
-      .map(([s, n]) => `<span class="count ${s}"><b>${n}</b>${s}</span>`)
-      .join('');
+    const { state } = data.jobs;
+    const jobTotal = Object.values(data.jobs.counts).reduce((a, b) => a + b, 0);
+    const jobCounts = [
+      `<a class="count${state ? '' : ' active'}" href="${q(data.status, '')}"><b>${jobTotal}</b>all</a>`,
+      ...Object.entries(data.jobs.counts)
+        .filter(([, n]) => n > 0)
+        .map(
+          ([s, n]) =>
+            `<a class="count ${s}${state === s ? ' active' : ''}" href="${q(data.status, s)}" data-state="${s}"><b>${n}</b>${s}</a>`,
+        ),
+    ].join('');
     const jobRows = data.jobs.list
       .map(
         (j) =>
           `<tr data-job-id="${h(j.id)}"><td><a href="/runs/${encodeURIComponent(j.runId)}">${h(j.id)}</a></td><td>${h(j.flow)}</td><td>${badge(j.state)}</td><td>${j.attempts}</td><td>${j.takeovers}</td><td class="meta">${h(j.owner ?? '')}</td><td>${j.state === 'CLAIMED' ? time(j.leaseUntil, now) : ''}</td><td>${time(j.updatedAt, now)}</td></tr>`,
       )
       .join('');
-    jobs = `<h2>Jobs</h2><div class="counts">${jobCounts}</div><table id="jobs"><thead><tr><th>Job</th><th>Flow</th><th>State</th><th>Attempts</th><th>Takeovers</th><th>Owner</th><th>Lease</th><th>Updated</th></tr></thead><tbody>${jobRows || '<tr><td colspan="8" class="meta">No jobs.</td></tr>'}</tbody></table>`;
+    jobs = `<h2>Jobs</h2><div class="counts" id="job-counts">${jobCounts}</div><table id="jobs"><thead><tr><th>Job</th><th>Flow</th><th>State</th><th>Attempts</th><th>Takeovers</th><th>Owner</th><th>Lease</th><th>Updated</th></tr></thead><tbody>${jobRows || '<tr><td colspan="8" class="meta">No jobs.</td></tr>'}</tbody></table>`;
   }
   const body = `<h2>Runs</h2><div class="counts" id="run-counts">${counts}</div>
-<form class="filters" method="get" action="/">${data.status ? `<input type="hidden" name="status" value="${data.status}">` : ''}<input name="flow" placeholder="flow name" value="${h(data.flow ?? '')}"><button>Filter</button></form>
+<form class="filters" method="get" action="/">${data.status ? `<input type="hidden" name="status" value="${data.status}">` : ''}${data.jobs?.state ? `<input type="hidden" name="job" value="${data.jobs.state}">` : ''}<input name="flow" placeholder="flow name" value="${h(data.flow ?? '')}"><button>Filter</button></form>
 <table id="runs"><thead><tr><th>Run</th><th>Flow</th><th>Status</th><th>Created</th><th>Updated</th><th>Held by</th></tr></thead><tbody>${rows || '<tr><td colspan="6" class="meta">No runs.</td></tr>'}</tbody></table>${jobs}`;
   return page('Runs', body);
 }

@@ -135,6 +135,27 @@ describe.skipIf(!hasChromium)('the dashboard in a browser', () => {
     expect(requests.every((url) => url.startsWith(dashboard.url))).toBe(true);
   });
 
+  it('lists jobs by state with counts and a filter', async () => {
+    await board.post({ flow: 'cli-steps', id: 'job-waiting' });
+    await board.post({ flow: 'cli-steps', id: 'job-cancelled' });
+    await board.cancel('job-cancelled');
+    await page.goto(dashboard.url);
+    const jobIds = () =>
+      page.locator('#jobs tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-job-id')));
+    expect((await jobIds()).sort()).toEqual(['job-cancelled', 'job-waiting']);
+    expect(await page.locator('#job-counts .count.CANCELLED').textContent()).toBe('1CANCELLED');
+    await page.locator('#job-counts .count.CANCELLED').click();
+    await page.waitForURL(/job=CANCELLED/);
+    expect(await jobIds()).toEqual(['job-cancelled']);
+    // The runs' filter keeps the jobs' one, and the other way round.
+    await page.locator('#run-counts .count.SUCCESS').click();
+    await page.waitForURL(/status=SUCCESS.*job=CANCELLED|job=CANCELLED.*status=SUCCESS/);
+    expect(await jobIds()).toEqual(['job-cancelled']);
+    await page.locator('#job-counts .count', { hasText: 'all' }).click();
+    await page.waitForURL((url) => !url.search.includes('job='));
+    expect((await jobIds()).sort()).toEqual(['job-cancelled', 'job-waiting']);
+  });
+
   it('draws every task of the flow with its state in words and in colour', async () => {
     await page.goto(`${dashboard.url}/runs/done-1`);
     const tasks = page.locator('svg.graph g.task');
