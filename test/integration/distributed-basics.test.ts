@@ -1,136 +1,18 @@
 import type { Cluster, Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createEngine,
-  createWorker,
-  type Engine,
-  FlowFailedError,
-  graph,
-  linear,
-  parallel,
-  redisStore,
-  type Store,
-  task,
-  type Worker,
-} from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { FlowFailedError, graph, linear, parallel, task } from '../../src/index.js';
 import { queuesOf } from '../../src/store/redis-queues.js';
+import { clusterTarget, ONE_REDIS, useDistributedHarness } from '../support/distributed-harness.js';
 import { deferred, waitFor } from '../support/flows.js';
-import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
-import { cleanClusterPrefix, type OwnedCluster, startRedisCluster } from '../support/redis-cluster.js';
 
 /**
- * Distributed execution's basic behaviour, on one Redis and on a test-owned 3-master Redis Cluster.
- * On the Cluster a run's keys (`{prefix:runId}`) and its queues and deadlines (`{prefix}`) are on
- * different slots, and each run here is given an id whose keys are on another master than the queue,
- * so every step goes through the run's outbox. What only a Cluster has (the outbox's crash cases) is
- * in distributed-redis-cluster.test.ts.
+ * Distributed execution's basic behaviour, on one Redis and on a test-owned 3-master Redis Cluster
+ * (test/support/distributed-harness.ts): on the Cluster each run here is given an id whose keys are on
+ * another master than the queue, so every step goes through the run's outbox. What only a Cluster has
+ * (the outbox's crash cases) is in distributed-redis-cluster.test.ts.
  */
-
-type Flows = Parameters<typeof createWorker>[0]['flows'];
-
-interface Target {
-  name: string;
-  cluster: boolean;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** A new connection for a store, the admin client or a test's reads. */
-  connect(): Redis | Cluster;
-  clean(admin: Redis | Cluster, prefix: string): Promise<void>;
-}
-
-let owned: OwnedCluster | undefined;
-const TARGETS: Target[] = [
-  {
-    name: 'one Redis',
-    cluster: false,
-    start: async () => {},
-    stop: async () => {},
-    connect: () => newRedis(REDIS_URL),
-    clean: (admin, prefix) => cleanPrefix(admin as Redis, prefix),
-  },
-  {
-    name: 'a 3-master Redis Cluster',
-    cluster: true,
-    start: async () => {
-      owned = await startRedisCluster();
-    },
-    stop: async () => {
-      await owned?.stop();
-    },
-    connect: () => owned!.connect(),
-    clean: (admin, prefix) => cleanClusterPrefix(admin as Cluster, prefix),
-  },
-];
-
-describe.each(TARGETS)('distributed execution on $name', (target) => {
-  const cleanups: (() => Promise<void>)[] = [];
-  beforeAll(() => target.start());
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(() => target.stop());
-
-  const connect = () => {
-    const client = target.connect();
-    cleanups.push(async () => {
-      await client.quit();
-    });
-    return client;
-  };
-
-  /** The port of the master serving `key` (Cluster only). */
-  const masterOf = async (client: Cluster, key: string): Promise<number> => {
-    const slot = (await client.cluster('KEYSLOT', key)) as number;
-    const slots = await client.cluster('SLOTS');
-    return slots.find(([from, to]) => slot >= from && slot <= to)![2]![1];
-  };
-
-  function setup(label: string) {
-    const prefix = testPrefix(label);
-    const admin = connect();
-    cleanups.push(() => target.clean(admin, prefix));
-    const stores: Store[] = [];
-    const store = (): Store => {
-      const s = redisStore({ redis: connect(), prefix });
-      stores.push(s);
-      cleanups.push(() => s.close());
-      return s;
-    };
-    return {
-      prefix,
-      admin,
-      stores,
-      store,
-      engine(flows: Flows): Engine {
-        const engine = createEngine({ store: store(), flows, execution: 'distributed' });
-        cleanups.push(() => engine.close());
-        return engine;
-      },
-      worker(flows: Flows, options: Partial<Parameters<typeof createWorker>[0]> = {}): Worker {
-        const w = createWorker({ store: store(), flows, pollMs: 20, ...options });
-        cleanups.push(() => w.close());
-        return w;
-      },
-      /** A run id; on the Cluster one whose keys are on another master than the queue `default`. */
-      async id(base: string): Promise<string> {
-        if (!target.cluster) return base;
-        const cluster = admin as Cluster;
-        const queueNode = await masterOf(cluster, `{${prefix}}:q:default`);
-        for (let i = 0; ; i++) {
-          const id = `${base}-${i}`;
-          if ((await masterOf(cluster, `{${prefix}:${id}}:meta`)) !== queueNode) return id;
-        }
-      },
-      /** Outbox entries still registered, and entry keys (or abandoned marks) left on any master. */
-      async outboxLeft(): Promise<{ registered: number; keys: string[] }> {
-        const registered = await admin.zcard(`{${prefix}}:outbox`);
-        const nodes = target.cluster ? (admin as Cluster).nodes('master') : [admin as Redis];
-        const keys: string[] = [];
-        for (const node of nodes) keys.push(...(await node.keys(`{${prefix}:*}:outbox:*`)));
-        return { registered, keys };
-      },
-    };
-  }
+describe.each([ONE_REDIS, clusterTarget()])('distributed execution on $name', (target) => {
+  const { setup } = useDistributedHarness(target);
 
   it('runs a linear flow on a worker, in order, and settles run.result in the starting engine', async () => {
     const { engine, worker, id: idFor, stores, admin, prefix, outboxLeft } = setup('dist-linear');

@@ -1,19 +1,10 @@
-import { type Cluster, Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createEngine,
-  createWorker,
-  type Engine,
-  linear,
-  redisStore,
-  type Store,
-  task,
-  type Worker,
-} from '../../src/index.js';
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { createEngine, createWorker, linear, redisStore, task } from '../../src/index.js';
 import { queuesOf } from '../../src/store/redis-queues.js';
+import { clusterTarget, useDistributedHarness } from '../support/distributed-harness.js';
 import { chainFlow, countOf, deferred, redisEffects, waitFor } from '../support/flows.js';
 import { testPrefix } from '../support/redis.js';
-import { cleanClusterPrefix, type OwnedCluster, startRedisCluster } from '../support/redis-cluster.js';
 import { startOneNodeCluster } from '../support/redis-server.js';
 import { startProcess, type WorkerProcess } from '../support/worker-process.js';
 
@@ -27,81 +18,11 @@ const CHILD = new URL('../support/cluster-outbox-child.ts', import.meta.url).pat
  * revert, backoff, routing, conflicts, progress) is tested on a Cluster in distributed-basics.test.ts.
  */
 describe('distributed execution on a Redis Cluster', () => {
-  let cluster: OwnedCluster;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
-
-  const connect = (): Cluster => {
-    const client = cluster.connect();
-    cleanups.push(async () => {
-      await client.quit();
-    });
-    return client;
-  };
-
-  /** The port of the master serving `key`. */
-  const masterOf = async (client: Cluster, key: string): Promise<number> => {
-    const slot = (await client.cluster('KEYSLOT', key)) as number;
-    const slots = await client.cluster('SLOTS');
-    return slots.find(([from, to]) => slot >= from && slot <= to)![2]![1];
-  };
-
-  function setup(label: string) {
-    const prefix = testPrefix(label);
-    const admin = connect();
-    cleanups.push(() => cleanClusterPrefix(admin, prefix));
-    const store = (): Store => {
-      const s = redisStore({ redis: connect(), prefix });
-      cleanups.push(() => s.close());
-      return s;
-    };
-    return {
-      prefix,
-      admin,
-      engine(flows: Parameters<typeof createWorker>[0]['flows']): Engine {
-        const engine = createEngine({ store: store(), flows, execution: 'distributed' });
-        cleanups.push(() => engine.close());
-        return engine;
-      },
-      worker(
-        flows: Parameters<typeof createWorker>[0]['flows'],
-        options: Partial<Parameters<typeof createWorker>[0]> = {},
-      ): Worker {
-        const w = createWorker({ store: store(), flows, pollMs: 20, ...options });
-        cleanups.push(() => w.close());
-        return w;
-      },
-      /** A run id whose keys are on another master than the queue `default`. */
-      async idOffQueueNode(base: string): Promise<string> {
-        const queueNode = await masterOf(admin, `{${prefix}}:q:default`);
-        for (let i = 0; ; i++) {
-          const id = `${base}-${i}`;
-          if ((await masterOf(admin, `{${prefix}:${id}}:meta`)) !== queueNode) return id;
-        }
-      },
-      /** Outbox entries still registered, and entry keys (or abandoned marks) left on any master. */
-      async outboxLeft(): Promise<{ registered: number; keys: string[] }> {
-        const registered = await admin.zcard(`{${prefix}}:outbox`);
-        const keys: string[] = [];
-        for (const node of admin.nodes('master')) {
-          keys.push(...(await node.keys(`{${prefix}:*}:outbox:*`)));
-        }
-        return { registered, keys };
-      },
-    };
-  }
+  const target = clusterTarget();
+  const { setup, cleanups } = useDistributedHarness(target);
 
   it('a worker whose message another took meanwhile has its outcome fenced out (checked before its run write)', async () => {
-    const { engine, worker, idOffQueueNode, admin, prefix } = setup('dcl-fenced');
+    const { engine, worker, id: idFor, admin, prefix } = setup('dcl-fenced');
     const keys: string[] = [];
     const started = deferred();
     const gate = deferred();
@@ -122,7 +43,7 @@ describe('distributed execution on a Redis Cluster', () => {
     const dropped: string[] = [];
     first.on('dropped', (d) => dropped.push(`${d.task} ${d.reason}`));
     await first.start();
-    const id = await idOffQueueNode('fenced');
+    const id = await idFor('fenced');
     const run = e.start(flow, {}, { id });
     await started.promise;
     // As if the first worker froze past its visibility timeout and another claimed its message.
@@ -187,15 +108,21 @@ describe('distributed execution on a Redis Cluster', () => {
 
   describe('a process killed between its run write and its relay', () => {
     const child = (args: string[]): WorkerProcess => {
-      const p = startProcess(CHILD, [cluster.nodes.map((n) => String(n.port)).join(','), ...args]);
+      const p = startProcess(CHILD, [
+        target
+          .owned()
+          .nodes.map((n) => String(n.port))
+          .join(','),
+        ...args,
+      ]);
       cleanups.push(() => p.kill());
       return p;
     };
 
     it('an engine killed right after storing a new run: a worker relays its first task', async () => {
-      const { prefix, admin, worker, engine, idOffQueueNode, outboxLeft } = setup('dcl-kill-start');
+      const { prefix, admin, worker, engine, id: idFor, outboxLeft } = setup('dcl-kill-start');
       const log = redisEffects(admin, prefix);
-      const id = await idOffQueueNode('orphan');
+      const id = await idFor('orphan');
       const starter = child([prefix, 'start', id]);
       await starter.waitForLine((l) => l === `STORED ${id}`);
       await starter.exited;
@@ -213,12 +140,12 @@ describe('distributed execution on a Redis Cluster', () => {
     });
 
     it('a worker killed right after storing an outcome: another relays the next task and drops the stale message', async () => {
-      const { prefix, admin, worker, engine, idOffQueueNode } = setup('dcl-kill-work');
+      const { prefix, admin, worker, engine, id: idFor } = setup('dcl-kill-work');
       const log = redisEffects(admin, prefix);
       const doomed = child([prefix, 'work']);
       await doomed.waitForLine((l) => l === 'READY');
       const e = engine([chainFlow(log)]);
-      const id = await idOffQueueNode('handed');
+      const id = await idFor('handed');
       const run = e.start('chain', { seed: 's' }, { id });
       await doomed.waitForLine((l) => l === `STORED ${id}`);
       await doomed.exited;
