@@ -36,7 +36,10 @@ export interface DistributedRunsOptions {
   compiledFor(meta: RunMeta): CompiledFlow;
   /** Ends every follow when the engine closes. */
   closing: AbortSignal;
-  /** Called for each run followed here (the engine's tracing opens its run span). */
+  /**
+   * Called once for each run followed here, before a new run's create (the engine's tracing opens its
+   * run span, whose ids `traceParent` then gives the create to store).
+   */
   following?(run: FlowRun<any>, flow: string, resumed: boolean): void;
   /** The run span's ids to store with a new run, so workers' spans are its children. */
   traceParent?(runId: string): string | undefined;
@@ -65,7 +68,7 @@ export class DistributedRuns {
         // Stored (acknowledged) with its first tasks dispatched: a worker may run them before the
         // history's first event is read here, and the run must not look PENDING meanwhile.
         run.setStatus(status);
-        this.follow(compiled, run, 0, false, true);
+        this.follow(compiled, run, 0);
       },
       (error: Error) => run.finish({ error }),
     );
@@ -129,7 +132,8 @@ export class DistributedRuns {
     const after = await this.lastSeq(runId);
     if (context.status === 'SUSPENDED' || context.suspended) await this.command(runId, 'RESUME');
     else run.setStatus(context.status);
-    this.follow(loaded.compiled, run, after, true);
+    this.options.following?.(run, loaded.compiled.flow.name, true);
+    this.follow(loaded.compiled, run, after);
   }
 
   /** Roll a stored distributed run back; resolves once it is REVERTED. */
@@ -138,7 +142,8 @@ export class DistributedRuns {
     if (!loaded) throw new RunNotFoundError(runId);
     const after = await this.lastSeq(runId);
     await this.command(runId, 'ROLLBACK');
-    this.follow(loaded.compiled, run, after, true);
+    this.options.following?.(run, loaded.compiled.flow.name, true);
+    this.follow(loaded.compiled, run, after);
   }
 
   private async lastSeq(runId: string): Promise<number> {
@@ -147,15 +152,8 @@ export class DistributedRuns {
   }
 
   /** Report the stored run's changes on `run` until it ends (or suspends). */
-  private follow(
-    compiled: CompiledFlow,
-    run: FlowRun<any>,
-    after: number,
-    resumed: boolean,
-    traced = false,
-  ): void {
+  private follow(compiled: CompiledFlow, run: FlowRun<any>, after: number): void {
     this.followed.set(run.id, run);
-    if (!traced) this.options.following?.(run, compiled.flow.name, resumed);
     run.attach({
       suspend: async () => {
         await this.command(run.id, 'SUSPEND');

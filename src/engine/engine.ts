@@ -182,7 +182,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     store,
     closing.signal,
     (meta) => registry.requireForRun(meta),
-    // The run's span is opened here, where the run is followed; the workers' spans carry its run id.
+    // The run's span opens where the run is followed (a new run's before its create, which stores the
+    // span's ids with the run): the workers' spans are its children.
     tracing
       ? {
           following: (run, flow, resumed) => tracing.run(run.id, flow, run.result, () => run.status, resumed),

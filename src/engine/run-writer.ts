@@ -191,9 +191,10 @@ export class RunWriter {
 
   /**
    * Write, retrying the same write while the store is unavailable (stores accept an exact replay), for
-   * at most `unavailableDeadlineMs` in all, unless the store gave up at a deadline of its own: the store is told the time left (its error then names the
-   * client's error and whether the write may have landed), and told to stop at once when the writer is
-   * killed, through the signal. A store that ignores `deadlineMs` is stopped a little later by the signal.
+   * at most `unavailableDeadlineMs` in all, unless the store gave up at a deadline of its own: the store
+   * is told the time left (its error then names the client's error and whether the write may have
+   * landed), and told to stop at once when the writer is killed, through the signal. A store that
+   * ignores `deadlineMs` is stopped a little later by the signal.
    */
   private async persist(
     write: (options: { signal: AbortSignal; deadlineMs: number }) => Promise<boolean>,
