@@ -12,11 +12,11 @@ import {
   resolveConductorOptions,
 } from './conductor-options.js';
 import { type HeldJob, heldJob, RunStopper } from './held-job.js';
-import { type Claim, type Job, JobBoardClosedError } from './job-board.js';
+import { type Claim, JobBoardClosedError } from './job-board.js';
 import type { RunOutcome } from './job-outcome.js';
 import { runJob } from './job-run.js';
 import { asError, LeaseKeeper } from './lease-keeper.js';
-import { type NextClaim, settleJob } from './settle-job.js';
+import { type NextClaim, readRefused, settleJob, vanished } from './settle-job.js';
 
 export type { ConductorEvents, ConductorStats } from './conductor-events.js';
 export type { ConductorOptions, OrphanPolicy } from './conductor-options.js';
@@ -263,21 +263,15 @@ class JobConductor implements Conductor {
   }
 
   private async onRefused(held: HeldJob): Promise<void> {
-    let job: Job | undefined;
-    let read = false;
-    try {
-      job = await this.options.board.get(held.id);
-      read = true;
-    } catch {
-      job = undefined;
-    }
+    const read = await readRefused(this.options.board, held.id);
+    const job = read?.job;
     if (job?.state === 'CANCELLED') {
       this.stopper.stop(held, { reason: 'cancelled', error: new CancelledError(held.id) });
       return;
     }
-    // The board answered without the job: it vanished (Redis lost it), nobody took it over.
-    const error =
-      read && !job ? new JobLostError(held.id) : new LeaseLostError(held.id, held.token, job?.token);
+    const error = vanished(read)
+      ? new JobLostError(held.id)
+      : new LeaseLostError(held.id, held.token, job?.token);
     this.stopper.stop(held, { reason: 'refused', error });
     this.report.emit('lost', { id: held.id, token: held.token, reason: 'refused', error });
   }

@@ -77,10 +77,7 @@ export async function settleJob(
     if (!(error instanceof LeaseLostError)) throw error;
     // Refused as stale. A write whose reply was lost (Redis went away) may have been applied and then
     // replayed by the client on reconnection: the job then shows our token in the state we asked for.
-    const read = await board.get(id).then(
-      (job) => ({ job }),
-      () => undefined,
-    );
+    const read = await readRefused(board, id);
     const job = read?.job;
     const expected =
       action.kind === 'complete'
@@ -90,8 +87,7 @@ export async function settleJob(
           : ['UNCLAIMED'];
     const applied = job?.token === token && expected.includes(job.state);
     if (!applied) {
-      // The board answered without the job: it vanished (Redis lost it); nobody fenced us out.
-      const lost = read && !job ? new JobLostError(id) : error;
+      const lost = vanished(read) ? new JobLostError(id) : error;
       if (!stopped) report.emit('lost', { id, token, reason: 'fenced', error: lost });
       return undefined;
     }
@@ -140,4 +136,20 @@ async function retried<T>(
       delay = Math.min(delay * 2, ctx.maxBackoffMs);
     }
   }
+}
+
+/**
+ * The job as the board has it after one of our calls was refused: `{ job }`, with `job` undefined when
+ * the board answered without it; undefined when the board could not be read at all.
+ */
+export function readRefused(board: JobBoard, id: string): Promise<{ job: Job | undefined } | undefined> {
+  return board.get(id).then(
+    (job) => ({ job }),
+    () => undefined,
+  );
+}
+
+/** The board answered without the job: it vanished (Redis lost it, or it was deleted), nobody took it over. */
+export function vanished(read: { job: Job | undefined } | undefined): boolean {
+  return read !== undefined && read.job === undefined;
 }
