@@ -264,7 +264,7 @@ export class StoreUnavailableError extends TaskweaveError {
   readonly maybeStored: boolean;
   /**
    * How long the store kept trying before it gave up (its deadline), when it did: a caller retrying on
-   * top would wait that long again, so it should not.
+   * top would wait that long again.
    */
   readonly waitedMs: number | undefined;
   constructor(message: string, options?: { cause?: unknown; maybeStored?: boolean; waitedMs?: number }) {

@@ -54,8 +54,9 @@ export interface EngineOptions {
   id?: string;
   /**
    * How long any store operation of this engine (writes of its runs, and the reads of get, resume and
-   * revert) may wait for an unavailable store before it fails with StoreUnavailableError. A store with a
-   * shorter deadline of its own gives up sooner.
+   * revert) may wait for an unavailable store before it fails with StoreUnavailableError. The store
+   * retries within it (the engine adds no retry of its own: see `Store`); a store with a shorter
+   * deadline of its own gives up sooner.
    * @default 30_000
    */
   unavailableDeadlineMs?: number;

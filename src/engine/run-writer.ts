@@ -1,4 +1,4 @@
-import { RedisAuthError, RunExistsError, StoreUnavailableError } from '../errors.js';
+import { RunExistsError, StoreUnavailableError } from '../errors.js';
 import type { NewRunEvent } from '../store/run-history.js';
 import type { RunMeta, RunStatus, RunWrite, Store } from '../store/store.js';
 
@@ -34,7 +34,7 @@ export interface RunWriterOptions {
   onFatal(error: Error): void;
   /** Called after each acknowledged write with the last `mark()` it made durable. */
   onDurable?(target: number): void;
-  /** How long to keep retrying an unavailable store. @default 30_000 */
+  /** How long a write may wait for an unavailable store (the store is told; see persist). @default 30_000 */
   unavailableDeadlineMs?: number;
   /**
    * A fresh run: its first write creates it, with these parts (inputs) beside the first snapshot's,
@@ -190,17 +190,16 @@ export class RunWriter {
   }
 
   /**
-   * Write, retrying the same write while the store is unavailable (stores accept an exact replay), for
-   * at most `unavailableDeadlineMs` in all, unless the store gave up at a deadline of its own: the store
-   * is told the time left (its error then names the client's error and whether the write may have
-   * landed), and told to stop at once when the writer is killed, through the signal. A store that
-   * ignores `deadlineMs` is stopped a little later by the signal.
+   * Write once. Retrying an unavailable store is the store's own policy (redisStore's is
+   * src/redis/call.ts): it is told the engine's deadline (`deadlineMs`), so it gives up within it with an
+   * error that names the client's error and whether the write may have landed, and it is told to stop at
+   * once, through the signal, when the writer is killed. A store that ignores `deadlineMs` is stopped a little
+   * later by the signal.
    */
   private async persist(
     write: (options: { signal: AbortSignal; deadlineMs: number }) => Promise<boolean>,
   ): Promise<void> {
     const deadlineMs = this.options.unavailableDeadlineMs ?? 30_000;
-    const deadline = Date.now() + deadlineMs;
     const timer = setTimeout(
       () =>
         this.letGo.abort(
@@ -211,31 +210,13 @@ export class RunWriter {
         ),
       deadlineMs + BACKSTOP_GRACE_MS,
     );
-    let delay = 50;
     try {
-      for (;;) {
-        try {
-          const signal = this.letGo.signal;
-          if (!(await write({ signal, deadlineMs: Math.max(1, deadline - Date.now()) })))
-            throw new RunExistsError(this.options.runId);
-          return;
-        } catch (error) {
-          // Killed or past the deadline: a retry landing now would store, or for a create bring back, a
-          // run this engine has let go of.
-          if (this.letGo.signal.aborted) throw this.letGo.signal.reason;
-          // A store that waited out a deadline of its own (shorter than ours: it was told the time left)
-          // has already retried: retrying on top would make its deadline ours.
-          if (
-            !(error instanceof StoreUnavailableError) ||
-            error instanceof RedisAuthError ||
-            error.waitedMs !== undefined ||
-            Date.now() + delay > deadline
-          )
-            throw error;
-          await new Promise((r) => setTimeout(r, delay));
-          delay = Math.min(delay * 2, 2_000);
-        }
-      }
+      if (!(await write({ signal: this.letGo.signal, deadlineMs })))
+        throw new RunExistsError(this.options.runId);
+    } catch (error) {
+      // Let go of (killed, or past the backstop): that, not what the store made of it, is the reason.
+      if (this.letGo.signal.aborted) throw this.letGo.signal.reason;
+      throw error;
     } finally {
       clearTimeout(timer);
     }

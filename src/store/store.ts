@@ -107,6 +107,15 @@ export interface PurgeOptions {
   status?: readonly RunStatus[];
 }
 
+/**
+ * A run store (see the top of this file). Unavailability is the store's to handle: the engine makes
+ * each write and read once and does not retry one that failed. A store whose backend can be briefly
+ * unreachable retries it itself, for at most `options.deadlineMs` (the engine's
+ * `unavailableDeadlineMs`) when given, then rejects with `StoreUnavailableError`, and stops at once
+ * when `options.signal` aborts. `redisStore` does so with the Redis call policy (src/redis/call.ts);
+ * the memory store is never unavailable. A store that ignores `deadlineMs` but honours the signal is
+ * let go of a little after the deadline.
+ */
 export interface Store {
   /**
    * Create a new run owned by `owner`, with fencing token 1 and version 0.

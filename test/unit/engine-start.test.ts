@@ -108,34 +108,85 @@ describe('starting a run', () => {
     await engine.close();
   });
 
-  it('stops retrying a create once the engine let the run go: nothing is stored after close()', async () => {
+  it("fails at once with a custom store's StoreUnavailableError: the store owns its retries, the engine adds none", async () => {
     const base = memoryStore();
-    let attempts = 0;
-    let firstAttempt!: () => void;
-    const attempted = new Promise<void>((r) => {
-      firstAttempt = r;
-    });
-    // Redis "down": every create times out on the client.
+    let creates = 0;
+    const unavailable = new StoreUnavailableError('Redis did not answer');
+    // Down for the first create only: an engine retrying on top of the store would store the run.
     const store: Store = {
       ...base,
-      create: async () => {
-        attempts += 1;
-        firstAttempt();
-        throw new StoreUnavailableError('Redis did not answer');
+      create: async (...args) => {
+        creates += 1;
+        if (creates === 1) throw unavailable;
+        return base.create(...args);
       },
     };
     const log: string[] = [];
     const engine = createEngine({ store, flows: [recorded(log)], unavailableDeadlineMs: 5_000 });
+    const run = engine.start('start-flow', { n: 1 }, { id: 'down-once' });
+    await expect(run.result).rejects.toBe(unavailable);
+    expect(creates).toBe(1);
+    expect(await base.load('down-once')).toBeUndefined();
+    expect(log).toEqual([]);
+    await engine.close();
+  });
+
+  it("tells the store the engine's deadline, and lets a pending create go when the engine closes: nothing stored", async () => {
+    const base = memoryStore();
+    const seen: { deadlineMs?: number; signal?: AbortSignal }[] = [];
+    let created!: () => void;
+    const pending = new Promise<void>((r) => {
+      created = r;
+    });
+    // Redis "down": the create waits until it is let go of, as redisStore's does.
+    const store: Store = {
+      ...base,
+      create: (_meta, _parts, options) =>
+        new Promise((_, reject) => {
+          seen.push({ ...options });
+          created();
+          options?.signal?.addEventListener('abort', () => reject(options.signal?.reason));
+        }),
+    };
+    const log: string[] = [];
+    const engine = createEngine({ store, flows: [recorded(log)], unavailableDeadlineMs: 5_000 });
     const run = engine.start('start-flow', { n: 1 }, { id: 'let-go' });
-    await attempted;
+    await pending;
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.deadlineMs).toBe(5_000);
+    expect(seen[0]?.signal?.aborted).toBe(false);
     await engine.close();
     await expect(run.result).rejects.toThrow(/closed/);
-    const after = attempts;
-    // Retries were due at 50, 100, 200 ms: none may follow the close.
-    await new Promise((r) => setTimeout(r, 400));
-    expect(attempts).toBe(after);
+    expect(seen[0]?.signal?.aborted).toBe(true);
     expect(await base.load('let-go')).toBeUndefined();
     expect(log).toEqual([]);
+  });
+
+  it('lets go of a store that ignores deadlineMs a little after the deadline', async () => {
+    const base = memoryStore();
+    const store: Store = {
+      ...base,
+      // Honours only the signal.
+      create: (_meta, _parts, options) =>
+        new Promise((_, reject) => {
+          options?.signal?.addEventListener('abort', () => reject(options.signal?.reason));
+        }),
+    };
+    const log: string[] = [];
+    const engine = createEngine({ store, flows: [recorded(log)], unavailableDeadlineMs: 100 });
+    const began = Date.now();
+    const error = await engine
+      .run('start-flow', { n: 1 }, { id: 'ignores-deadline' })
+      .catch((e: unknown) => e);
+    const ms = Date.now() - began;
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as StoreUnavailableError).maybeStored).toBe(true);
+    expect((error as Error).message).toMatch(/within unavailableDeadlineMs of 100 ms/);
+    // Past the deadline, within the backstop's grace (1 s) and one more for a busy machine.
+    expect(ms).toBeGreaterThanOrEqual(100);
+    expect(ms).toBeLessThan(2_100);
+    expect(log).toEqual([]);
+    await engine.close();
   });
 
   it('reports what a listener causes after what was held, in order', async () => {
