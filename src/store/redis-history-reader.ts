@@ -196,7 +196,8 @@ export class HistoryReader {
           // Read on from the last entry, even one that is not an event (skipped, not read forever).
           const last = Number(String(entries.at(-1)![0]).split('-')[1]);
           if (last <= w.seen) continue;
-          for (const event of historyEvents(entries)) if (event.seq > w.seen) w.events.push(event);
+          // A batch read after a seq inside it gives only its later events.
+          w.events.push(...historyEvents(entries, w.seen));
           w.seen = last;
           w.wake?.();
         }

@@ -1,5 +1,5 @@
 import { InvalidOptionError, SnapshotCorruptError } from '../errors.js';
-import { type NewRunEvent, type RunEvent, toRunEvent } from './run-history.js';
+import { asRunEvent, type NewRunEvent, type RunEvent, toRunEvent } from './run-history.js';
 import { RUN_STATUSES, type RunMeta, type RunStatus, type StoredRun } from './store.js';
 
 /**
@@ -8,8 +8,10 @@ import { RUN_STATUSES, type RunMeta, type RunStatus, type StoredRun } from './st
  * - `{<prefix>:<runId>}:meta`  hash: kind, flow, version, hash, status, token, seq, createdAt,
  *   updatedAt, owner?
  * - `{<prefix>:<runId>}:parts` hash: part name → string
- * - `{<prefix>:<runId>}:events` stream: the run's history, entry `0-<seq>` with field `e` (the event
- *   as JSON), appended by the write that stores what it describes; meta's `events` is the last seq
+ * - `{<prefix>:<runId>}:events` stream: the run's history, one entry per write that records events,
+ *   appended by that write: id `0-<seq of its last event>`, field `b` (its events as a JSON array,
+ *   numbered up to that seq); entries written before batching hold one event each (id `0-<seq>`,
+ *   field `e`, the event as JSON). Meta's `events` is the last seq
  * - `{<prefix>:<runId>}:outbox:<id>` string: a distributed step's outbox entry on a Cluster, until
  *   relayed (redis-outbox.ts)
  * - `{<prefix>}:flow:<hash>`   string: a flow's structure as JSON (the flow catalog), written if absent
@@ -90,22 +92,55 @@ export function decodeRun(runId: string, metaFlat: unknown, partsFlat: unknown):
   return { meta, token, seq, parts: fieldsOf(partsFlat) };
 }
 
-/** The history block a writing script takes after its parts (see `appendEvents` in check-run.lua.ts). */
+/**
+ * The history block a writing script takes after its parts (see `appendEvents` in check-run.lua.ts):
+ * the cap, the number of events, and the events as one JSON array (one argument, stored as it is).
+ */
 export function eventArgs(limit: string, events: readonly NewRunEvent[] | undefined): string[] {
   const list = events ?? [];
-  return [limit, String(list.length), ...list.map((event) => JSON.stringify(event))];
+  if (list.length === 0) return [limit, '0', ''];
+  return [limit, String(list.length), `[${list.map((event) => JSON.stringify(event)).join(',')}]`];
 }
 
-/** `XRANGE`/`XREAD` entries (`[id, [field, value, …]]`) → events; entries that are not ours are skipped. */
-export function historyEvents(entries: unknown): RunEvent[] {
+/**
+ * `XRANGE`/`XREAD` entries (`[id, [field, value, …]]`) → the events after seq `after`; entries that
+ * are not ours are skipped. An entry is a write's batch (field `b`: its events, the last numbered by
+ * the id) or, as stored before batching, one event (field `e`, numbered by the id). A read that
+ * starts after a seq inside a batch gets that batch: its events up to `after` are dropped here.
+ */
+export function historyEvents(entries: unknown, after = 0): RunEvent[] {
   const events: RunEvent[] = [];
   if (!Array.isArray(entries)) return events;
   for (const entry of entries as [string, string[]][]) {
     const [id, fields] = entry;
-    const seq = Number(String(id).split('-')[1]);
-    const at = Array.isArray(fields) ? fields.indexOf('e') : -1;
-    const event = at >= 0 && at % 2 === 0 ? toRunEvent(seq, String(fields[at + 1])) : undefined;
+    if (!Array.isArray(fields)) continue;
+    const top = Number(String(id).split('-')[1]);
+    const batch = fieldOf(fields, 'b');
+    if (batch !== undefined) {
+      let values: unknown;
+      try {
+        values = JSON.parse(batch);
+      } catch {
+        continue;
+      }
+      if (!Array.isArray(values)) continue;
+      const first = top - values.length + 1;
+      values.forEach((value, i) => {
+        if (first + i <= after) return;
+        const event = asRunEvent(first + i, value);
+        if (event) events.push(event);
+      });
+      continue;
+    }
+    const single = fieldOf(fields, 'e');
+    const event = single === undefined || top <= after ? undefined : toRunEvent(top, single);
     if (event) events.push(event);
   }
   return events;
+}
+
+/** The value of a field in a stream entry's flat `[field, value, …]` list. */
+function fieldOf(fields: readonly unknown[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return String(fields[i + 1]);
+  return undefined;
 }

@@ -62,8 +62,9 @@ export interface RedisStoreOptions {
   unavailableDeadlineMs?: number;
   /**
    * Events kept in each run's history (`{<prefix>:<runId>}:events`, a stream appended by the run's
-   * writes); beyond it the oldest go (`XADD MAXLEN ~`: trimmed by whole stream nodes, so a history
-   * may hold up to ~100 more). An event is ~100 bytes, so the default caps a run's history at ~1 MB.
+   * writes, one entry per write); beyond it the oldest go, a write's events together (`XADD MINID`,
+   * by seq), so a history may hold the rest of its oldest write's events more. An event is ~100 bytes,
+   * so the default caps a run's history at ~1 MB.
    * @default 10_000
    */
   historyLimit?: number;
@@ -301,7 +302,7 @@ export function redisStore(options: RedisStoreOptions): Store {
         ...(deadlineMs === undefined ? {} : { deadlineMs }),
       });
       if (reply[0] === 'NONE') return undefined;
-      return historyEvents(reply[1]);
+      return historyEvents(reply[1], after);
     },
 
     watch(runId: string, options: WatchHistoryOptions = {}) {

@@ -26,7 +26,8 @@ export type NewRunEvent = Omit<RunEvent, 'seq'>;
 
 /**
  * How many events a run's history keeps by default: enough for a run of a few thousand tasks with
- * reverts and retries; beyond it the oldest are dropped (on Redis approximately: `XADD MAXLEN ~`).
+ * reverts and retries; beyond it the oldest are dropped (on Redis a write's events are stored and
+ * dropped together, so up to one write's events more may stay).
  */
 export const DEFAULT_HISTORY_LIMIT = 10_000;
 
@@ -57,6 +58,11 @@ export function toRunEvent(seq: number, json: string): RunEvent | undefined {
   } catch {
     return undefined;
   }
+  return asRunEvent(seq, value);
+}
+
+/** `toRunEvent` for a value already parsed (an element of a stored batch). */
+export function asRunEvent(seq: number, value: unknown): RunEvent | undefined {
   const e = value as Partial<RunEvent> | null;
   if (!e || typeof e !== 'object' || typeof e.at !== 'number' || typeof e.state !== 'string')
     return undefined;

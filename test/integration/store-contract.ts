@@ -257,6 +257,11 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           '6 b REVERTING',
         ]);
         expect(await history('h1', 4)).toEqual(['5 b FAILURE', '6 b REVERTING']);
+        // After a seq recorded by a write together with others: only the later ones.
+        expect(await history('h1', 3)).toEqual(['4 b RUNNING', '5 b FAILURE', '6 b REVERTING']);
+        expect(await history('h1', 5)).toEqual(['6 b REVERTING']);
+        expect(await history('h1', 1)).toHaveLength(5);
+        expect(await history('h1', 6)).toEqual([]);
         expect((await store.history!('h1'))![5]).toEqual({
           seq: 6,
           at: 1_004,
@@ -323,6 +328,43 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         });
         await watching;
         expect(seen).toEqual([1, 2, 3]);
+      });
+
+      it('watch after a seq that a write recorded with others gives only the later ones, past and live', async () => {
+        await store.create(meta('h1'), {}, { events: [event(undefined, 'RUNNING'), event('a', 'RUNNING')] });
+        const claimed = (await store.claim('h1', 'engine-a'))!;
+        const stop = new AbortController();
+        const seen: number[] = [];
+        let caughtUp!: () => void;
+        const pastSeen = new Promise<void>((resolve) => {
+          caughtUp = resolve;
+        });
+        // Seq 1 was stored with seq 2; the write below stores 3, 4 and 5: the watch resumes inside both.
+        const watching = (async () => {
+          for await (const e of store.watch!('h1', { after: 1, signal: stop.signal })) {
+            seen.push(e.seq);
+            if (e.seq === 2) caughtUp();
+            if (e.seq === 5) stop.abort();
+          }
+        })();
+        await pastSeen;
+        await store.save({
+          runId: 'h1',
+          token: claimed.token,
+          seq: 1,
+          meta: meta('h1'),
+          set: {},
+          events: [event('a', 'SUCCESS'), event('b', 'RUNNING'), event('c', 'RUNNING')],
+        });
+        await watching;
+        expect(seen).toEqual([2, 3, 4, 5]);
+        const later: number[] = [];
+        const again = new AbortController();
+        for await (const e of store.watch!('h1', { after: 4, signal: again.signal })) {
+          later.push(e.seq);
+          again.abort();
+        }
+        expect(later).toEqual([5]);
       });
     });
 

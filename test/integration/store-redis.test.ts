@@ -83,8 +83,24 @@ describe('redisStore on Redis', () => {
     const events = `{${prefix}:r1}:events`;
     await store.create(meta('r1'), { a: '1' }, { events: [{ at: 5, state: 'RUNNING' }] });
     expect(await admin.type(events)).toBe('stream');
-    expect(await admin.xrange(events, '-', '+')).toEqual([['0-1', ['e', '{"at":5,"state":"RUNNING"}']]]);
+    // One entry per write, numbered by its last event's seq.
+    expect(await admin.xrange(events, '-', '+')).toEqual([['0-1', ['b', '[{"at":5,"state":"RUNNING"}]']]]);
     expect(await admin.hget(keys('r1').meta, 'events')).toBe('1');
+    const claimed = (await store.claim('r1', 'engine-a'))!;
+    await store.save({
+      runId: 'r1',
+      token: claimed.token,
+      seq: 1,
+      meta: meta('r1'),
+      set: {},
+      events: [
+        { at: 6, task: 'a', state: 'RUNNING', attempt: 1 },
+        { at: 7, task: 'a', state: 'SUCCESS', attempt: 1 },
+      ],
+    });
+    expect(await admin.xlen(events)).toBe(2);
+    expect((await admin.xrange(events, '-', '+'))[1]![0]).toBe('0-3');
+    expect(await admin.hget(keys('r1').meta, 'events')).toBe('3');
     expect(await store.delete('r1')).toBe(true);
     expect(await admin.exists(keys('r1').meta, keys('r1').parts, events)).toBe(0);
     await store.create(
@@ -96,6 +112,110 @@ describe('redisStore on Redis', () => {
     );
     expect(await store.purge({ olderThanMs: 1_000 })).toBe(1);
     expect(await admin.exists(`{${prefix}:r2}:events`)).toBe(0);
+  });
+
+  describe('a history stored one event per entry (by releases before writes were batched)', () => {
+    // What those releases left: entries '0-<seq>' with field 'e', and meta's counter at the last seq.
+    const oldRun = async (id: string) => {
+      await store.create(meta(id, { status: 'RUNNING' }), {});
+      const stream = `{${prefix}:${id}}:events`;
+      await admin.xadd(stream, '0-1', 'e', JSON.stringify({ at: 1, state: 'RUNNING' }));
+      await admin.xadd(
+        stream,
+        '0-2',
+        'e',
+        JSON.stringify({ at: 2, task: 'a', state: 'RUNNING', attempt: 1 }),
+      );
+      await admin.xadd(
+        stream,
+        '0-3',
+        'e',
+        JSON.stringify({ at: 3, task: 'a', state: 'SUCCESS', attempt: 1 }),
+      );
+      await admin.hset(keys(id).meta, 'events', '3');
+      const claimed = (await store.claim(id, 'engine-a'))!;
+      // This release goes on after it, in batches.
+      await store.save({
+        runId: id,
+        token: claimed.token,
+        seq: 1,
+        meta: meta(id, { status: 'SUCCESS' }),
+        set: {},
+        events: [
+          { at: 4, task: 'b', state: 'RUNNING', attempt: 1 },
+          { at: 5, task: 'b', state: 'SUCCESS', attempt: 1 },
+          { at: 6, state: 'SUCCESS' },
+        ],
+      });
+    };
+    const line = (e: { seq: number; at: number; task?: string; state: string }) =>
+      `${e.seq}@${e.at} ${e.task ?? '[run]'} ${e.state}`;
+    const all = [
+      '1@1 [run] RUNNING',
+      '2@2 a RUNNING',
+      '3@3 a SUCCESS',
+      '4@4 b RUNNING',
+      '5@5 b SUCCESS',
+      '6@6 [run] SUCCESS',
+    ];
+
+    it('is read whole and after any seq, the events this release appends numbered on from it', async () => {
+      await oldRun('old');
+      expect((await store.history!('old'))!.map(line)).toEqual(all);
+      for (let after = 0; after <= 6; after++) {
+        expect((await store.history!('old', { after }))!.map(line)).toEqual(all.slice(after));
+      }
+    });
+
+    it('is watched from any seq, old entries and batches alike', async () => {
+      await oldRun('old');
+      for (const after of [0, 2, 3, 4, 5]) {
+        const stop = new AbortController();
+        const seen: string[] = [];
+        for await (const e of store.watch!('old', { after, signal: stop.signal })) {
+          seen.push(line(e));
+          if (e.seq === 6) stop.abort();
+        }
+        expect(seen).toEqual(all.slice(after));
+      }
+    });
+  });
+
+  it('drops what is not an event, in either layout, and keeps the rest of the history', async () => {
+    await store.create(meta('mixed', { status: 'RUNNING' }), {});
+    const stream = `{${prefix}:mixed}:events`;
+    await admin.xadd(stream, '0-1', 'e', 'not json');
+    await admin.xadd(stream, '0-2', 'x', '{"at":2,"state":"RUNNING"}');
+    await admin.xadd(stream, '0-4', 'b', '[{"at":3,"state":"RUNNING"},{"at":4,"task":"a"}]');
+    await admin.xadd(stream, '0-5', 'b', '{"at":5,"state":"RUNNING"}');
+    await admin.xadd(stream, '0-6', 'b', '[oops');
+    await admin.xadd(stream, '0-7', 'e', '{"at":7,"task":"a","state":"RUNNING"}');
+    expect((await store.history!('mixed'))!.map((e) => `${e.seq}@${e.at}`)).toEqual(['3@3', '7@7']);
+  });
+
+  it('keeps at least historyLimit events, and fewer than one write more, however many events a write records', async () => {
+    const capped = redisStore({ redis: client, prefix, historyLimit: 10 });
+    await capped.create(meta('cap', { status: 'RUNNING' }), {});
+    const claimed = (await capped.claim('cap', 'engine-a'))!;
+    for (let seq = 1; seq <= 20; seq++) {
+      await capped.save({
+        runId: 'cap',
+        token: claimed.token,
+        seq,
+        meta: meta('cap', { status: 'RUNNING' }),
+        set: {},
+        events: Array.from({ length: 4 }, (_, i) => ({
+          at: seq * 10 + i,
+          task: `t${seq}`,
+          state: 'RUNNING',
+        })),
+      });
+    }
+    const seqs = (await capped.history!('cap'))!.map((e) => e.seq);
+    // 80 events in writes of 4: the newest 10 fall in 3 writes, whose 12 events stay (the cap counts
+    // events, not entries: 10 entries would be 40 events).
+    expect(seqs).toEqual(Array.from({ length: 12 }, (_, i) => 69 + i));
+    await capped.close();
   });
 
   describe('foreign or corrupt data gives SnapshotCorruptError for that run only', () => {

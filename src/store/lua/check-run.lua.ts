@@ -101,26 +101,38 @@ local function holdsWrite(at, pairsAt, n, d)
 end
 
 -- Append the events a write records to the run's history, KEYS[3] (a stream), numbered after 'last'
--- (the meta's 'events' field): entry id '0-<seq>', so a reader's seq is the id and XREAD resumes after
--- a seen seq as it is. ARGV[at] is the length cap (approximate: whole nodes are trimmed), ARGV[at + 1]
--- the number of events m, then m JSON events. Returns the new last seq.
+-- (the meta's 'events' field), as ONE entry: id '0-<seq of its last event>', field 'b', the events as
+-- a JSON array (the i-th of m has seq last + i). An entry per write, not per event: each XADD costs
+-- Redis more than the JSON it stores. Ids stay seqs, so XREAD after a seen seq returns every entry
+-- holding a later event (a reader drops the earlier events of an entry it resumes inside). Runs
+-- stored before kept one event per entry (field 'e', id its seq); readers take both.
+-- ARGV[at] is the length cap in events, ARGV[at + 1] the number of events m, ARGV[at + 2] their JSON
+-- array ('' when m is 0). Trimming is exact by seq (XADD MINID): entries whose events are all older
+-- than the newest 'cap' go, so at least 'cap' events stay, and fewer than 'cap' plus one write's.
+-- Returns the new last seq.
 local function appendEvents(last, at)
   local m = tonumber(ARGV[at + 1])
-  for i = 1, m do
-    last = last + 1
-    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[at], '0-' .. last, 'e', ARGV[at + 1 + i])
+  if m == 0 then return last end
+  local top = last + m
+  local drop = top - tonumber(ARGV[at])
+  if drop > 0 then
+    redis.call('XADD', KEYS[3], 'MINID', '0-' .. (drop + 1), '0-' .. top, 'b', ARGV[at + 2])
+  else
+    redis.call('XADD', KEYS[3], '0-' .. top, 'b', ARGV[at + 2])
   end
-  if m > 0 then redis.call('HSET', KEYS[1], 'events', last) end
-  return last
+  return top
 end
 
--- The meta block (8 ARGV from 'at'): flow, version, hash, status, createdAt, updatedAt, hasOwner, owner.
-local function writeMeta(key, at)
-  redis.call('HSET', key, 'flow', ARGV[at], 'version', ARGV[at + 1], 'hash', ARGV[at + 2],
-    'status', ARGV[at + 3], 'createdAt', ARGV[at + 4], 'updatedAt', ARGV[at + 5])
+-- The meta block (8 ARGV from 'at'): flow, version, hash, status, createdAt, updatedAt, hasOwner, owner;
+-- '...' are more field/value pairs for the same HSET (seq, the events counter): one call, not one per
+-- group of fields (each call into Redis costs a script more than the fields it sets).
+local function writeMeta(key, at, ...)
   if ARGV[at + 6] == '1' then
-    redis.call('HSET', key, 'owner', ARGV[at + 7])
+    redis.call('HSET', key, 'flow', ARGV[at], 'version', ARGV[at + 1], 'hash', ARGV[at + 2],
+      'status', ARGV[at + 3], 'createdAt', ARGV[at + 4], 'updatedAt', ARGV[at + 5], 'owner', ARGV[at + 7], ...)
   else
+    redis.call('HSET', key, 'flow', ARGV[at], 'version', ARGV[at + 1], 'hash', ARGV[at + 2],
+      'status', ARGV[at + 3], 'createdAt', ARGV[at + 4], 'updatedAt', ARGV[at + 5], ...)
     redis.call('HDEL', key, 'owner')
   end
 end

@@ -19,7 +19,8 @@ export const createRun = {
   ARGV[2..9]   meta block: flow, version, hash, status, createdAt, updatedAt, hasOwner ('0'|'1'), owner
   ARGV[10]     runId (the index member)
   ARGV[11]     number of parts n, then ARGV[12..11+2n] part name/value pairs
-  ARGV[12+2n]  history length cap, ARGV[13+2n] number of events m, then m JSON events (see appendEvents)
+  ARGV[12+2n]  history length cap, ARGV[13+2n] number of events m, ARGV[14+2n] their JSON array
+               (see appendEvents)
   A run that holds exactly this create's content, createdAt included, and was never claimed or
   written since is this very create retried after its reply was lost (a retry resends the same meta),
   not a conflict. Any other create of that id (another start, even with the same inputs and owner) is
@@ -39,10 +40,9 @@ end
 local n = tonumber(ARGV[11])
 -- No run here: a history left under its id (a run deleted by hand) is not this run's.
 redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'token', '1', 'seq', '0', 'events', '0')
-writeMeta(KEYS[1], 2)
+local events = appendEvents(0, 12 + 2 * n)
+writeMeta(KEYS[1], 2, 'kind', ARGV[1], 'token', '1', 'seq', '0', 'events', events)
 hsetPairs(KEYS[2], 12, n)
-appendEvents(0, 12 + 2 * n)
 -- Scored by updatedAt: the time the run entered its status.
 local to = statusIndex(ARGV[5])
 if to then redis.call('ZADD', to, ARGV[7], ARGV[10]) end

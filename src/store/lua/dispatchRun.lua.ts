@@ -12,8 +12,8 @@ export const runStepLua = `${checkRunLua}
 local n = tonumber(ARGV[13])
 local d = tonumber(ARGV[14])
 local h = 15 + 2 * n + d
-local m = tonumber(ARGV[h + 1])
-local tail = h + 2 + m
+-- The history block is 3 ARGV: cap, number of events, their JSON array.
+local tail = h + 3
 
 local function writeStep()
   local previous = {false, false}
@@ -21,8 +21,8 @@ local function writeStep()
     if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return {'EXISTS'} end
     -- No run here: a history left under its id (a run deleted by hand) is not this run's.
     redis.call('DEL', KEYS[3])
-    redis.call('HSET', KEYS[1], 'kind', ARGV[1], 'token', '1', 'seq', '0', 'events', '0')
-    appendEvents(0, h)
+    local events = appendEvents(0, h)
+    writeMeta(KEYS[1], 5, 'kind', ARGV[1], 'token', '1', 'seq', '0', 'events', events)
   else
     local state = inspectRun(ARGV[1])
     if state == 'none' then return {'LEASE'} end
@@ -30,11 +30,10 @@ local function writeStep()
     local meta = redis.call('HMGET', KEYS[1], 'token', 'seq', 'status', 'updatedAt', 'events')
     if meta[1] ~= ARGV[3] then return {'LEASE', meta[1]} end
     if tonumber(ARGV[4]) ~= tonumber(meta[2]) + 1 then return {'VERSION', meta[2]} end
-    redis.call('HSET', KEYS[1], 'seq', ARGV[4])
-    appendEvents(tonumber(meta[5]) or 0, h)
+    local events = appendEvents(tonumber(meta[5]) or 0, h)
+    writeMeta(KEYS[1], 5, 'seq', ARGV[4], 'events', events)
     previous = {meta[3], meta[4]}
   end
-  writeMeta(KEYS[1], 5)
   hsetPairs(KEYS[2], 15, n)
   hdelNames(KEYS[2], 15 + 2 * n, d)
   return {'OK', previous[1], previous[2]}
@@ -93,7 +92,7 @@ export const dispatchRun = {
   ARGV[5..12]  meta block: flow, version, hash, status, createdAt, updatedAt, hasOwner ('0'|'1'), owner
   ARGV[13]     number of set parts n, ARGV[14] number of deleted parts d
   ARGV[15..14+2n] part pairs, then d part names
-  then         history cap, number of events m, m JSON events (see appendEvents)
+  then         history cap, number of events m, their JSON array (see appendEvents)
   then         the dispatch block:
                ack: key index into KEYS (0: none), message id, consumer that must hold it
                k dispatches, each: key index into KEYS, message payload (field 'm')

@@ -6,10 +6,11 @@ export const readHistory = {
 
   KEYS[1] {prefix:runId}:meta    hash
   KEYS[2] {prefix:runId}:parts   hash (unused; the run's keys are passed alike to every run script)
-  KEYS[3] {prefix:runId}:events  stream, entries '0-<seq>' with one field 'e' (the event as JSON)
+  KEYS[3] {prefix:runId}:events  stream: entries '0-<seq of their last event>' (see appendEvents)
   ARGV[1] seq to read after (0 for the whole history)
 
-  Returns {'OK', entries} (XRANGE's reply) or {'NONE'} when there is no run.
+  Returns {'OK', entries} (XRANGE's reply: every entry holding an event after that seq; the first may
+  hold earlier ones too, which the caller drops) or {'NONE'} when there is no run.
 ]]
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'NONE'} end
 return {'OK', redis.call('XRANGE', KEYS[3], '0-' .. (tonumber(ARGV[1]) + 1), '+')}

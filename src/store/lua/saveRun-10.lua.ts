@@ -23,7 +23,8 @@ export const saveRun = {
   ARGV[14]     number of deleted parts d
   ARGV[15..14+2n]          part name/value pairs to set
   ARGV[15+2n..14+2n+d]     part names to delete
-  ARGV[15+2n+d]            history length cap, then the number of events m, then m JSON events
+  ARGV[15+2n+d]            history length cap, then the number of events m, then their JSON array
+                           (see appendEvents)
   A write at the stored version under the current token that the run already holds (updatedAt
   aside) is an exact replay of the last applied write (a retry rebuilt a moment later), not a conflict.
 
@@ -54,12 +55,13 @@ local n = tonumber(ARGV[13])
 local d = tonumber(ARGV[14])
 if wanted == seq and holdsWrite(4, 15, n, d) then return {'REPLAY'} end
 if wanted ~= seq + 1 then return {'VERSION', seq} end
-redis.call('HSET', KEYS[1], 'seq', ARGV[3])
-writeMeta(KEYS[1], 4)
+-- The history first: an XADD Redis refuses (an id not above the stream's last) fails the write
+-- before anything else is written. A run stored before history existed has no counter: its history
+-- starts now, at 1.
+local events = appendEvents(tonumber(meta[6]) or 0, 15 + 2 * n + d)
+writeMeta(KEYS[1], 4, 'seq', ARGV[3], 'events', events)
 hsetPairs(KEYS[2], 15, n)
 hdelNames(KEYS[2], 15 + 2 * n, d)
--- A run stored before history existed has no counter: its history starts now, at 1.
-appendEvents(tonumber(meta[6]) or 0, 15 + 2 * n + d)
 -- Most writes keep the status: then the entry, scored by the time the run entered it, is already right.
 if #KEYS > 3 and meta[4] ~= ARGV[7] then
   local from = meta[4] and statusIndex(meta[4])
