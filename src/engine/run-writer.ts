@@ -1,6 +1,7 @@
 import { RunExistsError, StoreUnavailableError } from '../errors.js';
 import type { NewRunEvent } from '../store/run-history.js';
 import type { RunMeta, RunStatus, RunWrite, Store } from '../store/store.js';
+import { type BackstoppedWrite, unwatchWrite, watchWrite } from './write-backstop.js';
 
 /** Statuses a run stops in: recorded after the task changes of their write. */
 const ENDING: ReadonlySet<RunStatus> = new Set(['SUCCESS', 'REVERTED', 'FAILURE', 'SUSPENDED']);
@@ -44,9 +45,6 @@ export interface RunWriterOptions {
   create?: Record<string, string>;
 }
 
-/** How long past the deadline the writer waits for a store that does not honour `deadlineMs` itself. */
-const BACKSTOP_GRACE_MS = 1_000;
-
 export class RunWriter {
   private wanted = 0;
   private acked = 0;
@@ -67,6 +65,8 @@ export class RunWriter {
   private firstWritten!: () => void;
   /** Aborted when the writer gives up: the store stops retrying (and waiting for) its write then. */
   private readonly letGo = new AbortController();
+  /** The write in flight as the backstop sees it: let go of when a store ignores `deadlineMs`. */
+  private readonly backstop: BackstoppedWrite = { due: 0, expire: () => this.letGoLate() };
 
   constructor(private readonly options: RunWriterOptions) {
     this.seq = options.seq;
@@ -193,23 +193,14 @@ export class RunWriter {
    * Write once. Retrying an unavailable store is the store's own policy (redisStore's is
    * src/redis/call.ts): it is told the engine's deadline (`deadlineMs`), so it gives up within it with an
    * error that names the client's error and whether the write may have landed, and it is told to stop at
-   * once, through the signal, when the writer is killed. A store that ignores `deadlineMs` is stopped a little
-   * later by the signal.
+   * once, through the signal, when the writer is killed. A store that ignores `deadlineMs` is stopped a
+   * little later by the signal (write-backstop.ts).
    */
   private async persist(
     write: (options: { signal: AbortSignal; deadlineMs: number }) => Promise<boolean>,
   ): Promise<void> {
     const deadlineMs = this.options.unavailableDeadlineMs ?? 30_000;
-    const timer = setTimeout(
-      () =>
-        this.letGo.abort(
-          new StoreUnavailableError(
-            `The store did not take the write of run \`${this.options.runId}\` within unavailableDeadlineMs of ${deadlineMs} ms. It may or may not have been applied (maybe stored): engine.resume('${this.options.runId}') continues the run from what was stored.`,
-            { maybeStored: true },
-          ),
-        ),
-      deadlineMs + BACKSTOP_GRACE_MS,
-    );
+    watchWrite(this.backstop, deadlineMs);
     try {
       if (!(await write({ signal: this.letGo.signal, deadlineMs })))
         throw new RunExistsError(this.options.runId);
@@ -218,7 +209,18 @@ export class RunWriter {
       if (this.letGo.signal.aborted) throw this.letGo.signal.reason;
       throw error;
     } finally {
-      clearTimeout(timer);
+      unwatchWrite(this.backstop);
     }
+  }
+
+  /** The write in flight is past its deadline and the backstop's grace: the store ignored `deadlineMs`. */
+  private letGoLate(): void {
+    const deadlineMs = this.options.unavailableDeadlineMs ?? 30_000;
+    this.letGo.abort(
+      new StoreUnavailableError(
+        `The store did not take the write of run \`${this.options.runId}\` within unavailableDeadlineMs of ${deadlineMs} ms. It may or may not have been applied (maybe stored): engine.resume('${this.options.runId}') continues the run from what was stored.`,
+        { maybeStored: true },
+      ),
+    );
   }
 }

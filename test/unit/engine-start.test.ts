@@ -189,6 +189,42 @@ describe('starting a run', () => {
     await engine.close();
   });
 
+  it("lets go of a later write that hangs at that write's deadline, not at the first write's", async () => {
+    const base = memoryStore();
+    let hang = false;
+    let sent = 0;
+    const store: Store = {
+      ...base,
+      // Once `slow` has run, every save hangs, honouring only the signal.
+      save: (write, options) => {
+        if (!hang) return base.save(write, options);
+        sent ||= Date.now();
+        return new Promise((_, reject) => {
+          options?.signal?.addEventListener('abort', () => reject(options.signal?.reason));
+        });
+      },
+    };
+    const flow = linear('slow-then-hang', [
+      task({
+        name: 'slow',
+        execute: async () => {
+          await new Promise((r) => setTimeout(r, 300));
+          hang = true;
+        },
+      }),
+    ]);
+    const engine = createEngine({ store, flows: [flow], unavailableDeadlineMs: 100 });
+    const began = Date.now();
+    const error = await engine.run(flow, {}, { id: 'hangs-later' }).catch((e: unknown) => e);
+    const ms = Date.now() - sent;
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(sent - began).toBeGreaterThanOrEqual(290);
+    // The create's backstop was due at ~1.1 s from the start: this write gets its own 100 ms + 1 s.
+    expect(ms).toBeGreaterThanOrEqual(1_090);
+    expect(ms).toBeLessThan(2_100);
+    await engine.close();
+  });
+
   it('reports what a listener causes after what was held, in order', async () => {
     const { store, release } = gatedCreate();
     const flow = linear('cancel-on-start', [
