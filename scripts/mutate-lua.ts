@@ -129,7 +129,7 @@ const MUTANTS: HandMutant[] = [
     id: 'complete-lease',
     what: 'completeJob: the finished job stays in the lease index',
     file: 'src/jobs/lua/completeJob-*.lua.ts',
-    find: 'dropLease(KEYS[2], KEYS[1], ARGV[2])',
+    find: "dropLease(KEYS[2], KEYS[1], ARGV[2], 'error')",
     replace: '-- mutant: lease kept',
     suites: BOARD_SUITES,
   },

@@ -243,6 +243,19 @@ export function jobBoardContract(name: string, setup: () => Promise<JobBoardHarn
       expect(await board.claim('c9', 60_000)).toBeUndefined();
     });
 
+    it('a job put back after a failure and then completed keeps its results, not the old failure', async () => {
+      const id = await board.post({ flow: 'f' });
+      const first = (await board.claim('c1', 60_000))!;
+      await board.fail(id, first.token, new Error('boom'), { retry: true, maxAttempts: 3 });
+      expect((await board.get(id))?.error).toMatchObject({ message: 'boom' });
+      const second = (await board.claim('c2', 60_000))!;
+      await board.complete(id, second.token, { answer: 42 });
+      const done = await board.get(id);
+      expect(done).toMatchObject({ state: 'COMPLETE', attempts: 1, results: { answer: 42 } });
+      expect(done?.error).toBeUndefined();
+      expect(done?.leaseUntil).toBeUndefined();
+    });
+
     it('fail without retry is FAILED at once; a failure record is stored as given', async () => {
       const id = await board.post({ flow: 'f' });
       const claim = (await board.claim('c1', 60_000))!;

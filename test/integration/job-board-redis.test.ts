@@ -78,6 +78,17 @@ describe('Redis job board', () => {
     for (const key of keys) expect(key.startsWith(`{${prefix}:jobs}:`)).toBe(true);
   });
 
+  it('keeps at most 64 wake tokens however many jobs wait, and none once nothing is claimable', async () => {
+    const wake = jobKeys(prefix).wake;
+    for (let i = 0; i < 70; i++) await board.post({ flow: 'f' });
+    expect(await redis.llen(wake)).toBe(64);
+    for (let i = 0; i < 69; i++) await board.claim('c', 60_000);
+    expect(await redis.llen(wake)).toBe(64);
+    // The last waiting job taken: its tokens stand for nothing.
+    await board.claim('c', 60_000);
+    expect(await redis.llen(wake)).toBe(0);
+  });
+
   it('a job with corrupt data fails alone: get throws JobCorruptError, claim fails it and goes on', async () => {
     const bad = await board.post({ flow: 'f', id: 'bad' });
     const good = await board.post({ flow: 'f', id: 'good' });

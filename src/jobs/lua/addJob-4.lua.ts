@@ -22,10 +22,9 @@ ${checkJobLua}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local now = nowMs()
 local n = redis.call('INCR', KEYS[4])
-redis.call('HSET', KEYS[1], 'fmt', FORMAT, 'id', ARGV[2], 'flow', ARGV[3], 'inputs', ARGV[4],
-  'state', 'UNCLAIMED', 'priority', ARGV[5], 'attempts', 0, 'takeovers', 0, 'token', 0, 'n', n,
-  'createdAt', now, 'updatedAt', now)
-enqueue(KEYS[2], KEYS[1], ARGV[2], tonumber(ARGV[5]), n)
+enqueue(KEYS[2], KEYS[1], ARGV[2], tonumber(ARGV[5]), n, 'fmt', FORMAT, 'id', ARGV[2], 'flow', ARGV[3],
+  'inputs', ARGV[4], 'state', 'UNCLAIMED', 'priority', ARGV[5], 'attempts', 0, 'takeovers', 0,
+  'token', 0, 'n', n, 'createdAt', now, 'updatedAt', now)
 redis.call('ZADD', ARGV[1] .. 'UNCLAIMED', n, ARGV[2])
 wake(KEYS[3])
 return 1

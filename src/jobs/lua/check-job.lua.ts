@@ -23,12 +23,17 @@ local function rankOf(seq, id)
 end
 
 -- The fields scripts decide on, or nil plus a reason when the key holds something that is not our job.
+-- One read on the common path (a job's scripts are on every job's path, each call costing Redis more
+-- than the fields it reads); the key's type is asked only to tell why it holds no job.
 local function loadJob(key)
-  local kind = redis.call('TYPE', key)['ok']
-  if kind == 'none' then return nil, 'none' end
-  if kind ~= 'hash' then return nil, 'the key holds a ' .. kind .. ', not a hash' end
-  local v = redis.call('HMGET', key, 'fmt', 'state', 'token', 'n', 'seq', 'priority', 'attempts', 'takeovers', 'owner')
-  if v[1] ~= FORMAT then return nil, 'no taskweave job marker' end
+  local read, v = pcall(redis.call, 'HMGET', key, 'fmt', 'state', 'token', 'n', 'seq', 'priority',
+    'attempts', 'takeovers', 'owner')
+  if not read or v[1] ~= FORMAT then
+    local kind = redis.call('TYPE', key)['ok']
+    if kind == 'none' then return nil, 'none' end
+    if kind ~= 'hash' then return nil, 'the key holds a ' .. kind .. ', not a hash' end
+    return nil, 'no taskweave job marker'
+  end
   if not STATES[v[2]] then return nil, 'unknown state ' .. string.sub(tostring(v[2]), 1, 40) end
   local job = {
     state = v[2], token = tonumber(v[3]), n = tonumber(v[4]), seq = tonumber(v[5]),
@@ -70,34 +75,36 @@ local function checkClaim(key, token)
   return job
 end
 
--- One token per wake-up; the list is capped, and claim empties it when nothing is claimable.
+-- One token per wake-up; the list is capped (trimmed only once it outgrew the cap: LPUSH says its
+-- length), and claim empties it when nothing is claimable.
 local function wake(wakeKey)
-  redis.call('LPUSH', wakeKey, '1')
-  redis.call('LTRIM', wakeKey, 0, 63)
+  if redis.call('LPUSH', wakeKey, '1') > 64 then redis.call('LTRIM', wakeKey, 0, 63) end
 end
 
-local function enqueue(readyKey, key, id, priority, seq)
+-- In the ready queue at sequence seq; '...' are more field/value pairs for the job's same HSET.
+local function enqueue(readyKey, key, id, priority, seq, ...)
   redis.call('ZADD', readyKey, -priority, rankOf(seq, id))
-  redis.call('HSET', key, 'seq', seq)
+  redis.call('HSET', key, 'seq', seq, ...)
 end
 
--- A claim ends (completed, failed, released, cancelled, given up): its lease goes with it.
-local function dropLease(leasesKey, key, id)
+-- A claim ends (completed, failed, released, cancelled, given up): its lease goes with it; '...' are
+-- more fields to delete with it.
+local function dropLease(leasesKey, key, id, ...)
   redis.call('ZREM', leasesKey, id)
-  redis.call('HDEL', key, 'leaseUntil')
+  redis.call('HDEL', key, 'leaseUntil', ...)
 end
 
 -- Back in the ready queue at sequence seq, listed UNCLAIMED, a waiting conductor woken.
 local function requeue(statePrefix, readyKey, wakeKey, key, id, job, seq)
-  redis.call('HSET', key, 'state', 'UNCLAIMED')
-  enqueue(readyKey, key, id, job.priority, seq)
+  enqueue(readyKey, key, id, job.priority, seq, 'state', 'UNCLAIMED')
   moveState(statePrefix, id, job.n, job.state, 'UNCLAIMED')
   wake(wakeKey)
 end
 
--- Into a final state (COMPLETE, FAILED, CANCELLED), announced to those waiting for the job.
-local function finish(statePrefix, channel, key, id, job, state)
-  redis.call('HSET', key, 'state', state)
+-- Into a final state (COMPLETE, FAILED, CANCELLED), announced to those waiting for the job; '...' are
+-- more field/value pairs for the same HSET.
+local function finish(statePrefix, channel, key, id, job, state, ...)
+  redis.call('HSET', key, 'state', state, ...)
   moveState(statePrefix, id, job.n, job.state, state)
   redis.call('PUBLISH', channel, id)
 end

@@ -7,15 +7,17 @@
  * indexes (the data stays). Needs `checkJobLua` before it.
  *
  * claimNext(c) with c = { ready, leases, wake (keys), statePrefix, jobPrefix, owner, leaseMs, maxTakeovers,
- * channel } returns {id, token, takeover (0|1), HGETALL of the job}, or nil when nothing is claimable.
+ * channel, now? (the server time the calling script read already) } returns {id, token, takeover (0|1),
+ * HGETALL of the job}, or nil when nothing is claimable.
  */
 export const claimNextLua = String.raw`
 local function claimNext(c)
-  local now = nowMs()
+  local now = c.now or nowMs()
   local leaseUntil = now + tonumber(c.leaseMs)
   local maxTakeovers = tonumber(c.maxTakeovers)
 
-  local function take(key, id, job, takeover)
+  -- 'waiting': whether the ready queue still holds a job once this one is taken.
+  local function take(key, id, job, takeover, waiting)
     local token = job.token + 1
     redis.call('HSET', key, 'state', 'CLAIMED', 'owner', c.owner, 'token', token,
       'leaseUntil', leaseUntil, 'updatedAt', now)
@@ -26,7 +28,7 @@ local function claimNext(c)
     end
     redis.call('ZADD', c.leases, leaseUntil, id)
     -- Wake tokens stand for waiting jobs: with none left, they are all stale.
-    if redis.call('ZCARD', c.ready) == 0 then redis.call('DEL', c.wake) end
+    if not waiting then redis.call('DEL', c.wake) end
     return {id, token, takeover and 1 or 0, redis.call('HGETALL', key)}
   end
 
@@ -42,7 +44,8 @@ local function claimNext(c)
 
   -- One candidate: a claim reply, 'empty' when nothing is claimable, 'again' after cleaning up.
   local function step()
-    local head = redis.call('ZRANGE', c.ready, 0, 0, 'WITHSCORES')
+    -- The first two waiting jobs: the best, and whether another waits behind it (no ZCARD after).
+    local head = redis.call('ZRANGE', c.ready, 0, 1, 'WITHSCORES')
     local expired = redis.call('ZRANGEBYSCORE', c.leases, '-inf', now, 'LIMIT', 0, 1)
     if #head == 0 and #expired == 0 then return 'empty' end
     if #expired > 0 then
@@ -59,7 +62,7 @@ local function claimNext(c)
           giveUp(key, id, job)
           return 'again'
         end
-        return take(key, id, job, true)
+        return take(key, id, job, true, #head > 0)
       end
     end
     local member = head[1]
@@ -72,7 +75,7 @@ local function claimNext(c)
       return 'again'
     end
     if job.state ~= 'UNCLAIMED' or rankOf(job.seq, id) ~= member then return 'again' end
-    return take(key, id, job, false)
+    return take(key, id, job, false, #head > 2)
   end
 
   for _ = 1, 1000 do

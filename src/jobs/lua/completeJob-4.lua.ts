@@ -30,14 +30,14 @@ ${checkJobLua}
 ${claimNextLua}
 local job, refused = checkClaim(KEYS[1], tonumber(ARGV[3]))
 if not job then return refused end
-redis.call('HSET', KEYS[1], 'results', ARGV[4], 'updatedAt', nowMs())
-redis.call('HDEL', KEYS[1], 'error')
-dropLease(KEYS[2], KEYS[1], ARGV[2])
-finish(ARGV[1], ARGV[5], KEYS[1], ARGV[2], job, 'COMPLETE')
+local now = nowMs()
+-- A previous attempt's error goes with the lease, the results with the state: one HDEL, one HSET.
+dropLease(KEYS[2], KEYS[1], ARGV[2], 'error')
+finish(ARGV[1], ARGV[5], KEYS[1], ARGV[2], job, 'COMPLETE', 'results', ARGV[4], 'updatedAt', now)
 if ARGV[7] == '' then return {'OK'} end
 local next = claimNext({
   ready = KEYS[3], leases = KEYS[2], wake = KEYS[4], statePrefix = ARGV[1], jobPrefix = ARGV[6],
-  owner = ARGV[7], leaseMs = ARGV[8], maxTakeovers = ARGV[9], channel = ARGV[5],
+  owner = ARGV[7], leaseMs = ARGV[8], maxTakeovers = ARGV[9], channel = ARGV[5], now = now,
 })
 if not next then return {'OK'} end
 return {'OK', next[1], next[2], next[3], next[4]}
