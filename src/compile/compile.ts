@@ -13,7 +13,17 @@ import { createScheduler, type Scheduler } from './scheduler.js';
 import { createTaskActors, type TaskHooks } from './task-actors.js';
 import { recordOf } from './task-records.js';
 
-/** Emitted by the run actor on every task state change (`actor.on('task', ...)`). */
+/**
+ * Emitted by the run actor once per step of its reducer (`actor.on('step', ...)`): the reducer's result
+ * without the context: each task change with its new record, whether the queue or a failure list was
+ * replaced, the new run status. The engine's writer stores exactly this (the parts it names, the history
+ * events it lists); the machine keeps nothing else that a write would need.
+ */
+export interface RunStepEvent extends Omit<Reduced, 'context' | 'raise'> {
+  type: 'step';
+}
+
+/** Emitted by the run actor on every task state change (`actor.on('task', ...)`), after its step's `step` event. */
 export interface TaskStateEvent {
   type: 'task';
   task: string;
@@ -77,13 +87,13 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler, redu
   const taskNames = graph.tasks.map((t) => t.name);
   const scopeNames = [...graph.scopes.keys()];
 
-  /** The reducer's result as XState actions: assign the context, raise what it raised, emit each change. */
+  /** The reducer's result as XState actions: assign the context, raise what it raised, emit what changed. */
   const flush = (
     step: Reduced,
     enqueue: {
       assign: (c: RunContext) => void;
       raise: (e: { type: string; lanes?: readonly number[] }) => void;
-      emit: (e: TaskStateEvent) => void;
+      emit: (e: RunStepEvent | TaskStateEvent) => void;
     },
   ) => {
     enqueue.assign(step.context);
@@ -91,7 +101,10 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler, redu
     // resolves the transitions of one event pairwise.
     if (step.raise.length > MAX_LANES_PER_EVENT) for (const type of step.raise) enqueue.raise({ type });
     else if (step.raise.length > 0) enqueue.raise({ type: 'WAKE', lanes: wokenLanes(step.raise) });
-    for (const change of step.changed) enqueue.emit({ type: 'task', ...change, at: step.at });
+    const { context: _context, raise: _raise, ...changes } = step;
+    enqueue.emit({ type: 'step', ...changes });
+    for (const { task, state, attempt } of step.changed)
+      enqueue.emit({ type: 'task', task, state, attempt, at: step.at });
   };
 
   /**
@@ -120,7 +133,7 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler, redu
         /** ROLLBACK right after a takeover: the executes in flight died with their process. */
         interrupted?: boolean;
       },
-      emitted: {} as TaskStateEvent,
+      emitted: {} as RunStepEvent | TaskStateEvent,
     },
     actors: createTaskActors(graph),
     guards: {

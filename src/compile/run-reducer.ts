@@ -1,5 +1,5 @@
 import { toFailureRecord } from '../model/failure-record.js';
-import { isFinished } from '../model/run-status.js';
+import { isFinished, type RunStatus } from '../model/run-status.js';
 import type { Failed, Settled } from './effect-actor.js';
 import type { FlowGraph } from './flow-graph.js';
 import type { TaskEventKind } from './lane-states.js';
@@ -20,10 +20,16 @@ export interface Reduced {
   context: RunContext;
   /** Events to raise, in order (`START.<task>`, `REVERT.<task>`, ...). */
   raise: string[];
-  /** Task state changes, in order. */
+  /** Task state changes, in order, each with the task's new record. */
   changed: Step['changed'];
   /** The time of the event (epoch ms). */
   at: number;
+  /** Whether the step replaced the queue of waiting tasks (its stored part changes). */
+  queueChanged: boolean;
+  /** Whether the step replaced a failure list (`failures` or `revertFailures`). */
+  failuresChanged: boolean;
+  /** The run's status after the step, when the step changed it. */
+  status?: RunStatus;
 }
 
 /** What a run-level command is: start, suspend, resume (also after rehydration), cancel, rollback. */
@@ -46,12 +52,18 @@ export function createReducer(graph: FlowGraph, scheduler: Scheduler) {
     const { backoffMs, factor, maxBackoffMs } = graph.byName.get(name)!.task.retry;
     return Math.min(maxBackoffMs, backoffMs * factor ** (attempt - 1));
   };
-  const reduced = (draft: RunContext, step: Step): Reduced => ({
-    context: draft,
-    raise: step.raise,
-    changed: step.changed,
-    at: step.at,
-  });
+  const reduced = (context: RunContext, draft: RunContext, step: Step): Reduced => {
+    const result: Reduced = {
+      context: draft,
+      raise: step.raise,
+      changed: step.changed,
+      at: step.at,
+      queueChanged: draft.queue !== context.queue,
+      failuresChanged: draft.failures !== context.failures || draft.revertFailures !== context.revertFailures,
+    };
+    if (draft.status !== context.status) result.status = draft.status;
+    return result;
+  };
 
   /** A task's actor finished, or its state was forced: update the context and schedule what follows. */
   const onTask = (
@@ -75,7 +87,7 @@ export function createReducer(graph: FlowGraph, scheduler: Scheduler) {
     switch (params.kind) {
       case 'done': {
         if (draft.phase === 'run') {
-          step.direct = new Set(node.dependents.filter((t) => scheduler.startsWith(context, task, t)));
+          step.direct = node.dependents.filter((t) => scheduler.startsWith(context, task, t));
         }
         const { f: _f, ...rest } = step.records.get(task);
         scheduler.setState(draft, task, 'SUCCESS', step, () => ({
@@ -119,7 +131,7 @@ export function createReducer(graph: FlowGraph, scheduler: Scheduler) {
         break;
       }
     }
-    return reduced(draft, step);
+    return reduced(context, draft, step);
   };
 
   /** A run-level command; undefined when it changes nothing (a command after the run finished). */
@@ -158,7 +170,7 @@ export function createReducer(graph: FlowGraph, scheduler: Scheduler) {
         scheduler.rollback(draft, step, event.interrupted === true);
         break;
     }
-    return reduced(draft, step);
+    return reduced(context, draft, step);
   };
 
   return { onTask, onRun };

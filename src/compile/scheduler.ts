@@ -20,10 +20,10 @@ import { type RecordWriter, recordOf } from './task-records.js';
 export interface Step {
   /** Events to raise, in order (`START.<task>`, `REVERT.<task>`, ...). */
   raise: string[];
-  /** Task state changes, in order (for events and incremental persistence). */
-  changed: { task: string; state: TaskState; attempt: number }[];
+  /** Task state changes, in order (for events and incremental persistence), each with the new record. */
+  changed: TaskChange[];
   /** Tasks the machine starts by itself in this microstep (their lanes listen for the completion): no WAKE needed. */
-  direct?: ReadonlySet<string>;
+  direct?: readonly string[];
   /** Copy-on-write of the draft's task records: records are replaced, never changed in place. */
   records: RecordWriter;
   /** The time of the event being applied (epoch ms): transitions read no clock. */
@@ -31,6 +31,14 @@ export interface Step {
 }
 
 export type Draft = RunContext;
+
+/** One task state change of a step: the task's new record is the one the step stored (never changed). */
+export interface TaskChange {
+  task: string;
+  state: TaskState;
+  attempt: number;
+  record: TaskRecord;
+}
 
 export interface Scheduler {
   /** Look at `candidates` (or every task) and start, ignore, revert or finish what is due. */
@@ -119,7 +127,7 @@ export function createScheduler(
       delete next.ft;
     } else if (BUSY_STATES.has(old) && !BUSY_STATES.has(state)) next.ft = step.at;
     step.records.put(task, next);
-    step.changed.push({ task, state, attempt: next.a });
+    step.changed.push({ task, state, attempt: next.a, record: next });
   };
 
   const { value, scopeValues, encodedArgs, key } = createArguments(graph);
@@ -129,7 +137,7 @@ export function createScheduler(
 
   const start = (ctx: Draft, task: string, step: Step) => {
     setState(ctx, task, 'RUNNING', step, () => ({ a: 1 }));
-    if (!step.direct?.has(task)) step.raise.push(`START.${task}`);
+    if (!step.direct?.includes(task)) step.raise.push(`START.${task}`);
   };
 
   const revert = (ctx: Draft, task: string, step: Step) => {

@@ -57,7 +57,8 @@ export function allRecords(context: Pick<RunContext, 'tasks'>): Record<string, T
  */
 export class RecordWriter {
   private groups: Record<string, TaskRecord>[] | undefined;
-  private readonly copied = new Set<number>();
+  /** Groups copied in this transition: usually one, so a list beats a Set. */
+  private readonly copied: number[] = [];
 
   constructor(
     private readonly graph: FlowGraph,
@@ -75,9 +76,9 @@ export class RecordWriter {
       this.groups = this.draft.tasks.slice() as Record<string, TaskRecord>[];
       this.draft.tasks = this.groups;
     }
-    if (!this.copied.has(g)) {
+    if (!this.copied.includes(g)) {
       this.groups[g] = { ...this.groups[g] };
-      this.copied.add(g);
+      this.copied.push(g);
     }
     this.groups[g]![task] = record;
   }

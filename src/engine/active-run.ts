@@ -1,5 +1,5 @@
 import { type Actor, type AnyStateMachine, createActor, type InspectionEvent, type Observer } from 'xstate';
-import type { CompiledFlow, TaskStateEvent } from '../compile/compile.js';
+import type { CompiledFlow, RunStepEvent } from '../compile/compile.js';
 import type { RunContext, RunInput } from '../compile/run-context.js';
 import { allRecords, recordOf } from '../compile/task-records.js';
 import { CancelledError, FlowFailedError, RevertFailedError, RunSuspendedError } from '../errors.js';
@@ -11,9 +11,7 @@ import { persistedSnapshot } from './persisted-snapshot.js';
 import { runResults, taskFailures } from './run-info.js';
 import { RunWriter } from './run-writer.js';
 import { splitSnapshot } from './snapshot-parts.js';
-
-/** Task states whose record carries the failure behind them (reported with the event). */
-const FAILED_STATES: ReadonlySet<string> = new Set(['FAILURE', 'RETRYING', 'REVERT_FAILURE']);
+import { FAILED_STATES } from './write-events.js';
 
 export interface ActiveRunOptions {
   compiled: CompiledFlow;
@@ -64,7 +62,6 @@ export class ActiveRun {
     const allTasks = compiled.graph.tasks.map((t) => t.name);
     // Every part goes in a run's first write (the create); a rehydrated run has them all stored already.
     let firstWrite = options.snapshot === undefined;
-    let last: { queue: unknown; failures: unknown; revertFailures: unknown } | undefined;
     this.actor = createActor(options.machine, {
       input: options.input,
       ...(options.snapshot ? { snapshot: options.snapshot as never } : {}),
@@ -80,14 +77,9 @@ export class ActiveRun {
       ...(options.create ? { create: options.create } : {}),
       snapshot: (dirty) => {
         const persisted = persistedSnapshot(this.actor.getSnapshot());
-        const parts = splitSnapshot(
-          persisted,
-          compiled.graph,
-          firstWrite ? allTasks : dirty,
-          firstWrite ? undefined : last,
-        );
-        const { queue, failures, revertFailures } = persisted.context as RunContext;
-        last = { queue, failures, revertFailures };
+        const parts = firstWrite
+          ? splitSnapshot(persisted, compiled.graph, allTasks)
+          : splitSnapshot(persisted, compiled.graph, dirty.tasks, dirty);
         firstWrite = false;
         return { parts, status: (persisted.context as RunContext).status };
       },
@@ -95,29 +87,22 @@ export class ActiveRun {
       onDurable: (mark) => this.flush(mark),
     });
     this.open = options.snapshot === undefined;
-    this.actor.on('task', (event: TaskStateEvent) => {
-      const rec = recordOf(compiled.graph, this.actor.getSnapshot().context as RunContext, event.task);
-      const failed = rec.f && FAILED_STATES.has(event.state);
-      this.writer.recordTask(
-        {
-          task: event.task,
-          state: event.state,
-          attempt: event.attempt,
-          ...(failed ? { error: { name: rec.f!.name, message: rec.f!.message } } : {}),
-        },
-        event.at,
-      );
-      this.writer.touch([event.task]);
+    // The reducer's steps say what changed: the writer stores exactly that, listeners hear it once stored.
+    this.actor.on('step', (step: RunStepEvent) => {
+      this.writer.recordStep(step);
       // Early on, listeners may still be attached (start() or resume() returned the run only just now).
       if (!this.early && !run.hasListeners('task')) return;
-      const task = {
-        task: event.task,
-        state: event.state,
-        attempt: event.attempt,
-        ...(event.state === 'SUCCESS' ? { result: decodeValue(rec.r) } : {}),
-        ...(failed ? { error: fromFailureRecord(rec.f!) } : {}),
-      };
-      this.report(() => run.emitTask(task));
+      for (const { task, state, attempt, record } of step.changed) {
+        const failed = record.f && FAILED_STATES.has(state);
+        const event = {
+          task,
+          state,
+          attempt,
+          ...(state === 'SUCCESS' ? { result: decodeValue(record.r) } : {}),
+          ...(failed ? { error: fromFailureRecord(record.f!) } : {}),
+        };
+        this.report(() => run.emitTask(event));
+      }
     });
     this.actor.subscribe({
       next: (snapshot) => this.onSnapshot(snapshot.context as RunContext),
@@ -210,7 +195,6 @@ export class ActiveRun {
   private onSnapshot(context: RunContext): void {
     if (this.exited) return;
     const { status } = context;
-    this.writer.recordStatus(status);
     if (status !== this.lastStatus) {
       this.lastStatus = status;
       this.report(() => this.options.run.setStatus(status));

@@ -5,7 +5,7 @@ import {
   type EventObject,
   transition,
 } from 'xstate';
-import type { CompiledFlow, TaskStateEvent } from '../compile/compile.js';
+import type { CompiledFlow, RunStepEvent } from '../compile/compile.js';
 import type { RunContext } from '../compile/run-context.js';
 import type { ExecuteInput, RevertInput, SleepInput } from '../compile/task-actors.js';
 import { recordOf } from '../compile/task-records.js';
@@ -15,6 +15,7 @@ import type { TaskMessage, TimerMember } from '../store/redis-queues.js';
 import type { NewRunEvent } from '../store/run-history.js';
 import { persistedSnapshot } from './persisted-snapshot.js';
 import { INPUTS_PART, splitSnapshot } from './snapshot-parts.js';
+import { taskEvent, writeEvents } from './write-events.js';
 
 /**
  * One step of a distributed run, as pure data: from a snapshot and an event (or a run's input), the
@@ -26,10 +27,6 @@ const { RUNNING, RETRYING, REVERTING } = TASK_ACTORS;
 
 /** The owner recorded on a run no process owns (any worker takes its next step). */
 export const DISTRIBUTED_OWNER = 'distributed';
-
-/** Statuses a run stops in: recorded after the task changes of their write (as RunWriter does). */
-const ENDING: ReadonlySet<string> = new Set(['SUCCESS', 'REVERTED', 'FAILURE', 'SUSPENDED']);
-const FAILED_STATES: ReadonlySet<string> = new Set(['FAILURE', 'RETRYING', 'REVERT_FAILURE']);
 
 export interface PlannedStep {
   next: AnyMachineSnapshot;
@@ -76,27 +73,33 @@ export function plan(
   const context = next.context as RunContext;
   const old = before?.context as RunContext | undefined;
   const persisted = persistedSnapshot(next);
-  let set: Record<string, string>;
-  if (!old) {
-    set = {
-      ...splitSnapshot(
-        persisted,
-        graph,
-        graph.tasks.map((t) => t.name),
-      ),
-      [INPUTS_PART]: JSON.stringify(context.inputs),
-      concurrency: String(context.concurrency),
-    };
-  } else {
-    // Records are replaced when they change (pure transitions): identity says which parts to write.
-    const dirty: string[] = [];
-    for (const node of graph.tasks) {
-      if (recordOf(graph, context, node.name) !== recordOf(graph, old, node.name)) dirty.push(node.name);
-    }
-    set = splitSnapshot(persisted, graph, dirty, old);
-  }
-
+  // What the reducer's steps changed (their `step` events): the parts to write and the history events.
   const taskEvents: NewRunEvent[] = [];
+  const dirty = new Set<string>();
+  const lists = { queue: false, failures: false };
+  for (const action of actions) {
+    if (action.type !== 'xstate.emit') continue;
+    const e = (action.params as { event?: RunStepEvent } | undefined)?.event;
+    if (e?.type !== 'step') continue;
+    for (const change of e.changed) {
+      dirty.add(change.task);
+      taskEvents.push(taskEvent(change, e.at));
+    }
+    if (e.queueChanged) lists.queue = true;
+    if (e.failuresChanged) lists.failures = true;
+  }
+  const set = old
+    ? splitSnapshot(persisted, graph, dirty, lists)
+    : {
+        ...splitSnapshot(
+          persisted,
+          graph,
+          graph.tasks.map((t) => t.name),
+        ),
+        [INPUTS_PART]: JSON.stringify(context.inputs),
+        concurrency: String(context.concurrency),
+      };
+
   const dispatch: PlannedStep['dispatch'] = [];
   const addTimers: PlannedStep['addTimers'] = [];
   const children = next.children as Record<string, unknown>;
@@ -104,18 +107,7 @@ export function plan(
   const beforeChildren = (before?.children ?? {}) as Record<string, { getSnapshot(): { input?: unknown } }>;
   for (const action of actions) {
     const params = action.params as Record<string, unknown> | undefined;
-    if (action.type === 'xstate.emit') {
-      const e = params?.event as TaskStateEvent;
-      const rec = recordOf(graph, context, e.task);
-      const failed = FAILED_STATES.has(e.state) && rec.f;
-      taskEvents.push({
-        at: e.at,
-        task: e.task,
-        state: e.state,
-        attempt: e.attempt,
-        ...(failed ? { error: { name: rec.f!.name, message: rec.f!.message } } : {}),
-      });
-    } else if (action.type === 'xstate.stopChild' && params) {
+    if (action.type === 'xstate.stopChild' && params) {
       // A child stopped while still busy (not the one whose outcome this step applies: that one is done).
       // Its params are the stopped actor itself.
       const id = String((params as { id?: unknown }).id ?? '');
@@ -153,16 +145,8 @@ export function plan(
     }
   }
 
-  // As RunWriter orders them: statuses before the task changes of their write (taking the first
-  // one's time), except one that ends the run, which comes last.
-  const statuses: NewRunEvent[] = [];
-  if (context.status !== old?.status) statuses.push({ at, state: context.status });
-  const firstTask = taskEvents[0]?.at ?? Number.POSITIVE_INFINITY;
-  const events = [
-    ...statuses.filter((e) => !ENDING.has(e.state)).map((e) => ({ ...e, at: Math.min(e.at, firstTask) })),
-    ...taskEvents,
-    ...statuses.filter((e) => ENDING.has(e.state)),
-  ];
+  const statuses: NewRunEvent[] = context.status !== old?.status ? [{ at, state: context.status }] : [];
+  const events = writeEvents(statuses, taskEvents);
   return { next, status: context.status, set, events, dispatch, addTimers, aborted };
 }
 

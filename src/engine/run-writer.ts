@@ -1,19 +1,21 @@
+import type { RunStepEvent } from '../compile/compile.js';
 import { RunExistsError, StoreUnavailableError } from '../errors.js';
 import type { NewRunEvent } from '../store/run-history.js';
 import type { RunMeta, RunStatus, RunWrite, Store } from '../store/store.js';
 import { type BackstoppedWrite, unwatchWrite, watchWrite } from './write-backstop.js';
+import { taskEvent, writeEvents } from './write-events.js';
 
-/** Statuses a run stops in: recorded after the task changes of their write. */
-const ENDING: ReadonlySet<RunStatus> = new Set(['SUCCESS', 'REVERTED', 'FAILURE', 'SUSPENDED']);
-
-/**
- * When the writer noted a change that came without a time: a run status (the context keeps no time
- * for it; placed before its write's task changes, it takes the first one's time, see pump). Task
- * changes bring the time they were born (`TaskStateEvent.at`).
- */
-function changeTime(): number {
-  return Date.now();
+/** What changed since the last write, as the reducer's steps said: the parts the next write carries. */
+export interface Dirty {
+  /** Tasks whose record (`t:<task>` part) changed. */
+  tasks: Set<string>;
+  /** The queue of waiting tasks was replaced. */
+  queue: boolean;
+  /** A failure list was replaced. */
+  failures: boolean;
 }
+
+const clean = (): Dirty => ({ tasks: new Set(), queue: false, failures: false });
 
 /**
  * Writes one run's snapshots to the store, in order, one write in flight at a time: changes made while
@@ -29,8 +31,8 @@ export interface RunWriterOptions {
   token: number;
   seq: number;
   meta: RunMeta;
-  /** Produce the changed parts for the current state (`dirty`: tasks whose part changed). */
-  snapshot(dirty: ReadonlySet<string>): { parts: Record<string, string>; status: RunStatus };
+  /** Produce the changed parts for the current state (`dirty`: what the steps since the last write changed). */
+  snapshot(dirty: Dirty): { parts: Record<string, string>; status: RunStatus };
   /** Called once when the writer gives up: lease lost, corrupt store, or store unavailable past the deadline. */
   onFatal(error: Error): void;
   /** Called after each acknowledged write with the last `mark()` it made durable. */
@@ -49,7 +51,7 @@ export class RunWriter {
   private wanted = 0;
   private acked = 0;
   private pumping = false;
-  private dirty = new Set<string>();
+  private dirty: Dirty = clean();
   private waiters: { target: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private fatal: Error | undefined;
   private seq: number;
@@ -78,21 +80,35 @@ export class RunWriter {
     });
   }
 
-  /** Record a task's state change for the run's history; the next write stores it with the change. */
+  /**
+   * Note one step of the run's reducer (the machine's `step` event): the parts it changed and the
+   * history events it records go in the next write.
+   */
+  recordStep(step: RunStepEvent): void {
+    for (const change of step.changed) {
+      this.dirty.tasks.add(change.task);
+      this.taskEvents.push(taskEvent(change, step.at));
+    }
+    if (step.queueChanged) this.dirty.queue = true;
+    if (step.failuresChanged) this.dirty.failures = true;
+    if (step.status) this.recordStatus(step.status, step.at);
+    this.touch();
+  }
+
+  /** Record a task's state change that no step made (a resumed task started again) for the run's history. */
   recordTask(event: Omit<NewRunEvent, 'at'>, at: number): void {
     this.taskEvents.push({ at, ...event });
   }
 
   /** Note the run's status; a change is recorded in its history (before the write's task events). */
-  recordStatus(status: RunStatus, at: number = changeTime()): void {
+  private recordStatus(status: RunStatus, at: number): void {
     if (status === this.status) return;
     this.status = status;
     this.statusEvents.push({ at, state: status });
   }
 
   /** Note that the run changed; a write follows soon. */
-  touch(tasks?: Iterable<string>): void {
-    if (tasks) for (const t of tasks) this.dirty.add(t);
+  touch(): void {
     this.wanted += 1;
     this.schedule();
   }
@@ -132,27 +148,12 @@ export class RunWriter {
       while (!this.fatal && this.acked < this.wanted) {
         const target = this.wanted;
         const dirty = this.dirty;
-        this.dirty = new Set();
+        this.dirty = clean();
         const { parts, status } = this.options.snapshot(dirty);
         this.meta = { ...this.meta, status, updatedAt: Date.now() };
-        this.recordStatus(status);
-        // Within one write, run statuses come before task changes (a watcher learns the run is
-        // reverting before it sees tasks revert), except a status the run stops in as this write leaves
-        // it: that one comes last, so a history ends with it and a watch that stops there has seen
-        // every change. A status changes in the same step as the task change that caused it and is
-        // noted just after it: placed before that write's task changes, it takes the time of the first
-        // (times never go back along a history).
-        const last = this.statusEvents.at(-1);
-        const stops = last !== undefined && ENDING.has(last.state as RunStatus);
-        const firstTask = this.taskEvents[0]?.at ?? Number.POSITIVE_INFINITY;
-        const events = [
-          ...(stops ? this.statusEvents.slice(0, -1) : this.statusEvents).map((e) => ({
-            ...e,
-            at: Math.min(e.at, firstTask),
-          })),
-          ...this.taskEvents,
-          ...(stops ? [last] : []),
-        ];
+        // A status no step reported: a fresh run's first (its context starts RUNNING).
+        if (status !== this.status) this.recordStatus(status, this.meta.updatedAt);
+        const events = writeEvents(this.statusEvents, this.taskEvents);
         this.statusEvents = [];
         this.taskEvents = [];
         if (this.create) {

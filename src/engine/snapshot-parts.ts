@@ -29,20 +29,19 @@ export function splitSnapshot(
   graph: FlowGraph,
   tasks: Iterable<string>,
   /**
-   * The queue and failure lists as last written: they can be long (a wide flow's queue, failures with
-   * stacks) and change far less often than the core, so they are their own parts.
+   * Whether the queue and failure lists changed since they were last written (all: the first write).
+   * They can be long (a wide flow's queue, failures with stacks) and change far less often than the
+   * core, so they are parts of their own; the reducer says when a step replaced them.
    */
-  last?: { queue: unknown; failures: unknown; revertFailures: unknown },
+  lists: { queue: boolean; failures: boolean } = { queue: true, failures: true },
 ): Record<string, string> {
   const s = snapshot as Persisted;
   // Inputs are written once, when the run is created.
   const { tasks: records, inputs: _inputs, queue, failures, revertFailures, ...contextRest } = s.context;
   // Values in the context and in task actors' inputs are already encoded by the codec: plain JSON here.
   const parts: Record<string, string> = { [CORE_PART]: JSON.stringify({ ...s, context: contextRest }) };
-  if (queue !== last?.queue) parts[QUEUE_PART] = JSON.stringify(queue);
-  if (failures !== last?.failures || revertFailures !== last?.revertFailures) {
-    parts[FAILURES_PART] = JSON.stringify({ failures, revertFailures });
-  }
+  if (lists.queue) parts[QUEUE_PART] = JSON.stringify(queue);
+  if (lists.failures) parts[FAILURES_PART] = JSON.stringify({ failures, revertFailures });
   for (const task of tasks) parts[taskPart(task)] = JSON.stringify(recordOf(graph, { tasks: records }, task));
   return parts;
 }

@@ -9,6 +9,12 @@ export interface Move<S extends string> {
 
 /** The check for `rows`: `(from, to) => whether a row allows it`. */
 export function allowedMoves<S extends string>(rows: readonly Move<S>[]): (from: S, to: S) => boolean {
-  const allowed = new Set(rows.map((row) => `${row.from}>${row.to}`));
-  return (from, to) => allowed.has(`${from}>${to}`);
+  // By state, then target: the check runs on every task change, so it builds no key string.
+  const allowed = new Map<S, Set<S>>();
+  for (const { from, to } of rows) {
+    const targets = allowed.get(from) ?? new Set<S>();
+    targets.add(to);
+    allowed.set(from, targets);
+  }
+  return (from, to) => allowed.get(from)?.has(to) === true;
 }

@@ -215,11 +215,14 @@ describe('pure transitions', () => {
     expect(context).toEqual(before);
     expect(twice).toEqual(once);
     expect(once.changed).toEqual([
-      { task: 'a', state: 'SUCCESS', attempt: 1 },
-      { task: 'b', state: 'RUNNING', attempt: 1 },
+      { task: 'a', state: 'SUCCESS', attempt: 1, record: once.context.tasks[0]!.a },
+      { task: 'b', state: 'RUNNING', attempt: 1, record: once.context.tasks[0]!.b },
     ]);
     expect(once.at).toBe(5_000);
     expect(once.context.tasks[0]!.a).toMatchObject({ s: 'SUCCESS', r: 1, st: 1_000, ft: 5_000 });
+    // What the writer stores: the two records; the queue and failure lists stay, the run still runs.
+    expect(once).toMatchObject({ queueChanged: false, failuresChanged: false });
+    expect(once).not.toHaveProperty('status');
     // A command after the run finished changes nothing.
     const done = reducer.onTask(
       once.context,
@@ -227,7 +230,34 @@ describe('pure transitions', () => {
       { task: 'b', kind: 'done' },
     );
     expect(done.context.status).toBe('SUCCESS');
+    expect(done.status).toBe('SUCCESS');
     expect(reducer.onRun(done.context, { type: 'CANCEL', at: 7_000 }, { kind: 'cancel' })).toBeUndefined();
+  });
+
+  it('the reducer says when a step replaced the queue, a failure list or the status (what a write carries)', () => {
+    const flow = parallel('queued', [
+      task({ name: 'a', execute: () => 1, revert: () => {} }),
+      task({ name: 'b', execute: () => 2, revert: () => {} }),
+      task({ name: 'c', execute: () => 3, revert: () => {} }),
+    ]);
+    const { machine, reducer } = compile(flow);
+    const [started] = initialTransition(machine, { runId: 'r', inputs: {}, concurrency: 1, at: 1_000 });
+    expect(started.context.queue).toEqual(['b', 'c']);
+    const a = reducer.onTask(
+      started.context,
+      { type: 'xstate.done.actor.execute:a', output: { value: 1, at: 2_000 } },
+      { task: 'a', kind: 'done' },
+    );
+    expect(a.context.queue).toEqual(['c']);
+    expect(a).toMatchObject({ queueChanged: true, failuresChanged: false });
+    expect(a.changed.map((c) => `${c.task} ${c.state}`)).toEqual(['a SUCCESS', 'b RUNNING']);
+    const b = reducer.onTask(
+      a.context,
+      { type: 'xstate.error.actor.execute:b', error: { error: new Error('boom'), at: 3_000 } },
+      { task: 'b', kind: 'failed' },
+    );
+    expect(b).toMatchObject({ failuresChanged: true, status: 'REVERTING' });
+    expect(b.changed[0]).toMatchObject({ task: 'b', state: 'FAILURE', record: { f: { message: 'boom' } } });
   });
 
   it('stamps task records with the times their events carry, not the clock', () => {
