@@ -1,6 +1,12 @@
 // taskweave's public API: everything users import comes from here.
 
-export { type CompiledFlow, compile, type TaskStateEvent } from './compile/compile.js';
+export {
+  type CompiledFlow,
+  compile,
+  type RunStepEvent,
+  type TaskChange,
+  type TaskStateEvent,
+} from './compile/compile.js';
 export { toDot } from './compile/dot.js';
 export { toMermaid } from './compile/mermaid.js';
 export type { RunContext, RunInput, TaskRecord } from './compile/run-context.js';

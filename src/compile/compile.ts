@@ -13,6 +13,8 @@ import { createScheduler, type Scheduler } from './scheduler.js';
 import { createTaskActors, type TaskHooks } from './task-actors.js';
 import { recordOf } from './task-records.js';
 
+export type { TaskChange, TaskStateEvent } from './scheduler.js';
+
 /**
  * Emitted by the run actor once per step of its reducer (`actor.on('step', ...)`): the reducer's result
  * without the context: each task change with its new record, whether the queue or a failure list was
@@ -21,16 +23,6 @@ import { recordOf } from './task-records.js';
  */
 export interface RunStepEvent extends Omit<Reduced, 'context' | 'raise'> {
   type: 'step';
-}
-
-/** Emitted by the run actor on every task state change (`actor.on('task', ...)`), after its step's `step` event. */
-export interface TaskStateEvent {
-  type: 'task';
-  task: string;
-  state: TaskState;
-  attempt: number;
-  /** When (epoch ms): the time carried by the event that caused the change. */
-  at: number;
 }
 
 export interface CompiledFlow {
@@ -93,7 +85,7 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler, redu
     enqueue: {
       assign: (c: RunContext) => void;
       raise: (e: { type: string; lanes?: readonly number[] }) => void;
-      emit: (e: RunStepEvent | TaskStateEvent) => void;
+      emit: (e: RunStepEvent) => void;
     },
   ) => {
     enqueue.assign(step.context);
@@ -103,8 +95,6 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler, redu
     else if (step.raise.length > 0) enqueue.raise({ type: 'WAKE', lanes: wokenLanes(step.raise) });
     const { context: _context, raise: _raise, ...changes } = step;
     enqueue.emit({ type: 'step', ...changes });
-    for (const { task, state, attempt } of step.changed)
-      enqueue.emit({ type: 'task', task, state, attempt, at: step.at });
   };
 
   /**
@@ -133,7 +123,7 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler, redu
         /** ROLLBACK right after a takeover: the executes in flight died with their process. */
         interrupted?: boolean;
       },
-      emitted: {} as RunStepEvent | TaskStateEvent,
+      emitted: {} as RunStepEvent,
     },
     actors: createTaskActors(graph),
     guards: {

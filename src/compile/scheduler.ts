@@ -32,11 +32,18 @@ export interface Step {
 
 export type Draft = RunContext;
 
-/** One task state change of a step: the task's new record is the one the step stored (never changed). */
-export interface TaskChange {
+/** A task state change, as the run actor's `step` event lists it (`RunStepEvent.changed`). */
+export interface TaskStateEvent {
+  type: 'task';
   task: string;
   state: TaskState;
   attempt: number;
+  /** When (epoch ms): the time carried by the event that caused the change. */
+  at: number;
+}
+
+/** One task state change of a step, with the task's new record (the one the step stored; never changed). */
+export interface TaskChange extends TaskStateEvent {
   record: TaskRecord;
 }
 
@@ -127,7 +134,7 @@ export function createScheduler(
       delete next.ft;
     } else if (BUSY_STATES.has(old) && !BUSY_STATES.has(state)) next.ft = step.at;
     step.records.put(task, next);
-    step.changed.push({ task, state, attempt: next.a, record: next });
+    step.changed.push({ type: 'task', task, state, attempt: next.a, at: step.at, record: next });
   };
 
   const { value, scopeValues, encodedArgs, key } = createArguments(graph);

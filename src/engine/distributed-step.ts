@@ -83,7 +83,7 @@ export function plan(
     if (e?.type !== 'step') continue;
     for (const change of e.changed) {
       dirty.add(change.task);
-      taskEvents.push(taskEvent(change, e.at));
+      taskEvents.push(taskEvent(change));
     }
     if (e.queueChanged) lists.queue = true;
     if (e.failuresChanged) lists.failures = true;

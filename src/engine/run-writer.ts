@@ -87,7 +87,7 @@ export class RunWriter {
   recordStep(step: RunStepEvent): void {
     for (const change of step.changed) {
       this.dirty.tasks.add(change.task);
-      this.taskEvents.push(taskEvent(change, step.at));
+      this.taskEvents.push(taskEvent(change));
     }
     if (step.queueChanged) this.dirty.queue = true;
     if (step.failuresChanged) this.dirty.failures = true;

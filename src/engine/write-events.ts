@@ -8,7 +8,8 @@ const ENDING: ReadonlySet<string> = new Set<RunStatus>(['SUCCESS', 'REVERTED', '
 export const FAILED_STATES: ReadonlySet<string> = new Set(['FAILURE', 'RETRYING', 'REVERT_FAILURE']);
 
 /** The history event of one task change of a step (with the error behind a failed state). */
-export function taskEvent(change: TaskChange, at: number): NewRunEvent {
+export function taskEvent(change: TaskChange): NewRunEvent {
+  const { at } = change;
   const { f } = change.record;
   return f && FAILED_STATES.has(change.state)
     ? {

@@ -215,8 +215,8 @@ describe('pure transitions', () => {
     expect(context).toEqual(before);
     expect(twice).toEqual(once);
     expect(once.changed).toEqual([
-      { task: 'a', state: 'SUCCESS', attempt: 1, record: once.context.tasks[0]!.a },
-      { task: 'b', state: 'RUNNING', attempt: 1, record: once.context.tasks[0]!.b },
+      { type: 'task', task: 'a', state: 'SUCCESS', attempt: 1, at: 5_000, record: once.context.tasks[0]!.a },
+      { type: 'task', task: 'b', state: 'RUNNING', attempt: 1, at: 5_000, record: once.context.tasks[0]!.b },
     ]);
     expect(once.at).toBe(5_000);
     expect(once.context.tasks[0]!.a).toMatchObject({ s: 'SUCCESS', r: 1, st: 1_000, ft: 5_000 });
