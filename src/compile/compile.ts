@@ -93,8 +93,15 @@ function buildMachine(graph: FlowGraph, lanes: Lanes, scheduler: Scheduler, redu
     // resolves the transitions of one event pairwise.
     if (step.raise.length > MAX_LANES_PER_EVENT) for (const type of step.raise) enqueue.raise({ type });
     else if (step.raise.length > 0) enqueue.raise({ type: 'WAKE', lanes: wokenLanes(step.raise) });
-    const { context: _context, raise: _raise, ...changes } = step;
-    enqueue.emit({ type: 'step', ...changes });
+    const event: RunStepEvent = {
+      type: 'step',
+      changed: step.changed,
+      at: step.at,
+      queueChanged: step.queueChanged,
+      failuresChanged: step.failuresChanged,
+    };
+    if (step.status) event.status = step.status;
+    enqueue.emit(event);
   };
 
   /**
