@@ -98,7 +98,8 @@ export function redisStore(options: RedisStoreOptions): Store {
   // single Redis gets the separate updates, which work on both; so does a plain client whose server
   // turns out to be cluster-enabled (one shard, a proxy): its first CROSSSLOT reply switches the mode.
   let indexedByScripts = connection.client.isCluster === false;
-  // All seven, declared as keys: the status a run leaves is known only inside the script.
+  // All seven, declared as keys: the status a run leaves is known only inside the script. In
+  // RUN_STATUSES order: the scripts find a status's key by its position (statusIndex, check-run.lua.ts).
   const statusIndexKeys = RUN_STATUSES.map((status) => indexKey(prefix, status));
   const closing = new AbortController();
   // Every live reader and every call listens for the store closing (a Cluster has a reader per watch).

@@ -8,7 +8,8 @@ import { RUN_STATUSES } from '../store.js';
  * status) or a short reason why the keys hold something that is not taskweave's run.
  */
 export const checkRunLua = `
-local RUN_STATUS = { ${RUN_STATUSES.map((status) => `${status} = true`).join(', ')} }
+-- Each run status, with the position of its index key among KEYS (see statusIndex).
+local RUN_STATUS = { ${RUN_STATUSES.map((status, i) => `${status} = ${i + 4}`).join(', ')} }
 
 local function inspectRun(kind)
   local metaType = redis.call('TYPE', KEYS[1])['ok']
@@ -37,14 +38,13 @@ local function inspectRun(kind)
   return 'ok'
 end
 
--- The index key of a status among KEYS[4..] (nil for a status without one, or on a Cluster, where
--- the caller passes only the run's own three keys).
+-- The index key of a status: callers pass one per status as KEYS[4..], in RUN_STATUSES order (nil
+-- for a status that is not a run's, or on a Cluster, where the caller passes only the run's own three
+-- keys). Looked up by position, not by matching names: a name match made a Lua string per key tried.
 local function statusIndex(status)
-  local suffix = ':idx:' .. status
-  for i = 4, #KEYS do
-    if string.sub(KEYS[i], -#suffix) == suffix then return KEYS[i] end
-  end
-  return nil
+  if #KEYS < 4 then return nil end
+  local at = RUN_STATUS[status]
+  return at and KEYS[at]
 end
 
 -- HSET/HDEL in chunks: unpack() of a few thousand arguments overflows Lua's C stack.

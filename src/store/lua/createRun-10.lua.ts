@@ -13,7 +13,7 @@ export const createRun = {
   KEYS[1] {prefix:runId}:meta    hash
   KEYS[2] {prefix:runId}:parts   hash
   KEYS[3] {prefix:runId}:events  stream (the run's history)
-  KEYS[4..10] <prefix>:idx:<STATUS>, one per status, as saveRun takes them (single Redis only: in a
+  KEYS[4..10] <prefix>:idx:<STATUS>, one per status in RUN_STATUSES order, as saveRun takes them (single Redis only: in a
              Cluster they are on other slots, so the caller passes 3 keys and adds the entry itself)
   ARGV[1]      kind marker
   ARGV[2..9]   meta block: flow, version, hash, status, createdAt, updatedAt, hasOwner ('0'|'1'), owner

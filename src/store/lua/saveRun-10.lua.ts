@@ -10,8 +10,8 @@ export const saveRun = {
   KEYS[1] {prefix:runId}:meta    hash
   KEYS[2] {prefix:runId}:parts   hash
   KEYS[3] {prefix:runId}:events  stream (the run's history)
-  KEYS[4..10] <prefix>:idx:<STATUS>, one per status, any order (single Redis only; in a Cluster they
-             are on other slots, so the caller passes 3 keys and updates the indexes itself).
+  KEYS[4..10] <prefix>:idx:<STATUS>, one per status, in RUN_STATUSES order (single Redis only; in a
+             Cluster they are on other slots, so the caller passes 3 keys and updates the indexes itself).
              All seven are declared because the status the run leaves is known only here, and a
              script should touch only keys it was given (servers such as Dragonfly enforce it).
   ARGV[1]      kind marker
