@@ -209,7 +209,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   const hooks: TaskHooks = {
-    ...(tracing ? { trace: (kind, input, run) => tracing.effect(kind, input, run) } : {}),
+    ...(tracing ? { trace: (kind, input, run, settle) => tracing.effect(kind, input, run, settle) } : {}),
     beforeEffect(runId: string): Promise<void> {
       const run = active.get(runId);
       return run ? run.writer.barrier() : Promise.reject(new EngineClosedError(runId));

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { EffectSettle } from '../compile/effect-actor.js';
 
 /**
  * OpenTelemetry spans for runs, without depending on OpenTelemetry: `@opentelemetry/api` is an
@@ -77,8 +78,13 @@ export interface EffectSpanInput {
 export interface RunTracing {
   /** A run starts being driven here: its span opens; `settled` closes it with the run's outcome. */
   run(runId: string, flow: string, settled: Promise<unknown>, status: () => string, resumed: boolean): void;
-  /** Run one execute or revert inside its span, a child of its run's span. */
-  effect<T>(kind: 'execute' | 'revert', input: EffectSpanInput, run: () => Promise<T>): Promise<T>;
+  /** Run one execute or revert inside its span, a child of its run's span; its outcome goes on to `settle`. */
+  effect<T>(
+    kind: 'execute' | 'revert',
+    input: EffectSpanInput,
+    run: (settle: EffectSettle<T>) => void,
+    settle: EffectSettle<T>,
+  ): void;
   /** The run span's ids as text to store with the run, or undefined when the run is not traced. */
   parentOf(runId: string): string | undefined;
 }
@@ -138,9 +144,9 @@ export function createRunTracing(tracer: TracerLike | undefined): RunTracing | u
       const ids = runs.get(runId)?.span.spanContext?.();
       return ids ? JSON.stringify({ t: ids.traceId, s: ids.spanId, f: ids.traceFlags }) : undefined;
     },
-    effect(kind, input, run) {
+    effect(kind, input, run, settle) {
       const parent = runs.get(input.runId) ?? remoteParent(input.traceParent);
-      if (!parent && untraced.has(input.runId)) return run();
+      if (!parent && untraced.has(input.runId)) return run(settle);
       const span = tracerOf().startSpan(
         `taskweave.${kind}`,
         {
@@ -157,19 +163,21 @@ export function createRunTracing(tracer: TracerLike | undefined): RunTracing | u
       // A worker's span that records nothing (no SDK registered): the effect runs as it is.
       if (!runs.has(input.runId) && span.isRecording?.() === false) {
         span.end();
-        return run();
+        return run(settle);
       }
       // The task's own spans (HTTP calls, queries) nest under this one when a context manager is set up.
-      return found.context.with(traces.setSpan(parent?.context ?? found.context.active(), span), run).then(
-        (value) => {
-          span.end();
-          return value;
-        },
-        (error: unknown) => {
-          fail(span, error);
-          span.end();
-          throw error;
-        },
+      found.context.with(traces.setSpan(parent?.context ?? found.context.active(), span), () =>
+        run({
+          done: (value) => {
+            span.end();
+            settle.done(value);
+          },
+          fail: (error) => {
+            fail(span, error);
+            span.end();
+            settle.fail(error);
+          },
+        }),
       );
     },
   };

@@ -629,7 +629,7 @@ class DistributedWorker extends EventEmitter<WorkerEvents> implements Worker {
       const { tracing } = this.config;
       actors = createTaskActors(compiled.graph, {
         // The run's span is in the process that started it: its ids come with the input (traceParent).
-        ...(tracing ? { trace: (kind, input, run) => tracing.effect(kind, input, run) } : {}),
+        ...(tracing ? { trace: (kind, input, run, settle) => tracing.effect(kind, input, run, settle) } : {}),
         // The write that dispatched the task stored it RUNNING (REVERTING) first: it is durable.
         beforeEffect: () => Promise.resolve(),
         // Published for whoever follows the run (its starting engine, `taskweave runs watch`).
