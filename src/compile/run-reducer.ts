@@ -89,9 +89,9 @@ export function createReducer(graph: FlowGraph, scheduler: Scheduler) {
         if (draft.phase === 'run') {
           step.direct = node.dependents.filter((t) => scheduler.startsWith(context, task, t));
         }
-        const { f: _f, ...rest } = step.records.get(task);
-        scheduler.setState(draft, task, 'SUCCESS', step, () => ({
-          ...rest,
+        scheduler.setState(draft, task, 'SUCCESS', step, (old) => ({
+          ...old,
+          f: undefined,
           r: (settled as Settled<unknown>).value,
         }));
         scheduler.schedule(draft, draft.phase === 'run' ? node.dependents : [task], step);
@@ -106,10 +106,7 @@ export function createReducer(graph: FlowGraph, scheduler: Scheduler) {
         break;
       case 'slept':
         // The next attempt: while RETRYING, `a` is still the attempt that failed.
-        scheduler.setState(draft, task, 'RUNNING', step, ({ at: _at, ...rest }) => ({
-          ...rest,
-          a: rest.a + 1,
-        }));
+        scheduler.setState(draft, task, 'RUNNING', step, (old) => ({ ...old, at: undefined, a: old.a + 1 }));
         break;
       case 'failed': {
         const failure = thrown();
