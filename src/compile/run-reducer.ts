@@ -89,9 +89,10 @@ export function createReducer(graph: FlowGraph, scheduler: Scheduler) {
         if (draft.phase === 'run') {
           step.direct = node.dependents.filter((t) => scheduler.startsWith(context, task, t));
         }
+        // From RUNNING: its attempt and start time stay, the result is new (no failure, no backoff).
         scheduler.setState(draft, task, 'SUCCESS', step, (old) => ({
-          ...old,
-          f: undefined,
+          a: old.a,
+          st: old.st,
           r: (settled as Settled<unknown>).value,
         }));
         scheduler.schedule(draft, draft.phase === 'run' ? node.dependents : [task], step);

@@ -159,7 +159,7 @@ export class RunWriter {
         if (this.create) {
           // Version 0: the next write is seq 1.
           await this.persist((options) =>
-            this.options.store.create(this.meta, { ...this.create, ...parts }, { ...options, events }),
+            this.options.store.create(this.meta, Object.assign(parts, this.create), { ...options, events }),
           );
           this.create = undefined;
         } else {
