@@ -114,6 +114,13 @@ describe('redisStore on Redis', () => {
     expect(await admin.exists(`{${prefix}:r2}:events`)).toBe(0);
   });
 
+  it("a history left under an id with no run (its run deleted by hand) is not the new run's", async () => {
+    const stream = `{${prefix}:left}:events`;
+    await admin.xadd(stream, '0-50', 'b', JSON.stringify([{ at: 1, state: 'RUNNING' }]));
+    expect(await store.create(meta('left'), {}, { events: [{ at: 7, state: 'RUNNING' }] })).toBe(true);
+    expect(await store.history!('left')).toEqual([{ seq: 1, at: 7, state: 'RUNNING' }]);
+  });
+
   describe('a history stored one event per entry (by releases before writes were batched)', () => {
     // What those releases left: entries '0-<seq>' with field 'e', and meta's counter at the last seq.
     const oldRun = async (id: string) => {

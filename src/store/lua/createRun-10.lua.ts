@@ -30,16 +30,19 @@ export const createRun = {
           {'EXISTS'} when anything is stored under these keys.
 ]]
 ${checkRunLua}
-if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
-  if inspectRun(ARGV[1]) == 'ok' and redis.call('HGET', KEYS[1], 'seq') == '0'
-    and redis.call('HGET', KEYS[1], 'token') == '1' and holdsWrite(2, 12, tonumber(ARGV[11]), 0) then
-    return {'OK'}
+-- One call on the common path (nothing under any of the three keys); the others only when something is.
+if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3]) > 0 then
+  if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then
+    if inspectRun(ARGV[1]) == 'ok' and redis.call('HGET', KEYS[1], 'seq') == '0'
+      and redis.call('HGET', KEYS[1], 'token') == '1' and holdsWrite(2, 12, tonumber(ARGV[11]), 0) then
+      return {'OK'}
+    end
+    return {'EXISTS'}
   end
-  return {'EXISTS'}
+  -- No run here: a history left under its id (a run deleted by hand) is not this run's.
+  redis.call('DEL', KEYS[3])
 end
 local n = tonumber(ARGV[11])
--- No run here: a history left under its id (a run deleted by hand) is not this run's.
-redis.call('DEL', KEYS[3])
 local events = appendEvents(0, 12 + 2 * n)
 writeMeta(KEYS[1], 2, 'kind', ARGV[1], 'token', '1', 'seq', '0', 'events', events)
 hsetPairs(KEYS[2], 12, n)

@@ -18,9 +18,12 @@ local tail = h + 3
 local function writeStep()
   local previous = {false, false}
   if ARGV[2] == 'create' then
-    if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return {'EXISTS'} end
-    -- No run here: a history left under its id (a run deleted by hand) is not this run's.
-    redis.call('DEL', KEYS[3])
+    -- One call on the common path (nothing under any of the three keys); the others only when something is.
+    if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3]) > 0 then
+      if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return {'EXISTS'} end
+      -- No run here: a history left under its id (a run deleted by hand) is not this run's.
+      redis.call('DEL', KEYS[3])
+    end
     local events = appendEvents(0, h)
     writeMeta(KEYS[1], 5, 'kind', ARGV[1], 'token', '1', 'seq', '0', 'events', events)
   else
