@@ -42,11 +42,17 @@ export function createArguments(graph: FlowGraph) {
       : `${ctx.runId}:${task}`;
   };
 
+  /** Tasks that take no arguments. */
+  const argless = new Set(
+    graph.tasks.filter((node) => Object.keys(node.args).length === 0).map((node) => node.name),
+  );
   /**
    * The arguments already encoded, for a task actor's (persisted) input: stored values are copied as
    * they are (they are encoded in the context), not decoded and encoded again.
    */
   const encodedArgs = (ctx: RunContext, task: string): Record<string, unknown> => {
+    // One object for every task that takes nothing, not one per start held by each running task.
+    if (argless.has(task)) return NO_ARGS;
     const node = graph.byName.get(task)!;
     const out: Record<string, unknown> = {};
     for (const [arg, source] of Object.entries(node.args)) {
@@ -68,6 +74,9 @@ export function createArguments(graph: FlowGraph) {
 
   return { value, scopeValues, encodedArgs, key };
 }
+
+/** The encoded arguments of a task that takes none (frozen: shared by every such task's input). */
+const NO_ARGS: Record<string, unknown> = Object.freeze({});
 
 function isPlainEncoded(value: unknown): boolean {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(TAG in value);
