@@ -82,12 +82,17 @@ export interface Failed {
   at: number;
 }
 
-/** The effect actor's end of `settle`: one object per running effect, not a closure per outcome. */
-class ActorSettle<T> implements EffectSettle<T> {
-  constructor(
-    private readonly self: AnyActorRef,
-    private readonly signals: WeakMap<AnyActorRef, LazySignal>,
-  ) {}
+/** Running effects by actor: stopping an actor aborts its effect's signal. */
+const running = new WeakMap<AnyActorRef, RunningEffect<unknown>>();
+
+/**
+ * One running effect: its signal, made when read, and where it settles. One object for both, as
+ * every running task holds it.
+ */
+class RunningEffect<T> extends LazySignal implements EffectSettle<T> {
+  constructor(private readonly self: AnyActorRef) {
+    super();
+  }
 
   // The outcome carries its time, stamped here where it is born: the machine's transitions read no clock.
   done(value: T): void {
@@ -100,7 +105,7 @@ class ActorSettle<T> implements EffectSettle<T> {
 
   private send(type: string, data: unknown): void {
     if (this.self.getSnapshot().status !== 'active') return;
-    this.signals.delete(this.self);
+    running.delete(this.self);
     this.self.send({ type, data });
   }
 }
@@ -112,7 +117,6 @@ class ActorSettle<T> implements EffectSettle<T> {
 export function fromEffect<TOutput, TInput>(
   effect: SettlingEffect<TOutput, TInput>,
 ): PromiseActorLogic<Settled<TOutput>, TInput> {
-  const signals = new WeakMap<AnyActorRef, LazySignal>();
   const asPromise = (params: EffectParams<TInput>) =>
     new Promise<TOutput>((done, fail) => effect(params, { done, fail }));
   return {
@@ -125,8 +129,8 @@ export function fromEffect<TOutput, TInput>(
         case REJECT:
           return { ...snapshot, status: 'error', error: event.data, input: undefined };
         case STOP:
-          signals.get(scope.self)?.abort();
-          signals.delete(scope.self);
+          running.get(scope.self)?.abort();
+          running.delete(scope.self);
           return { ...snapshot, status: 'stopped', input: undefined };
         default:
           return snapshot;
@@ -134,10 +138,10 @@ export function fromEffect<TOutput, TInput>(
     },
     start: (snapshot, scope) => {
       if (snapshot.status !== 'active') return;
-      const signal = new LazySignal();
-      signals.set(scope.self, signal);
+      const effectRun = new RunningEffect<TOutput>(scope.self);
+      running.set(scope.self, effectRun as RunningEffect<unknown>);
       // Called at once, as fromPromise does: an async effect's first await decides when it yields.
-      effect({ input: snapshot.input as TInput, signal }, new ActorSettle(scope.self, signals));
+      effect({ input: snapshot.input as TInput, signal: effectRun }, effectRun);
     },
     getInitialSnapshot: (_, input) =>
       ({ status: 'active', output: undefined, error: undefined, input }) as PromiseSnapshot<
