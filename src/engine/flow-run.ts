@@ -32,6 +32,8 @@ interface RunEvents {
   progress: [ProgressEvent];
 }
 
+const ignore = () => {};
+
 /** What the engine does for a FlowRun's commands. */
 export interface RunControls {
   suspend(): Promise<void>;
@@ -50,18 +52,21 @@ export class FlowRun<R = Record<string, unknown>> {
   /** Settles when the run ends; never an unhandled rejection by itself. */
   readonly result: Promise<R>;
   private currentStatus: RunStatus = 'PENDING';
-  private readonly events = new EventEmitter<RunEvents>();
-  private settle!: { resolve: (value: R) => void; reject: (error: Error) => void };
+  /** Made when the first listener comes: a run nobody listens to (most, under load) holds none. */
+  private events: EventEmitter<RunEvents> | undefined;
+  private resolve!: (value: R) => void;
+  private reject!: (error: Error) => void;
   private settled = false;
   /** Set by the engine before it hands the run out (a run it never drives is settled at once). */
   private controls: RunControls | undefined;
 
   constructor(readonly id: string) {
     this.result = new Promise<R>((resolve, reject) => {
-      this.settle = { resolve, reject };
+      this.resolve = resolve;
+      this.reject = reject;
     });
     // Mark handled: a run nobody awaits must not crash the process. Awaiting it still throws.
-    this.result.catch(() => {});
+    this.result.catch(ignore);
   }
 
   get status(): RunStatus {
@@ -69,12 +74,13 @@ export class FlowRun<R = Record<string, unknown>> {
   }
 
   on<K extends keyof RunEvents>(event: K, listener: (...args: RunEvents[K]) => void): this {
+    this.events ??= new EventEmitter<RunEvents>();
     this.events.on(event, listener as never);
     return this;
   }
 
   off<K extends keyof RunEvents>(event: K, listener: (...args: RunEvents[K]) => void): this {
-    this.events.off(event, listener as never);
+    this.events?.off(event, listener as never);
     return this;
   }
 
@@ -99,30 +105,30 @@ export class FlowRun<R = Record<string, unknown>> {
   setStatus(status: RunStatus, extra?: Omit<FlowEvent, 'state'>): void {
     if (status === this.currentStatus && !extra) return;
     this.currentStatus = status;
-    this.events.emit('flow', { state: status, ...extra });
+    this.events?.emit('flow', { state: status, ...extra });
   }
 
   /** @internal */
   emitTask(event: TaskEvent): void {
-    this.events.emit('task', event);
+    this.events?.emit('task', event);
   }
 
   /** @internal */
   emitProgress(event: ProgressEvent): void {
-    this.events.emit('progress', event);
+    this.events?.emit('progress', event);
   }
 
   /** @internal */
   hasListeners(event: keyof RunEvents): boolean {
-    return this.events.listenerCount(event) > 0;
+    return (this.events?.listenerCount(event) ?? 0) > 0;
   }
 
   /** @internal */
   finish(outcome: { value: R } | { error: Error }): void {
     if (this.settled) return;
     this.settled = true;
-    if ('value' in outcome) this.settle.resolve(outcome.value);
-    else this.settle.reject(outcome.error);
+    if ('value' in outcome) this.resolve(outcome.value);
+    else this.reject(outcome.error);
   }
 
   get isSettled(): boolean {
