@@ -103,6 +103,15 @@ export function createRunTracing(tracer: TracerLike | undefined): RunTracing | u
     span.recordException(e);
     span.setStatus({ code: found.SpanStatusCode.ERROR, message: e.message });
   };
+  /**
+   * A run untraced until it settles. A function of its own: the callback it leaves on `settled` for
+   * the run's life holds the run id only, not `run`'s scope (its no-op span, its status reader).
+   */
+  const untracedUntil = (runId: string, settled: Promise<unknown>) => {
+    untraced.add(runId);
+    const forget = () => untraced.delete(runId);
+    settled.then(forget, forget);
+  };
   /** A run span in another process, from the ids stored with the run; undefined for anything else. */
   const remoteParent = (text: string | undefined) => {
     if (text === undefined) return undefined;
@@ -124,8 +133,7 @@ export function createRunTracing(tracer: TracerLike | undefined): RunTracing | u
       // are traced, so an engine without tracing pays one no-op span per run, not one per task.
       if (span.isRecording?.() === false) {
         span.end();
-        untraced.add(runId);
-        settled.finally(() => untraced.delete(runId)).catch(() => {});
+        untracedUntil(runId, settled);
         return;
       }
       runs.set(runId, { span, context: traces.setSpan(found.context.active(), span), flow });
