@@ -6,7 +6,7 @@ import { CancelledError, FlowFailedError, RevertFailedError, RunSuspendedError }
 import { decodeValue } from '../model/codec.js';
 import { fromFailureRecord } from '../model/failure-record.js';
 import { FINISHED_STATUSES, type RunMeta, type RunStatus, type Store } from '../store/store.js';
-import type { FlowRun } from './flow-run.js';
+import type { FlowRun, RunControls } from './flow-run.js';
 import { persistedSnapshot } from './persisted-snapshot.js';
 import { runResults, taskFailures } from './run-info.js';
 import { RunWriter } from './run-writer.js';
@@ -35,7 +35,7 @@ export interface ActiveRunOptions {
 const ENDED: ReadonlySet<RunStatus> = new Set([...FINISHED_STATUSES, 'SUSPENDED']);
 
 /** One run driven by this engine: its actor, its writer, and how its end settles the FlowRun. */
-export class ActiveRun {
+export class ActiveRun implements RunControls {
   readonly writer: RunWriter;
   private readonly actor: Actor<AnyStateMachine>;
   private exited = false;
@@ -178,6 +178,18 @@ export class ActiveRun {
     this.actor.send({ type, at: Date.now() });
     // A command may change only run fields (a SUSPEND while tasks run): that transition is stored too.
     this.writer.touch();
+  }
+
+  /** `run.suspend()`: let running tasks finish, store the run and stop; resolves once it has left. */
+  async suspend(): Promise<void> {
+    this.send('SUSPEND');
+    await this.exitedPromise();
+  }
+
+  /** `run.cancel()`: abort running tasks and revert what ran; resolves once the run has left. */
+  async cancel(): Promise<void> {
+    this.send('CANCEL');
+    await this.exitedPromise();
   }
 
   /** Resolves when the run has left this engine. */

@@ -272,16 +272,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     active.set(run.id, activeRun);
     tracing?.run(run.id, compiled.flow.name, run.result, () => run.status, claim.snapshot !== undefined);
     activeRun.start(claim.snapshot !== undefined ? first : undefined);
-    run.attach({
-      suspend: async () => {
-        activeRun.send('SUSPEND');
-        await activeRun.exitedPromise();
-      },
-      cancel: async () => {
-        activeRun.send('CANCEL');
-        await activeRun.exitedPromise();
-      },
-    });
+    run.attach(activeRun);
     return activeRun;
   };
 
