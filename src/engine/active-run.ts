@@ -57,9 +57,20 @@ export class ActiveRun implements RunControls {
   private early = true;
   private lastStatus: RunStatus | undefined;
 
-  constructor(private readonly options: ActiveRunOptions) {
+  /** The run this engine drives (what `start` and `resume` returned). */
+  readonly run: FlowRun<any>;
+  private readonly compiled: CompiledFlow;
+  private readonly onExit: () => void;
+  /** A rehydrated run's stored context, until `start` has read it. */
+  private stored: RunContext | undefined;
+
+  // The options object is not kept: a run holds only what it needs for its life.
+  constructor(options: ActiveRunOptions) {
     const { compiled, run } = options;
-    const allTasks = compiled.graph.tasks.map((t) => t.name);
+    this.run = run;
+    this.compiled = compiled;
+    this.onExit = options.onExit;
+    this.stored = (options.snapshot as { context?: RunContext } | undefined)?.context;
     // Every part goes in a run's first write (the create); a rehydrated run has them all stored already.
     let firstWrite = options.snapshot === undefined;
     this.actor = createActor(options.machine, {
@@ -78,7 +89,11 @@ export class ActiveRun implements RunControls {
       snapshot: (dirty) => {
         const persisted = persistedSnapshot(this.actor.getSnapshot());
         const parts = firstWrite
-          ? splitSnapshot(persisted, compiled.graph, allTasks)
+          ? splitSnapshot(
+              persisted,
+              compiled.graph,
+              compiled.graph.tasks.map((t) => t.name),
+            )
           : splitSnapshot(persisted, compiled.graph, dirty.tasks, dirty);
         firstWrite = false;
         return { parts, status: (persisted.context as RunContext).status };
@@ -110,10 +125,6 @@ export class ActiveRun implements RunControls {
     });
   }
 
-  get run(): FlowRun<any> {
-    return this.options.run;
-  }
-
   get context(): RunContext {
     return this.actor.getSnapshot().context as RunContext;
   }
@@ -121,7 +132,8 @@ export class ActiveRun implements RunControls {
   /** Start the actor; a rehydrated one is then told what to do first (its entry actions do not re-run). */
   start(first?: 'RESUME' | 'ROLLBACK'): void {
     // Report the run's state before its first task's events, which the actor emits as it starts.
-    const stored = (this.options.snapshot as { context?: RunContext } | undefined)?.context;
+    const { stored } = this;
+    this.stored = undefined;
     const status = first === 'ROLLBACK' || stored?.phase === 'revert' ? 'REVERTING' : 'RUNNING';
     if (!this.open) {
       setImmediate(() => {
@@ -130,17 +142,17 @@ export class ActiveRun implements RunControls {
       });
     }
     this.lastStatus = status;
-    this.report(() => this.options.run.setStatus(status));
+    this.report(() => this.run.setStatus(status));
     // A resumed run's busy tasks start again (their execute or revert is re-run): their states are
     // reported as they start, though the stored state does not change.
     if (stored) {
-      for (const node of this.options.compiled.graph.tasks) {
-        const { s: state, a: attempt } = recordOf(this.options.compiled.graph, stored, node.name);
+      for (const node of this.compiled.graph.tasks) {
+        const { s: state, a: attempt } = recordOf(this.compiled.graph, stored, node.name);
         // A rollback stops executes in flight rather than start them again (see the scheduler).
         if (state === 'REVERTING' || (state === 'RUNNING' && first !== 'ROLLBACK')) {
           // The history records the new start too: an operator reading it sees the task ran twice.
           this.writer.recordTask({ task: node.name, state, attempt }, Date.now());
-          this.report(() => this.options.run.emitTask({ task: node.name, state, attempt }));
+          this.report(() => this.run.emitTask({ task: node.name, state, attempt }));
         }
       }
     }
@@ -209,7 +221,7 @@ export class ActiveRun implements RunControls {
     const { status } = context;
     if (status !== this.lastStatus) {
       this.lastStatus = status;
-      this.report(() => this.options.run.setStatus(status));
+      this.report(() => this.run.setStatus(status));
     }
     if (this.ending || !ENDED.has(context.status)) return;
     this.ending = true;
@@ -239,10 +251,10 @@ export class ActiveRun implements RunControls {
     }
     this.exited = true;
     this.actor.stop(); // aborts the signals of running tasks
-    const { run } = this.options;
+    const { run } = this;
     if ('error' in outcome) run.finish({ error: outcome.error });
-    else run.finish(settle(this.options.compiled, outcome.context));
-    this.options.onExit();
+    else run.finish(settle(this.compiled, outcome.context));
+    this.onExit();
     for (const resolve of this.waiters.splice(0)) resolve();
   }
 }
