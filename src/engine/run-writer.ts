@@ -47,7 +47,7 @@ export interface RunWriterOptions {
   create?: Record<string, string>;
 }
 
-export class RunWriter {
+export class RunWriter implements BackstoppedWrite {
   private wanted = 0;
   private acked = 0;
   private pumping = false;
@@ -63,21 +63,35 @@ export class RunWriter {
   /** The run status the history last recorded (a fresh run's history starts with its first). */
   private status: RunStatus | undefined;
   /** Settles once the run's first write (its create, for a fresh run) is acknowledged or has failed. */
-  readonly firstWrite: Promise<void>;
-  private firstWritten!: () => void;
+  get firstWrite(): Promise<void> {
+    if (this.firstDone) return Promise.resolve();
+    // Made when asked (a history or watch of a run started a moment ago): most runs never are.
+    return new Promise((resolve) => {
+      this.firstWaiters ??= [];
+      this.firstWaiters.push(resolve);
+    });
+  }
+  private firstDone = false;
+  private firstWaiters: (() => void)[] | undefined;
   /** Aborted when the writer gives up: the store stops retrying (and waiting for) its write then. */
   private readonly letGo = new AbortController();
-  /** The write in flight as the backstop sees it: let go of when a store ignores `deadlineMs`. */
-  private readonly backstop: BackstoppedWrite = { due: 0, expire: () => this.letGoLate() };
+  /** When the backstop lets go of the write in flight (the writer is that write, as it sees it). */
+  due = 0;
+
+  /** The first write is acknowledged or has failed: whoever asked for `firstWrite` goes on. */
+  private firstWritten(): void {
+    if (this.firstDone) return;
+    this.firstDone = true;
+    const waiters = this.firstWaiters;
+    this.firstWaiters = undefined;
+    for (const resolve of waiters ?? []) resolve();
+  }
 
   constructor(private readonly options: RunWriterOptions) {
     this.seq = options.seq;
     this.meta = options.meta;
     this.create = options.create;
     this.status = options.create ? undefined : options.meta.status;
-    this.firstWrite = new Promise((resolve) => {
-      this.firstWritten = resolve;
-    });
   }
 
   /**
@@ -201,7 +215,7 @@ export class RunWriter {
     write: (options: { signal: AbortSignal; deadlineMs: number }) => Promise<boolean>,
   ): Promise<void> {
     const deadlineMs = this.options.unavailableDeadlineMs ?? 30_000;
-    watchWrite(this.backstop, deadlineMs);
+    watchWrite(this, deadlineMs);
     try {
       if (!(await write({ signal: this.letGo.signal, deadlineMs })))
         throw new RunExistsError(this.options.runId);
@@ -210,12 +224,15 @@ export class RunWriter {
       if (this.letGo.signal.aborted) throw this.letGo.signal.reason;
       throw error;
     } finally {
-      unwatchWrite(this.backstop);
+      unwatchWrite(this);
     }
   }
 
-  /** The write in flight is past its deadline and the backstop's grace: the store ignored `deadlineMs`. */
-  private letGoLate(): void {
+  /**
+   * The write in flight is past its deadline and the backstop's grace: the store ignored `deadlineMs`.
+   * Called by the backstop only.
+   */
+  expire(): void {
     const deadlineMs = this.options.unavailableDeadlineMs ?? 30_000;
     this.letGo.abort(
       new StoreUnavailableError(
