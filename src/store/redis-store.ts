@@ -24,6 +24,7 @@ import {
   RUN_KIND,
   runKeys,
 } from './redis-run-fields.js';
+import { StatusHints } from './redis-status-hints.js';
 import { StatusIndex } from './redis-status-index.js';
 import { checkHistoryLimit, type HistoryOptions, type WatchHistoryOptions } from './run-history.js';
 import {
@@ -98,9 +99,19 @@ export function redisStore(options: RedisStoreOptions): Store {
   // single Redis gets the separate updates, which work on both; so does a plain client whose server
   // turns out to be cluster-enabled (one shard, a proxy): its first CROSSSLOT reply switches the mode.
   let indexedByScripts = connection.client.isCluster === false;
-  // All seven, declared as keys: the status a run leaves is known only inside the script. In
-  // RUN_STATUSES order: the scripts find a status's key by its position (statusIndex, check-run.lua.ts).
+  // All seven, in RUN_STATUSES order (the scripts find a status's key by its position): what a write
+  // sends when the status its run leaves is known only inside the script.
   const statusIndexKeys = RUN_STATUSES.map((status) => indexKey(prefix, status));
+  const indexKeyOf = new Map(RUN_STATUSES.map((status) => [status, indexKey(prefix, status)]));
+  // What a write sends otherwise: each key a script takes costs Redis more than the work it does with
+  // it, and most writes keep their run's status (statusIndexes in check-run.lua.ts).
+  const lastStatus = new StatusHints();
+  const indexKeysFor = (runId: string, status: RunStatus): readonly string[] => {
+    const from = lastStatus.get(runId);
+    if (from === undefined) return statusIndexKeys;
+    const to = indexKeyOf.get(status)!;
+    return from === status ? [to] : [to, indexKeyOf.get(from)!];
+  };
   const closing = new AbortController();
   // Every live reader and every call listens for the store closing (a Cluster has a reader per watch).
   setMaxListeners(0, closing.signal);
@@ -116,7 +127,8 @@ export function redisStore(options: RedisStoreOptions): Store {
     runId: string,
     name: Parameters<typeof connection.script>[0],
     args: string[],
-    withIndexes = false,
+    /** The status index keys it takes (createRun, saveRun, deleteRun), dropped in a Cluster. */
+    indexes: readonly string[] = [],
     options: ReadOptions & { write?: boolean } = {},
   ): Promise<unknown[]> => {
     const keys = runKeys(prefix, runId);
@@ -134,9 +146,9 @@ export function redisStore(options: RedisStoreOptions): Store {
         signal,
         callOptions,
       ) as Promise<unknown[]>;
-    if (!withIndexes || !indexedByScripts) return send([]);
+    if (indexes.length === 0 || !indexedByScripts) return send([]);
     try {
-      return await send(statusIndexKeys);
+      return await send(indexes);
     } catch (error) {
       // Refused before the script ran (nothing written): from now on, the separate updates.
       if (!(error instanceof Error && error.message.startsWith('CROSSSLOT'))) throw error;
@@ -162,8 +174,16 @@ export function redisStore(options: RedisStoreOptions): Store {
         ...pairs,
         ...eventArgs(historyLimit, options.events),
       ];
-      const reply = await runScript('create run', meta.id, 'createRun', args, true, options);
+      const reply = await runScript(
+        'create run',
+        meta.id,
+        'createRun',
+        args,
+        [indexKeyOf.get(meta.status)!],
+        options,
+      );
       if (reply[0] !== 'OK') return false;
+      lastStatus.wrote(meta.id, meta.status);
       // The run's first write follows at once; its index entry need not hold it up (the index is a hint).
       if (!indexedByScripts) void index.update(meta);
       return true;
@@ -171,10 +191,12 @@ export function redisStore(options: RedisStoreOptions): Store {
 
     async claim(runId: string, owner: string, options: ReadOptions = {}) {
       checkId('runId', runId);
-      const reply = await runScript('claim run', runId, 'claimRun', [RUN_KIND, owner], false, options);
+      const reply = await runScript('claim run', runId, 'claimRun', [RUN_KIND, owner], [], options);
       if (reply[0] === 'NONE') return undefined;
       if (reply[0] === 'CORRUPT') throw new SnapshotCorruptError(runId, String(reply[1]));
       const run = decodeRun(runId, reply[2], reply[3]);
+      // The claimer writes it next: from this status, unless another writes first (the script checks).
+      lastStatus.wrote(runId, run.meta.status);
       return { token: run.token, run };
     },
 
@@ -194,8 +216,20 @@ export function redisStore(options: RedisStoreOptions): Store {
         ...del,
         ...eventArgs(historyLimit, write.events),
       ];
-      const reply = await runScript('save run', write.runId, 'saveRun', args, true, options);
       const meta = { ...write.meta, id: write.runId };
+      let reply = await runScript(
+        'save run',
+        write.runId,
+        'saveRun',
+        args,
+        indexKeysFor(write.runId, meta.status),
+        options,
+      );
+      // The run left another status than this store last saw: nothing was written; again with all seven.
+      if (reply[0] === 'INDEXES')
+        reply = await runScript('save run', write.runId, 'saveRun', args, statusIndexKeys, options);
+      if (reply[0] === 'OK' || reply[0] === 'REPLAY') lastStatus.wrote(write.runId, meta.status);
+      else lastStatus.forget(write.runId);
       switch (reply[0]) {
         case 'OK':
           // The script moved the index entry along with the status.
@@ -227,7 +261,7 @@ export function redisStore(options: RedisStoreOptions): Store {
 
     async load(runId: string, options: ReadOptions = {}): Promise<StoredRun | undefined> {
       checkId('runId', runId);
-      const reply = await runScript('load run', runId, 'loadRun', [RUN_KIND], false, {
+      const reply = await runScript('load run', runId, 'loadRun', [RUN_KIND], [], {
         ...options,
         write: false,
       });
@@ -248,7 +282,14 @@ export function redisStore(options: RedisStoreOptions): Store {
 
     async delete(runId: string) {
       checkId('runId', runId);
-      const reply = await runScript('delete run', runId, 'deleteRun', [RUN_KIND, '', '', runId], true);
+      lastStatus.forget(runId);
+      const reply = await runScript(
+        'delete run',
+        runId,
+        'deleteRun',
+        [RUN_KIND, '', '', runId],
+        statusIndexKeys,
+      );
       if (reply[0] === 'CORRUPT') throw new SnapshotCorruptError(runId, String(reply[1]));
       // On a single Redis the script removed the entries with the run (and with no run, there are
       // none to remove: forgetting anyway could drop the entry of a run created meanwhile).
@@ -277,8 +318,9 @@ export function redisStore(options: RedisStoreOptions): Store {
               runId,
               'deleteRun',
               [RUN_KIND, status, String(before), runId],
-              true,
+              statusIndexKeys,
             );
+            lastStatus.forget(runId);
             if (reply[0] === 'OK') {
               deleted += 1;
               if (!indexedByScripts) await index.forget(runId);
@@ -298,7 +340,7 @@ export function redisStore(options: RedisStoreOptions): Store {
       checkId('runId', runId);
       const after = options.after ?? 0;
       const { deadlineMs } = options;
-      const reply = await runScript('read history', runId, 'readHistory', [String(after)], false, {
+      const reply = await runScript('read history', runId, 'readHistory', [String(after)], [], {
         write: false,
         ...(deadlineMs === undefined ? {} : { deadlineMs }),
       });

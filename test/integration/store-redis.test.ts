@@ -121,6 +121,43 @@ describe('redisStore on Redis', () => {
     expect(await store.history!('left')).toEqual([{ seq: 1, at: 7, state: 'RUNNING' }]);
   });
 
+  describe('status index entries move with the status when another store wrote the run meanwhile', () => {
+    // Each store sends the index keys of the move it expects from the status it last wrote; a run
+    // another store moved since must still leave the index entry of the status it really had.
+    const indexed = async (id: string) => {
+      const found: string[] = [];
+      for (const status of RUN_STATUSES) {
+        if ((await admin.zscore(`${prefix}:idx:${status}`, id)) !== null) found.push(status);
+      }
+      return found;
+    };
+    const save = (on: Store, id: string, seq: number, status: RunStatus) =>
+      on.save({ runId: id, token: 1, seq, meta: meta(id, { status }), set: { a: String(seq) } });
+
+    it.each([
+      ['keeping the status it last wrote', 'PENDING'],
+      ['leaving the status it last wrote', 'SUCCESS'],
+    ] as const)('a write %s, when the run is in another one', async (_, status) => {
+      const other = redisStore({ redis: client, prefix });
+      await store.create(meta('moved', { status: 'PENDING' }), { a: '0' });
+      await save(other, 'moved', 1, 'SUSPENDED');
+      expect(await indexed('moved')).toEqual(['SUSPENDED']);
+      await save(store, 'moved', 2, status);
+      expect(await indexed('moved')).toEqual([status]);
+      expect((await store.load('moved'))?.meta.status).toBe(status);
+      await other.close();
+    });
+
+    it('writes that keep the status and then leave it, from one store', async () => {
+      await store.create(meta('own', { status: 'RUNNING' }), { a: '0' });
+      await save(store, 'own', 1, 'RUNNING');
+      await save(store, 'own', 2, 'RUNNING');
+      expect(await indexed('own')).toEqual(['RUNNING']);
+      await save(store, 'own', 3, 'SUCCESS');
+      expect(await indexed('own')).toEqual(['SUCCESS']);
+    });
+  });
+
   describe('a history stored one event per entry (by releases before writes were batched)', () => {
     // What those releases left: entries '0-<seq>' with field 'e', and meta's counter at the last seq.
     const oldRun = async (id: string) => {

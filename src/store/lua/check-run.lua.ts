@@ -8,7 +8,7 @@ import { RUN_STATUSES } from '../store.js';
  * status) or a short reason why the keys hold something that is not taskweave's run.
  */
 export const checkRunLua = `
--- Each run status, with the position of its index key among KEYS (see statusIndex).
+-- Each run status, with the position of its index key among all seven in KEYS (see statusIndexes).
 local RUN_STATUS = { ${RUN_STATUSES.map((status, i) => `${status} = ${i + 4}`).join(', ')} }
 
 local function inspectRun(kind)
@@ -38,13 +38,21 @@ local function inspectRun(kind)
   return 'ok'
 end
 
--- The index key of a status: callers pass one per status as KEYS[4..], in RUN_STATUSES order (nil
--- for a status that is not a run's, or on a Cluster, where the caller passes only the run's own three
--- keys). Looked up by position, not by matching names: a name match made a Lua string per key tried.
-local function statusIndex(status)
-  if #KEYS < 4 then return nil end
-  local at = RUN_STATUS[status]
-  return at and KEYS[at]
+-- The status index keys a write moves its run between: 'from' (the stored status; nil for a create)
+-- and 'to' (the status written). On a single Redis a caller passes after the run's three keys either
+-- all seven index keys, in RUN_STATUSES order (looked up by position), or only the one of the status
+-- it writes (KEYS[4]) and, when it expects the run to leave another, that one's (KEYS[5]): a write
+-- that keeps its status (most do) then sends one index key, not seven. Returns from, to (nil: none to
+-- touch, as on a Cluster, where the caller passes the run's three keys and updates the indexes
+-- itself), or false when the stored status is not the one the caller expected: it then asks again
+-- with all seven (nothing is written before this is asked).
+local function statusIndexes(from, to)
+  if #KEYS < 4 then return nil, nil end
+  if #KEYS >= 10 then return from and KEYS[RUN_STATUS[from]], KEYS[RUN_STATUS[to]] end
+  if not from then return nil, KEYS[4] end
+  local suffix = ':idx:' .. from
+  if #KEYS == 5 and string.sub(KEYS[5], -#suffix) == suffix then return KEYS[5], KEYS[4] end
+  return false
 end
 
 -- HSET/HDEL in chunks: unpack() of a few thousand arguments overflows Lua's C stack.

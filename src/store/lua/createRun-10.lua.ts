@@ -13,7 +13,8 @@ export const createRun = {
   KEYS[1] {prefix:runId}:meta    hash
   KEYS[2] {prefix:runId}:parts   hash
   KEYS[3] {prefix:runId}:events  stream (the run's history)
-  KEYS[4..10] <prefix>:idx:<STATUS>, one per status in RUN_STATUSES order, as saveRun takes them (single Redis only: in a
+  KEYS[4..10] <prefix>:idx:<STATUS>, one per status in RUN_STATUSES order, as saveRun takes them, or
+             KEYS[4] alone, the index of the run's status (single Redis only: in a
              Cluster they are on other slots, so the caller passes 3 keys and adds the entry itself)
   ARGV[1]      kind marker
   ARGV[2..9]   meta block: flow, version, hash, status, createdAt, updatedAt, hasOwner ('0'|'1'), owner
@@ -47,7 +48,7 @@ local events = appendEvents(0, 12 + 2 * n)
 writeMeta(KEYS[1], 2, 'kind', ARGV[1], 'token', '1', 'seq', '0', 'events', events)
 hsetPairs(KEYS[2], 12, n)
 -- Scored by updatedAt: the time the run entered its status.
-local to = statusIndex(ARGV[5])
+local _, to = statusIndexes(nil, ARGV[5])
 if to then redis.call('ZADD', to, ARGV[7], ARGV[10]) end
 return {'OK'}
 `,

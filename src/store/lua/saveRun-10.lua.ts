@@ -10,8 +10,10 @@ export const saveRun = {
   KEYS[1] {prefix:runId}:meta    hash
   KEYS[2] {prefix:runId}:parts   hash
   KEYS[3] {prefix:runId}:events  stream (the run's history)
-  KEYS[4..10] <prefix>:idx:<STATUS>, one per status, in RUN_STATUSES order (single Redis only; in a
-             Cluster they are on other slots, so the caller passes 3 keys and updates the indexes itself).
+  KEYS[4..10] <prefix>:idx:<STATUS>, one per status, in RUN_STATUSES order; or KEYS[4] the index of
+             the status written and, when the caller expects the run to leave another, KEYS[5] that
+             one's (see statusIndexes). Single Redis only: in a Cluster they are on other slots, so
+             the caller passes 3 keys and updates the indexes itself.
              All seven are declared because the status the run leaves is known only here, and a
              script should touch only keys it was given (servers such as Dragonfly enforce it).
   ARGV[1]      kind marker
@@ -32,7 +34,9 @@ export const saveRun = {
           {'REPLAY'} when this exact write was the last one applied (with the index as it left it),
           {'LEASE', currentToken} when the token is stale ({'LEASE'} when there is no run),
           {'VERSION', storedSeq} when the version is not the next one,
-          {'CORRUPT', reason} when the keys hold something that is not a taskweave run.
+          {'CORRUPT', reason} when the keys hold something that is not a taskweave run,
+          {'INDEXES', storedStatus} (nothing written) when the status changes from another than the
+          caller expected and it passed only two index keys: it sends the write again with all seven.
 ]]
 ${checkRunLua}
 -- Fast path: one read of everything the checks need (a write is on every task's critical path).
@@ -55,6 +59,12 @@ local n = tonumber(ARGV[13])
 local d = tonumber(ARGV[14])
 if wanted == seq and holdsWrite(4, 15, n, d) then return {'REPLAY'} end
 if wanted ~= seq + 1 then return {'VERSION', seq} end
+-- Most writes keep the status: then the entry, scored by the time the run entered it, is already right.
+local from, to = nil, nil
+if meta[4] ~= ARGV[7] then
+  from, to = statusIndexes(meta[4], ARGV[7])
+  if from == false then return {'INDEXES', meta[4]} end
+end
 -- The history first: an XADD Redis refuses (an id not above the stream's last) fails the write
 -- before anything else is written. A run stored before history existed has no counter: its history
 -- starts now, at 1.
@@ -62,14 +72,9 @@ local events = appendEvents(tonumber(meta[6]) or 0, 15 + 2 * n + d)
 writeMeta(KEYS[1], 4, 'seq', ARGV[3], 'events', events)
 hsetPairs(KEYS[2], 15, n)
 hdelNames(KEYS[2], 15 + 2 * n, d)
--- Most writes keep the status: then the entry, scored by the time the run entered it, is already right.
-if #KEYS > 3 and meta[4] ~= ARGV[7] then
-  local from = meta[4] and statusIndex(meta[4])
-  if from then redis.call('ZREM', from, ARGV[12]) end
-  local to = statusIndex(ARGV[7])
-  -- No GT needed (unlike the separate Cluster updates): written with the status, it is never late.
-  if to then redis.call('ZADD', to, ARGV[9], ARGV[12]) end
-end
+if from then redis.call('ZREM', from, ARGV[12]) end
+-- No GT needed (unlike the separate Cluster updates): written with the status, it is never late.
+if to then redis.call('ZADD', to, ARGV[9], ARGV[12]) end
 return {'OK', meta[4], meta[5]}
 `,
 } as const;
