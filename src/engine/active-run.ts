@@ -7,7 +7,6 @@ import { decodeValue } from '../model/codec.js';
 import { fromFailureRecord } from '../model/failure-record.js';
 import { FINISHED_STATUSES, type RunMeta, type RunStatus, type Store } from '../store/store.js';
 import type { FlowRun, RunControls } from './flow-run.js';
-import { persistedSnapshot } from './persisted-snapshot.js';
 import { runResults, taskFailures } from './run-info.js';
 import { RunWriter } from './run-writer.js';
 import { splitSnapshot } from './snapshot-parts.js';
@@ -87,16 +86,16 @@ export class ActiveRun implements RunControls {
       unavailableDeadlineMs: options.unavailableDeadlineMs,
       ...(options.create ? { create: options.create } : {}),
       snapshot: (dirty) => {
-        const persisted = persistedSnapshot(this.actor.getSnapshot());
+        const snapshot = this.actor.getSnapshot();
         const parts = firstWrite
           ? splitSnapshot(
-              persisted,
+              snapshot,
               compiled.graph,
               compiled.graph.tasks.map((t) => t.name),
             )
-          : splitSnapshot(persisted, compiled.graph, dirty.tasks, dirty);
+          : splitSnapshot(snapshot, compiled.graph, dirty.tasks, dirty);
         firstWrite = false;
-        return { parts, status: (persisted.context as RunContext).status };
+        return { parts, status: (snapshot.context as RunContext).status };
       },
       onFatal: (error) => this.exit({ error }),
       onDurable: (mark) => this.flush(mark),

@@ -13,7 +13,6 @@ import { actorOfOutcome, parseTaskActorId, TASK_ACTORS, taskActorId } from '../m
 import type { RunStatus } from '../model/run-status.js';
 import type { TaskMessage, TimerMember } from '../store/redis-queues.js';
 import type { NewRunEvent } from '../store/run-history.js';
-import { persistedSnapshot } from './persisted-snapshot.js';
 import { INPUTS_PART, splitSnapshot } from './snapshot-parts.js';
 import { taskEvent, writeEvents } from './write-events.js';
 
@@ -72,7 +71,6 @@ export function plan(
   const { graph } = compiled;
   const context = next.context as RunContext;
   const old = before?.context as RunContext | undefined;
-  const persisted = persistedSnapshot(next);
   // What the reducer's steps changed (their `step` events): the parts to write and the history events.
   const taskEvents: NewRunEvent[] = [];
   const dirty = new Set<string>();
@@ -89,10 +87,10 @@ export function plan(
     if (e.failuresChanged) lists.failures = true;
   }
   const set = old
-    ? splitSnapshot(persisted, graph, dirty, lists)
+    ? splitSnapshot(next, graph, dirty, lists)
     : {
         ...splitSnapshot(
-          persisted,
+          next,
           graph,
           graph.tasks.map((t) => t.name),
         ),

@@ -1,28 +1,46 @@
 import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
 
 /**
- * The same object as XState's `getPersistedSnapshot()`, without its deep walk of the context looking
- * for actor references (a run's context holds none: only plain data). That walk is O(size of the
- * context) per write, which would make a 1,000-task flow pay for every task on every transition.
+ * A run snapshot as stored: the same data as XState's `getPersistedSnapshot()`, as JSON text, without
+ * its deep walk of the context looking for actor references (a run's context holds none: only plain
+ * data; that walk is O(size of the context) per write, which would make a 1,000-task flow pay for every
+ * task on every transition).
+ *
+ * `head` is the snapshot without its children (the caller picks the context fields it stores);
+ * the children follow as the last key. A child's entry is made once per snapshot of that child: a
+ * running task's actor keeps one snapshot until it settles, so a write stringifies only the children
+ * started since the last one, not every running task's input again (a wide flow has many).
  */
-export function persistedSnapshot(snapshot: AnyMachineSnapshot): Record<string, unknown> {
-  const children: Record<string, unknown> = {};
-  for (const [id, child] of Object.entries(snapshot.children as Record<string, AnyActorRef>)) {
-    children[id] = {
-      snapshot: child.getPersistedSnapshot(),
-      src: child.src,
-      systemId: (child as unknown as { systemId?: string }).systemId,
-      syncSnapshot: (child as unknown as { _syncSnapshot?: boolean })._syncSnapshot,
-    };
-  }
-  const persisted: Record<string, unknown> = {
+export function persistedJson(snapshot: AnyMachineSnapshot, context: Record<string, unknown>): string {
+  const head: Record<string, unknown> = {
     status: snapshot.status,
     value: snapshot.value,
-    context: snapshot.context,
+    context,
     historyValue: {},
-    children,
   };
-  if (snapshot.output !== undefined) persisted.output = snapshot.output;
-  if (snapshot.error !== undefined) persisted.error = snapshot.error;
-  return persisted;
+  if (snapshot.output !== undefined) head.output = snapshot.output;
+  if (snapshot.error !== undefined) head.error = snapshot.error;
+  let children = '';
+  for (const [id, child] of Object.entries(snapshot.children as Record<string, AnyActorRef>)) {
+    children += `${children ? ',' : ''}${JSON.stringify(id)}:${childJson(child)}`;
+  }
+  const text = JSON.stringify(head);
+  return `${text.slice(0, -1)},"children":{${children}}}`;
+}
+
+const entries = new WeakMap<AnyActorRef, { snapshot: unknown; json: string }>();
+
+/** A child's persisted entry as XState writes it (`snapshot`, `src`, `systemId`, `syncSnapshot`). */
+function childJson(child: AnyActorRef): string {
+  const snapshot = child.getSnapshot();
+  const known = entries.get(child);
+  if (known !== undefined && known.snapshot === snapshot) return known.json;
+  const json = JSON.stringify({
+    snapshot: child.getPersistedSnapshot(),
+    src: child.src,
+    systemId: (child as unknown as { systemId?: string }).systemId,
+    syncSnapshot: (child as unknown as { _syncSnapshot?: boolean })._syncSnapshot,
+  });
+  entries.set(child, { snapshot, json });
+  return json;
 }

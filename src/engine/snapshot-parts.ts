@@ -1,3 +1,4 @@
+import type { AnyMachineSnapshot } from 'xstate';
 import type { CompiledFlow } from '../compile/compile.js';
 import type { FlowGraph } from '../compile/flow-graph.js';
 import { laneName } from '../compile/lanes.js';
@@ -7,6 +8,7 @@ import { SnapshotCorruptError } from '../errors.js';
 import { TASK_ACTORS, taskActorId, taskPart } from '../model/names.js';
 import { BUSY_STATES, TASK_STATES } from '../model/task-states.js';
 import { RUN_STATUSES } from '../store/store.js';
+import { persistedJson } from './persisted-snapshot.js';
 
 /**
  * A persisted snapshot split into named parts, so a write carries only what changed:
@@ -25,7 +27,7 @@ export { taskPart } from '../model/names.js';
 type Persisted = { value: Record<string, unknown>; context: RunContext; [key: string]: unknown };
 
 export function splitSnapshot(
-  snapshot: unknown,
+  snapshot: AnyMachineSnapshot,
   graph: FlowGraph,
   tasks: Iterable<string>,
   /**
@@ -35,11 +37,17 @@ export function splitSnapshot(
    */
   lists: { queue: boolean; failures: boolean } = { queue: true, failures: true },
 ): Record<string, string> {
-  const s = snapshot as Persisted;
   // Inputs are written once, when the run is created.
-  const { tasks: records, inputs: _inputs, queue, failures, revertFailures, ...contextRest } = s.context;
+  const {
+    tasks: records,
+    inputs: _inputs,
+    queue,
+    failures,
+    revertFailures,
+    ...contextRest
+  } = snapshot.context as RunContext;
   // Values in the context and in task actors' inputs are already encoded by the codec: plain JSON here.
-  const parts: Record<string, string> = { [CORE_PART]: JSON.stringify({ ...s, context: contextRest }) };
+  const parts: Record<string, string> = { [CORE_PART]: persistedJson(snapshot, contextRest) };
   if (lists.queue) parts[QUEUE_PART] = JSON.stringify(queue);
   if (lists.failures) parts[FAILURES_PART] = JSON.stringify({ failures, revertFailures });
   for (const task of tasks) parts[taskPart(task)] = JSON.stringify(recordOf(graph, { tasks: records }, task));
