@@ -87,11 +87,16 @@ export class RunWriter implements BackstoppedWrite {
     for (const resolve of waiters ?? []) resolve();
   }
 
-  constructor(private readonly options: RunWriterOptions) {
+  /** The options, less a fresh run's create parts and its first meta: needed until the first write only. */
+  private readonly options: Omit<RunWriterOptions, 'create' | 'meta'>;
+
+  constructor(options: RunWriterOptions) {
+    const { create, meta, ...kept } = options;
+    this.options = kept;
     this.seq = options.seq;
-    this.meta = options.meta;
-    this.create = options.create;
-    this.status = options.create ? undefined : options.meta.status;
+    this.meta = meta;
+    this.create = create;
+    this.status = create ? undefined : meta.status;
   }
 
   /**
