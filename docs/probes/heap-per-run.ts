@@ -19,7 +19,6 @@ import { resolve } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { Redis } from 'ioredis';
 import { createActor, fromPromise, toPromise } from 'xstate';
-import { fanDag, floorBatch, floorMachine } from '../../bench/floor.js';
 
 const root = resolve(process.argv[2] ?? '.');
 const kind = process.argv[3] ?? 'memory';
@@ -73,6 +72,8 @@ const snap = (tag: string) => {
 };
 
 if (kind === 'floor') {
+  // Imported here: bench/ checks that this tree's dist/ is built from its sources.
+  const { fanDag, floorBatch, floorMachine } = await import('../../bench/floor.js');
   let open!: () => void;
   const latch = new Promise<void>((r) => (open = r));
   let entered = 0;
