@@ -28,19 +28,24 @@ export function persistedJson(snapshot: AnyMachineSnapshot, context: Record<stri
   return `${text.slice(0, -1)},"children":{${children}}}`;
 }
 
-const entries = new WeakMap<AnyActorRef, { snapshot: unknown; json: string }>();
+/**
+ * Children's persisted entries, by the child snapshot each was made from: a child's snapshot is its
+ * own object, and a new one replaces it when the child changes (the old entry goes with it).
+ */
+const entries = new WeakMap<object, string>();
 
 /** A child's persisted entry as XState writes it (`snapshot`, `src`, `systemId`, `syncSnapshot`). */
 function childJson(child: AnyActorRef): string {
-  const snapshot = child.getSnapshot();
-  const known = entries.get(child);
-  if (known !== undefined && known.snapshot === snapshot) return known.json;
-  const json = JSON.stringify({
-    snapshot: child.getPersistedSnapshot(),
-    src: child.src,
-    systemId: (child as unknown as { systemId?: string }).systemId,
-    syncSnapshot: (child as unknown as { _syncSnapshot?: boolean })._syncSnapshot,
-  });
-  entries.set(child, { snapshot, json });
+  const snapshot = child.getSnapshot() as object;
+  let json = entries.get(snapshot);
+  if (json === undefined) {
+    json = JSON.stringify({
+      snapshot: child.getPersistedSnapshot(),
+      src: child.src,
+      systemId: (child as unknown as { systemId?: string }).systemId,
+      syncSnapshot: (child as unknown as { _syncSnapshot?: boolean })._syncSnapshot,
+    });
+    entries.set(snapshot, json);
+  }
   return json;
 }
