@@ -45,6 +45,9 @@ function childJson(child: AnyActorRef): string {
       systemId: (child as unknown as { systemId?: string }).systemId,
       syncSnapshot: (child as unknown as { _syncSnapshot?: boolean })._syncSnapshot,
     });
+    // JSON.stringify builds its text in pieces joined by cons strings; reading a character makes V8
+    // flatten it into one string, so the entry kept for the child's life is ~95 bytes smaller.
+    json.charCodeAt(0);
     entries.set(snapshot, json);
   }
   return json;
