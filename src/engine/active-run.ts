@@ -70,8 +70,9 @@ export class ActiveRun implements RunControls {
     this.compiled = compiled;
     this.onExit = options.onExit;
     this.stored = (options.snapshot as { context?: RunContext } | undefined)?.context;
-    // Every part goes in a run's first write (the create); a rehydrated run has them all stored already.
-    let firstWrite = options.snapshot === undefined;
+    // A run's first write here carries every part: a fresh run's create; a resumed run's parts once
+    // whole, so a run stored before child actors had parts of their own (snapshot-parts.ts) is rewritten.
+    let firstWrite = true;
     this.actor = createActor(options.machine, {
       input: options.input,
       ...(options.snapshot ? { snapshot: options.snapshot as never } : {}),

@@ -4,7 +4,7 @@ import { SnapshotCorruptError, StoreUnavailableError, TaskweaveError } from '../
 import type { QueueWrite, RunQueues } from '../store/redis-queues.js';
 import type { RunMeta, Store, StoredRun } from '../store/store.js';
 import { DISTRIBUTED_OWNER, type PlannedStep, restore, step } from './distributed-step.js';
-import { joinSnapshot } from './snapshot-parts.js';
+import { holdsChildren, joinSnapshot } from './snapshot-parts.js';
 
 /**
  * Applying one event to a stored distributed run from any process: load (or reuse what this process
@@ -75,7 +75,9 @@ export async function applyEvent(options: ApplyOptions): Promise<Applied> {
       return { kind: 'gone', why: `run is driven by engine ${run.stored.meta.owner ?? '(none)'}` };
     }
     const event = options.decide(run);
-    const planned = event ? step(run.compiled, run.snapshot, event, options.at()) : undefined;
+    const planned = event
+      ? step(run.compiled, run.snapshot, event, options.at(), holdsChildren(run.stored.parts))
+      : undefined;
     if (!planned) {
       // Nothing to write; a cached run may be stale, so only a fresh read may say "unchanged".
       if (run === options.cached && attempt === 0) {

@@ -49,10 +49,12 @@ export function step(
   before: AnyMachineSnapshot,
   event: EventObject,
   at: number,
+  /** Write every task's parts (the stored run holds its child actors in its core: `holdsChildren`). */
+  whole = false,
 ): PlannedStep | undefined {
   const [next, actions] = transition(compiled.machine, before, event);
   if (next === before || next.context === before.context) return undefined;
-  return plan(compiled, before, next, actions, at, event);
+  return plan(compiled, before, next, actions, at, event, whole);
 }
 
 /** What the write of a step carries; `before` undefined for a run's first snapshot (its create). */
@@ -64,6 +66,7 @@ export function plan(
   at: number,
   /** The event applied: the child whose outcome it carries is done, not aborted. */
   event?: EventObject,
+  whole = false,
 ): PlannedStep {
   const settledBy = new Set<string>();
   const outcome = event && actorOfOutcome(event.type);
@@ -87,7 +90,7 @@ export function plan(
     if (e.failuresChanged) lists.failures = true;
   }
   const set = old
-    ? splitSnapshot(next, graph, dirty, lists)
+    ? splitSnapshot(next, graph, whole ? graph.tasks.map((t) => t.name) : dirty, whole ? undefined : lists)
     : {
         ...splitSnapshot(
           next,

@@ -1,17 +1,16 @@
 import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
+import { TASK_ACTORS, taskActorId } from '../model/names.js';
 
 /**
- * A run snapshot as stored: the same data as XState's `getPersistedSnapshot()`, as JSON text, without
- * its deep walk of the context looking for actor references (a run's context holds none: only plain
- * data; that walk is O(size of the context) per write, which would make a 1,000-task flow pay for every
- * task on every transition).
+ * A run snapshot as stored, split: the same data as XState's `getPersistedSnapshot()`, without its deep
+ * walk of the context looking for actor references (a run's context holds none: only plain data; that
+ * walk is O(size of the context) per write, which would make a 1,000-task flow pay for every task on
+ * every transition), and with each child actor apart (`childJson`), so that the part written on every
+ * write (the head) does not grow with the number of running tasks.
  *
- * `head` is the snapshot without its children (the caller picks the context fields it stores);
- * the children follow as the last key. A child's entry is made once per snapshot of that child: a
- * running task's actor keeps one snapshot until it settles, so a write stringifies only the children
- * started since the last one, not every running task's input again (a wide flow has many).
+ * The head is the snapshot without its children; the caller picks the context fields it stores.
  */
-export function persistedJson(snapshot: AnyMachineSnapshot, context: Record<string, unknown>): string {
+export function headJson(snapshot: AnyMachineSnapshot, context: Record<string, unknown>): string {
   const head: Record<string, unknown> = {
     status: snapshot.status,
     value: snapshot.value,
@@ -20,35 +19,26 @@ export function persistedJson(snapshot: AnyMachineSnapshot, context: Record<stri
   };
   if (snapshot.output !== undefined) head.output = snapshot.output;
   if (snapshot.error !== undefined) head.error = snapshot.error;
-  let children = '';
-  for (const [id, child] of Object.entries(snapshot.children as Record<string, AnyActorRef>)) {
-    children += `${children ? ',' : ''}${JSON.stringify(id)}:${childJson(child)}`;
-  }
-  const text = JSON.stringify(head);
-  return `${text.slice(0, -1)},"children":{${children}}}`;
+  return JSON.stringify(head);
 }
 
 /**
- * Children's persisted entries, by the child snapshot each was made from: a child's snapshot is its
- * own object, and a new one replaces it when the child changes (the old entry goes with it).
+ * The actor `task`'s busy state invokes, as XState persists a child (`snapshot`, `src`, `systemId`,
+ * `syncSnapshot`) with its `id`; `null` when the task has none.
  */
-const entries = new WeakMap<object, string>();
-
-/** A child's persisted entry as XState writes it (`snapshot`, `src`, `systemId`, `syncSnapshot`). */
-function childJson(child: AnyActorRef): string {
-  const snapshot = child.getSnapshot() as object;
-  let json = entries.get(snapshot);
-  if (json === undefined) {
-    json = JSON.stringify({
+export function childJson(snapshot: AnyMachineSnapshot, task: string): string {
+  const children = snapshot.children as Record<string, AnyActorRef | undefined>;
+  for (const { prefix } of Object.values(TASK_ACTORS)) {
+    const id = taskActorId(prefix, task);
+    const child = children[id];
+    if (child === undefined) continue;
+    return JSON.stringify({
+      id,
       snapshot: child.getPersistedSnapshot(),
       src: child.src,
       systemId: (child as unknown as { systemId?: string }).systemId,
       syncSnapshot: (child as unknown as { _syncSnapshot?: boolean })._syncSnapshot,
     });
-    // JSON.stringify builds its text in pieces joined by cons strings; reading a character makes V8
-    // flatten it into one string, so the entry kept for the child's life is ~95 bytes smaller.
-    json.charCodeAt(0);
-    entries.set(snapshot, json);
   }
-  return json;
+  return 'null';
 }

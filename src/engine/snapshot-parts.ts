@@ -5,16 +5,19 @@ import { laneName } from '../compile/lanes.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
 import { groupsFrom, recordOf } from '../compile/task-records.js';
 import { SnapshotCorruptError } from '../errors.js';
-import { TASK_ACTORS, taskActorId, taskPart } from '../model/names.js';
+import { childPart, parseTaskActorId, TASK_ACTORS, taskActorId, taskPart } from '../model/names.js';
 import { BUSY_STATES, TASK_STATES } from '../model/task-states.js';
 import { RUN_STATUSES } from '../store/store.js';
-import { persistedJson } from './persisted-snapshot.js';
+import { childJson, headJson } from './persisted-snapshot.js';
 
 /**
- * A persisted snapshot split into named parts, so a write carries only what changed:
- * `core` (the snapshot without per-task records and inputs: lane states, children, run fields),
- * `inputs` (written once) and one `t:<task>` part per task (its record). Joining validates everything,
- * so corrupt or foreign data surfaces as `SnapshotCorruptError` for that run only.
+ * A persisted snapshot split into named parts, so a write carries only what changed and its size does
+ * not grow with the flow: `core` (the snapshot without per-task records, child actors and inputs: lane
+ * states, run fields), `inputs` (written once), and per task `t:<task>` (its record) and `c:<task>` (the
+ * actor its busy state invokes, or null), written together when the task changes. Runs stored before
+ * `c:` parts existed hold every child in `core`; they are read as they are and rewritten whole by their
+ * next writer. Joining validates everything, so corrupt or foreign data surfaces as
+ * `SnapshotCorruptError` for that run only.
  */
 export const INPUTS_PART = 'inputs';
 export const CORE_PART = 'core';
@@ -47,11 +50,22 @@ export function splitSnapshot(
     ...contextRest
   } = snapshot.context as RunContext;
   // Values in the context and in task actors' inputs are already encoded by the codec: plain JSON here.
-  const parts: Record<string, string> = { [CORE_PART]: persistedJson(snapshot, contextRest) };
+  const parts: Record<string, string> = { [CORE_PART]: headJson(snapshot, contextRest) };
   if (lists.queue) parts[QUEUE_PART] = JSON.stringify(queue);
   if (lists.failures) parts[FAILURES_PART] = JSON.stringify({ failures, revertFailures });
-  for (const task of tasks) parts[taskPart(task)] = JSON.stringify(recordOf(graph, { tasks: records }, task));
+  for (const task of tasks) {
+    parts[taskPart(task)] = JSON.stringify(recordOf(graph, { tasks: records }, task));
+    parts[childPart(task)] = childJson(snapshot, task);
+  }
   return parts;
+}
+
+/**
+ * Whether a stored core still holds every child actor (written before `c:` parts existed): its next
+ * write must then carry every task's parts, or the children of the tasks it does not change are lost.
+ */
+export function holdsChildren(parts: Record<string, string>): boolean {
+  return parts[CORE_PART]?.includes('"historyValue":{},"children":') ?? false;
 }
 
 /** A stored part's JSON; anything else is `SnapshotCorruptError` for that run. */
@@ -120,9 +134,11 @@ export function joinSnapshot(
     tasks[node.name] = record;
   }
   checkLanes(runId, compiled.lanes, core.value, tasks);
-  checkChildren(runId, core.children, tasks);
+  const children = core.children === undefined ? childrenOf(runId, compiled.graph, parts) : core.children;
+  checkChildren(runId, children, tasks);
   return {
     ...core,
+    children,
     context: {
       ...(context as RunContext),
       inputs: inputs as Record<string, unknown>,
@@ -132,6 +148,24 @@ export function joinSnapshot(
       revertFailures: lists.revertFailures as RunContext['revertFailures'],
     },
   } as Persisted;
+}
+
+/** The child actors stored in `c:<task>` parts, by id (a task without one has `null`, or no part). */
+function childrenOf(runId: string, graph: FlowGraph, parts: Record<string, string>): Record<string, unknown> {
+  const children: Record<string, unknown> = {};
+  for (const node of graph.tasks) {
+    const name = childPart(node.name);
+    const text = parts[name];
+    if (text === undefined) continue;
+    const entry = parsePart(runId, name, text) as { id?: unknown } | null;
+    if (entry === null) continue;
+    const { id, ...child } = entry;
+    if (typeof id !== 'string' || parseTaskActorId(id)?.task !== node.name) {
+      throw new SnapshotCorruptError(runId, `part \`${name}\` holds no actor of task \`${node.name}\``);
+    }
+    children[id] = child;
+  }
+  return children;
 }
 
 /** Each lane's state must name the one busy task of that lane, or be idle when none is busy. */

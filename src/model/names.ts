@@ -43,3 +43,12 @@ export const taskPart = (task: string): string => `${TASK_PART_PREFIX}${task}`;
 /** The task a stored part belongs to, or undefined for the run's other parts. */
 export const taskOfPart = (part: string): string | undefined =>
   part.startsWith(TASK_PART_PREFIX) ? part.slice(TASK_PART_PREFIX.length) : undefined;
+
+/**
+ * The actor a task's busy state invokes is stored as its own part, `c:<task>`: its persisted entry with
+ * its id, or `null` while the task has none. Written with the task's record, so a write carries the
+ * actors of the tasks it changes, not every running task's.
+ */
+const CHILD_PART_PREFIX = 'c:';
+
+export const childPart = (task: string): string => `${CHILD_PART_PREFIX}${task}`;

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { holdsChildren } from '../../src/engine/snapshot-parts.js';
 import {
   createEngine,
   type Engine,
@@ -53,6 +54,17 @@ const CORRUPTIONS: Record<string, (redis: Redis, keys: { meta: string; parts: st
       };
       await redis.hset(parts, 'core', JSON.stringify({ ...core, children }));
     },
+    'a child part without the actor of a running task': (redis, { parts }) =>
+      redis.hset(parts, 'c:attach', 'null'),
+    'a child part of unknown source': (redis, { parts }) =>
+      redis.hset(
+        parts,
+        'c:attach',
+        '{"id":"execute:attach","snapshot":{"status":"active"},"src":"rm -rf","syncSnapshot":false}',
+      ),
+    "a child part holding another task's actor": (redis, { parts }) =>
+      redis.hset(parts, 'c:attach', '{"id":"execute:format","snapshot":{"status":"active"},"src":"execute"}'),
+    'a child part that is not JSON': (redis, { parts }) => redis.hset(parts, 'c:attach', '{"id":'),
     'a core part that is a JSON string': (redis, { parts }) => redis.hset(parts, 'core', '"just a string"'),
     'a missing task part': (redis, { parts }) => redis.hdel(parts, 't:reserve'),
     'a task in state BOGUS': (redis, { parts }) => redis.hset(parts, 't:format', '{"s":"BOGUS","a":1}'),
@@ -92,6 +104,36 @@ describe('bad data under a run (invariant 6)', () => {
   const keysOf = (runId: string) => ({
     meta: `{${prefix}:${runId}}:meta`,
     parts: `{${prefix}:${runId}}:parts`,
+  });
+
+  it('resumes a run stored with its child actors in its core (before c: parts), and its next write splits them out', async () => {
+    await parkProvision(store, log, 'legacy');
+    const { parts } = keysOf('legacy');
+    // The stored format before child actors had parts of their own: every child in the core.
+    const stored = await redis.hgetall(parts);
+    const children: Record<string, unknown> = {};
+    for (const [name, text] of Object.entries(stored)) {
+      if (!name.startsWith('c:')) continue;
+      const entry = JSON.parse(text) as { id: string } | null;
+      if (entry === null) continue;
+      const { id, ...child } = entry;
+      children[id] = child;
+    }
+    expect(Object.keys(children)).toEqual(['execute:attach']);
+    const core = JSON.parse(stored.core!) as Record<string, unknown>;
+    await redis.hset(parts, 'core', JSON.stringify({ ...core, children }));
+    await redis.hdel(parts, ...Object.keys(stored).filter((name) => name.startsWith('c:')));
+    expect(holdsChildren(await redis.hgetall(parts))).toBe(true);
+
+    const run = await engine.resume('legacy');
+    expect(await run.result).toEqual(PROVISION_RESULTS);
+    const attach = (await log.all()).filter((e) => e.task === 'attach' && e.kind === 'execute');
+    expect(attach.map((e) => e.label)).toEqual(['parker', 'resumer']);
+    const after = await redis.hgetall(parts);
+    expect(holdsChildren(after)).toBe(false);
+    expect(Object.keys(after).filter((name) => name.startsWith('c:'))).toHaveLength(
+      Object.keys(after).filter((name) => name.startsWith('t:')).length,
+    );
   });
 
   it('refuses each corrupt run with SnapshotCorruptError, untouched, while a sound run resumes', async () => {
