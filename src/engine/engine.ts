@@ -208,7 +208,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   const hooks: TaskHooks = {
-    ...(tracing ? { trace: (kind, input, run, settle) => tracing.effect(kind, input, run, settle) } : {}),
+    // Local: these hooks run the effects of runs this engine drives (their spans are its tracing's).
+    ...(tracing
+      ? { trace: (kind, input, run, settle) => tracing.effect(kind, input, run, settle, true) }
+      : {}),
     beforeEffect(runId: string): Promise<void> {
       const run = active.get(runId);
       return run ? run.writer.barrier() : Promise.reject(new EngineClosedError(runId));

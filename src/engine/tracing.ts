@@ -78,12 +78,17 @@ export interface EffectSpanInput {
 export interface RunTracing {
   /** A run starts being driven here: its span opens; `settled` closes it with the run's outcome. */
   run(runId: string, flow: string, settled: Promise<unknown>, status: () => string, resumed: boolean): void;
-  /** Run one execute or revert inside its span, a child of its run's span; its outcome goes on to `settle`. */
+  /**
+   * Run one execute or revert inside its span, a child of its run's span; its outcome goes on to
+   * `settle`. `local`: the run is driven here (its span, if it records, is this tracing's), so a run
+   * with no recording span here is untraced and its effects run as they are, with no span of their own.
+   */
   effect<T>(
     kind: 'execute' | 'revert',
     input: EffectSpanInput,
     run: (settle: EffectSettle<T>) => void,
     settle: EffectSettle<T>,
+    local?: boolean,
   ): void;
   /** The run span's ids as text to store with the run, or undefined when the run is not traced. */
   parentOf(runId: string): string | undefined;
@@ -95,22 +100,11 @@ export function createRunTracing(tracer: TracerLike | undefined): RunTracing | u
   if (!found) return undefined;
   const traces = found.trace;
   const runs = new Map<string, { span: SpanLike; context: unknown; flow: string }>();
-  /** Runs whose span records nothing: their executes and reverts are not traced either. */
-  const untraced = new Set<string>();
   const tracerOf = () => tracer ?? traces.getTracer('taskweave');
   const fail = (span: SpanLike, error: unknown) => {
     const e = error instanceof Error ? error : new Error(String(error));
     span.recordException(e);
     span.setStatus({ code: found.SpanStatusCode.ERROR, message: e.message });
-  };
-  /**
-   * A run untraced until it settles. A function of its own: the callback it leaves on `settled` for
-   * the run's life holds the run id only, not `run`'s scope (its no-op span, its status reader).
-   */
-  const untracedUntil = (runId: string, settled: Promise<unknown>) => {
-    untraced.add(runId);
-    const forget = () => untraced.delete(runId);
-    settled.then(forget, forget);
   };
   /** A run span in another process, from the ids stored with the run; undefined for anything else. */
   const remoteParent = (text: string | undefined) => {
@@ -130,10 +124,10 @@ export function createRunTracing(tracer: TracerLike | undefined): RunTracing | u
         attributes: { 'taskweave.run_id': runId, 'taskweave.flow': flow, 'taskweave.resumed': resumed },
       });
       // Nothing records spans (no SDK registered, no tracer given): neither this run nor its effects
-      // are traced, so an engine without tracing pays one no-op span per run, not one per task.
+      // are traced (it is not in `runs`: see effect's `local`), so an engine without tracing pays one
+      // no-op span per run, not one per task, and keeps nothing per run.
       if (span.isRecording?.() === false) {
         span.end();
-        untracedUntil(runId, settled);
         return;
       }
       runs.set(runId, { span, context: traces.setSpan(found.context.active(), span), flow });
@@ -152,9 +146,10 @@ export function createRunTracing(tracer: TracerLike | undefined): RunTracing | u
       const ids = runs.get(runId)?.span.spanContext?.();
       return ids ? JSON.stringify({ t: ids.traceId, s: ids.spanId, f: ids.traceFlags }) : undefined;
     },
-    effect(kind, input, run, settle) {
-      const parent = runs.get(input.runId) ?? remoteParent(input.traceParent);
-      if (!parent && untraced.has(input.runId)) return run(settle);
+    effect(kind, input, run, settle, local = false) {
+      const own = runs.get(input.runId);
+      if (!own && local) return run(settle);
+      const parent = own ?? remoteParent(input.traceParent);
       const span = tracerOf().startSpan(
         `taskweave.${kind}`,
         {
