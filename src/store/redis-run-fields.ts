@@ -9,8 +9,8 @@ import { RUN_STATUSES, type RunMeta, type RunStatus, type StoredRun } from './st
  *   updatedAt, owner?
  * - `{<prefix>:<runId>}:parts` hash: part name → string
  * - `{<prefix>:<runId>}:events` stream: the run's history, one entry per write that records events,
- *   appended by that write: id `0-<seq of its last event>`, field `b` (its events as a JSON array,
- *   numbered up to that seq); entries written before batching hold one event each (id `0-<seq>`,
+ *   appended by that write: id `0-<seq of its last event>`, field `b` (its events as a JSON array of
+ *   rows, see `batchRows`, numbered up to that seq); entries written before batching hold one event each (id `0-<seq>`,
  *   field `e`, the event as JSON). Meta's `events` is the last seq
  * - `{<prefix>:<runId>}:outbox:<id>` string: a distributed step's outbox entry on a Cluster, until
  *   relayed (redis-outbox.ts)
@@ -94,12 +94,45 @@ export function decodeRun(runId: string, metaFlat: unknown, partsFlat: unknown):
 
 /**
  * The history block a writing script takes after its parts (see `appendEvents` in check-run.lua.ts):
- * the cap, the number of events, and the events as one JSON array (one argument, stored as it is).
+ * the cap, the number of events, and the events as one JSON array of rows (`batchRows`: one argument,
+ * stored as it is).
  */
 export function eventArgs(limit: string, events: readonly NewRunEvent[] | undefined): string[] {
   const list = events ?? [];
   if (list.length === 0) return [limit, '0', ''];
-  return [limit, String(list.length), `[${list.map((event) => JSON.stringify(event)).join(',')}]`];
+  return [limit, String(list.length), JSON.stringify(batchRows(list))];
+}
+
+/**
+ * A write's events as rows, about a third the size of the events as objects (every write carries
+ * them, and on loopback a request costs Redis and the client by its bytes): `[dt, task, state,
+ * attempt, errorName?, errorMessage?]` for a task's change, `[dt, 0, status]` for the run's; `dt` is
+ * the time since the previous event of the batch (the first's is its time), mostly 0.
+ */
+function batchRows(events: readonly NewRunEvent[]): unknown[][] {
+  let previous = 0;
+  return events.map(({ at, task, state, attempt, error }) => {
+    const row: unknown[] = [at - previous, task ?? 0, state];
+    previous = at;
+    if (task !== undefined) row.push(attempt ?? 0);
+    if (error) row.push(error.name, error.message);
+    return row;
+  });
+}
+
+/** A batch's rows (see `batchRows`) as events; a row that is not one is passed on as it is (and refused). */
+function fromRows(values: readonly unknown[]): unknown[] {
+  let at = 0;
+  return values.map((value) => {
+    if (!Array.isArray(value)) return value;
+    const [dt, task, state, attempt, name, message] = value as unknown[];
+    if (typeof dt !== 'number') return undefined;
+    at += dt;
+    if (task === 0) return { at, state };
+    const event: Record<string, unknown> = { at, task, state, attempt };
+    if (typeof name === 'string') event.error = { name, message: String(message) };
+    return event;
+  });
 }
 
 /**
@@ -125,7 +158,7 @@ export function historyEvents(entries: unknown, after = 0): RunEvent[] {
       }
       if (!Array.isArray(values)) continue;
       const first = top - values.length + 1;
-      values.forEach((value, i) => {
+      fromRows(values).forEach((value, i) => {
         if (first + i <= after) return;
         const event = asRunEvent(first + i, value);
         if (event) events.push(event);

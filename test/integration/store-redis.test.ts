@@ -83,8 +83,8 @@ describe('redisStore on Redis', () => {
     const events = `{${prefix}:r1}:events`;
     await store.create(meta('r1'), { a: '1' }, { events: [{ at: 5, state: 'RUNNING' }] });
     expect(await admin.type(events)).toBe('stream');
-    // One entry per write, numbered by its last event's seq.
-    expect(await admin.xrange(events, '-', '+')).toEqual([['0-1', ['b', '[{"at":5,"state":"RUNNING"}]']]]);
+    // One entry per write, numbered by its last event's seq; its events as rows [dt, task or 0, state, …].
+    expect(await admin.xrange(events, '-', '+')).toEqual([['0-1', ['b', '[[5,0,"RUNNING"]]']]]);
     expect(await admin.hget(keys('r1').meta, 'events')).toBe('1');
     const claimed = (await store.claim('r1', 'engine-a'))!;
     await store.save({
@@ -99,7 +99,23 @@ describe('redisStore on Redis', () => {
       ],
     });
     expect(await admin.xlen(events)).toBe(2);
-    expect((await admin.xrange(events, '-', '+'))[1]![0]).toBe('0-3');
+    expect((await admin.xrange(events, '-', '+'))[1]).toEqual([
+      '0-3',
+      ['b', '[[6,"a","RUNNING",1],[1,"a","SUCCESS",1]]'],
+    ]);
+    expect(
+      (await store.history!('r1'))!.map(({ seq, at, task, state, attempt }) => [
+        seq,
+        at,
+        task,
+        state,
+        attempt,
+      ]),
+    ).toEqual([
+      [1, 5, undefined, 'RUNNING', undefined],
+      [2, 6, 'a', 'RUNNING', 1],
+      [3, 7, 'a', 'SUCCESS', 1],
+    ]);
     expect(await admin.hget(keys('r1').meta, 'events')).toBe('3');
     expect(await store.delete('r1')).toBe(true);
     expect(await admin.exists(keys('r1').meta, keys('r1').parts, events)).toBe(0);
