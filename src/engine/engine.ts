@@ -22,16 +22,16 @@ import { expectNumberOption } from '../model/expect-option.js';
 import { memoryStore } from '../store/memory-store.js';
 import { queuesOf } from '../store/redis-queues.js';
 import type { RunEvent } from '../store/run-history.js';
-import { isFinished, type RunMeta, type Store, type StoredRun } from '../store/store.js';
-import { ActiveRun, settle } from './active-run.js';
+import type { RunMeta, Store } from '../store/store.js';
+import { ActiveRun } from './active-run.js';
 import { DistributedRuns, type DistributedRunsOptions } from './distributed-runs.js';
 import { type Explanation, explainRun, shapeOf, shapeOfEdges } from './explain.js';
 import { FlowRegistry } from './flow-registry.js';
 import { FlowRun } from './flow-run.js';
+import { createResumeProtocol, type DriveClaim } from './resume-protocol.js';
 import { readHistory, type WatchOptions, watchRun } from './run-history.js';
 import { type RunInfo, readRun } from './run-info.js';
 import { INPUTS_PART, joinSnapshot } from './snapshot-parts.js';
-import { claimRun, type Inspected, inspectRun, type TakenOver } from './take-over.js';
 import { createRunTracing, type TracerLike } from './tracing.js';
 import { unservedQueues } from './unserved-queues.js';
 
@@ -248,17 +248,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const drive = (
     compiled: CompiledFlow,
     run: FlowRun<any>,
-    claim: {
-      meta: RunMeta;
-      token: number;
-      seq: number;
-      snapshot: unknown;
-      input: RunInput;
-      create?: Record<string, string>;
-    },
+    claim: DriveClaim,
     /** What a rehydrated run does first: continue, or (engine.revert) roll back without starting anything. */
     first: 'RESUME' | 'ROLLBACK' = 'RESUME',
-  ) => {
+  ): ActiveRun => {
     catalogue(compiled);
     const activeRun = new ActiveRun({
       compiled,
@@ -319,7 +312,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const input: RunInput = { runId: id, inputs: encoded, concurrency: runConcurrency, at: now };
     // One engine drives a run at most once: a second start of an id active here is refused before
     // it could displace the first (the store refuses ids other engines hold).
-    if (active.has(id) || resuming.has(id)) {
+    if (active.has(id) || protocol.resuming(id)) {
       run.finish({ error: new RunExistsError(id) });
       return run;
     }
@@ -341,91 +334,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return run;
   };
 
-  /** Load and check flow, structure and data: a refused resume leaves the stored run untouched. */
-  const inspect = (id: string) => inspectRun(store, registry, id, reading);
-  /** Inspect, then claim (a new fencing token): from here on this engine drives the run. */
-  const takeOver = async (id: string, inspected?: Inspected) =>
-    claimRun(store, inspected ?? (await inspect(id)), engineId, reading);
-
-  const rehydrate = (
-    { compiled, token, stored, snapshot }: TakenOver,
-    run: FlowRun<any>,
-    first?: 'RESUME' | 'ROLLBACK',
-  ) => {
-    const inputs = (snapshot?.context.inputs ?? decodeInputs(stored)) as Record<string, unknown>;
-    const runConcurrency = Number(stored.parts.concurrency ?? 0) || 0;
-    const flow = compiled.flow;
-    const versionChanged =
-      stored.meta.version !== flow.version ? { from: stored.meta.version, to: flow.version } : undefined;
-    const meta: RunMeta = { ...stored.meta, version: flow.version, owner: engineId };
-    // Reported on a later turn: `resume()` hands the run to its caller only after this one, and an event
-    // emitted now would reach no listener.
-    if (versionChanged) setImmediate(() => run.setStatus(run.status, { versionChanged }));
-    drive(
-      compiled,
-      run,
-      {
-        meta,
-        token,
-        seq: stored.seq,
-        snapshot,
-        input: { runId: stored.meta.id, inputs, concurrency: runConcurrency },
-      },
-      first,
-    );
-  };
-
-  /** Resumes in flight here, by run id: a second resume of the same run joins the first. */
-  const resuming = new Map<string, Promise<FlowRun<any>>>();
-
+  const protocol = createResumeProtocol({ store, registry, engineId, reading, active, distributed, drive });
   const resume = <R>(id: string): Promise<FlowRun<R>> => {
     assertOpen();
-    const existing = active.get(id);
-    if (existing) return Promise.resolve(existing.run as FlowRun<R>);
-    const pending = resuming.get(id);
-    if (pending) return pending as Promise<FlowRun<R>>;
-    const started = resumeStored<R>(id).finally(() => resuming.delete(id));
-    resuming.set(id, started);
-    return started;
+    return protocol.resume<R>(id);
   };
-
-  const resumeStored = async <R>(id: string): Promise<FlowRun<R>> => {
-    if (distributed) {
-      const run = new FlowRun<R>(id);
-      await distributed.resume(id, run);
-      return run;
-    }
-    const inspected = await inspect(id);
-    const run = new FlowRun<R>(id);
-    const { checked, compiled, stored } = inspected;
-    // A finished run keeps its outcome: it is read, not claimed (no new token, no owner change).
-    if (checked && isFinished(stored.meta.status)) {
-      run.setStatus(stored.meta.status);
-      run.finish(settle(compiled, checked.context) as never);
-      return run;
-    }
-    rehydrate(await takeOver(id, inspected), run);
-    return run;
-  };
-
-  const revert = async (id: string): Promise<void> => {
+  const revert = (id: string): Promise<void> => {
     assertOpen();
-    const local = active.get(id);
-    let run: FlowRun<any>;
-    if (distributed) {
-      run = new FlowRun(id);
-      await distributed.revert(id, run);
-    } else if (local) {
-      run = local.run;
-      local.send('ROLLBACK');
-    } else {
-      run = new FlowRun(id);
-      rehydrate(await takeOver(id), run, 'ROLLBACK');
-    }
-    // A rolled-back run's result rejects (it did not succeed): only an end other than REVERTED is an
-    // error for the caller (RevertFailedError, or what stopped the run).
-    await run.result.catch(() => {});
-    if (run.status !== 'REVERTED') await run.result;
+    return protocol.revert(id);
   };
 
   return {
@@ -486,10 +402,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (closeStore) await store.close();
     },
   };
-}
-
-function decodeInputs(stored: StoredRun): unknown {
-  return JSON.parse(stored.parts[INPUTS_PART] ?? '{}');
 }
 
 /** The distributed side of an engine (`execution: 'distributed'`), or undefined for in-process runs. */
