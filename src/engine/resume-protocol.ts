@@ -1,24 +1,14 @@
 import type { CompiledFlow } from '../compile/compile.js';
-import type { RunInput } from '../compile/run-context.js';
 import { isFinished, type ReadOptions, type RunMeta, type Store, type StoredRun } from '../store/store.js';
-import { type ActiveRun, settle } from './active-run.js';
+import { type ActiveRun, type ActiveRunOptions, settle } from './active-run.js';
 import type { DistributedRuns } from './distributed-runs.js';
 import type { FlowRegistry } from './flow-registry.js';
 import { FlowRun } from './flow-run.js';
 import { INPUTS_PART } from './snapshot-parts.js';
 import { claimRun, type Inspected, inspectRun, type TakenOver } from './take-over.js';
 
-/** What an engine needs to drive a run here: its meta, the fencing token and version it writes at, its state. */
-export interface DriveClaim {
-  meta: RunMeta;
-  token: number;
-  seq: number;
-  /** A stored snapshot to rehydrate; undefined for a fresh start. */
-  snapshot: unknown;
-  input: RunInput;
-  /** A fresh run's parts besides its snapshot (inputs): its first write creates it. */
-  create?: Record<string, string>;
-}
+/** What an engine needs to drive a run here: as `ActiveRun` takes it (its meta, token, version, state). */
+export type DriveClaim = Pick<ActiveRunOptions, 'meta' | 'token' | 'seq' | 'snapshot' | 'input' | 'create'>;
 
 export interface ResumeProtocolOptions {
   store: Store;
