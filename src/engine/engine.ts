@@ -19,6 +19,7 @@ import { describe } from '../flow/options.js';
 import type { Flow } from '../flow/types.js';
 import { encodeValue } from '../model/codec.js';
 import { expectNumberOption } from '../model/expect-option.js';
+import { DEFAULT_UNAVAILABLE_DEADLINE_MS } from '../redis/options.js';
 import { memoryStore } from '../store/memory-store.js';
 import { queuesOf } from '../store/redis-queues.js';
 import type { RunEvent } from '../store/run-history.js';
@@ -157,7 +158,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const concurrency = expectNumberOption('concurrency', options.concurrency ?? 0, 0, true);
   const unavailableDeadlineMs = expectNumberOption(
     'unavailableDeadlineMs',
-    options.unavailableDeadlineMs ?? 30_000,
+    options.unavailableDeadlineMs ?? DEFAULT_UNAVAILABLE_DEADLINE_MS,
     0,
   );
   if (options.closeStore !== undefined && typeof options.closeStore !== 'boolean') {

@@ -37,8 +37,8 @@ export interface RunWriterOptions {
   onFatal(error: Error): void;
   /** Called after each acknowledged write with the last `mark()` it made durable. */
   onDurable?(target: number): void;
-  /** How long a write may wait for an unavailable store (the store is told; see persist). @default 30_000 */
-  unavailableDeadlineMs?: number;
+  /** How long a write may wait for an unavailable store (the store is told; see persist): the engine's. */
+  unavailableDeadlineMs: number;
   /**
    * A fresh run: its first write creates it, with these parts (inputs) beside the first snapshot's,
    * so starting a run costs no round trip of its own. A run with that id already stored makes the
@@ -219,7 +219,7 @@ export class RunWriter implements BackstoppedWrite {
   private async persist(
     write: (options: { signal: AbortSignal; deadlineMs: number }) => Promise<boolean>,
   ): Promise<void> {
-    const deadlineMs = this.options.unavailableDeadlineMs ?? 30_000;
+    const deadlineMs = this.options.unavailableDeadlineMs;
     watchWrite(this, deadlineMs);
     try {
       if (!(await write({ signal: this.letGo.signal, deadlineMs })))
@@ -238,7 +238,7 @@ export class RunWriter implements BackstoppedWrite {
    * Called by the backstop only.
    */
   expire(): void {
-    const deadlineMs = this.options.unavailableDeadlineMs ?? 30_000;
+    const deadlineMs = this.options.unavailableDeadlineMs;
     this.letGo.abort(
       new StoreUnavailableError(
         `The store did not take the write of run \`${this.options.runId}\` within unavailableDeadlineMs of ${deadlineMs} ms. It may or may not have been applied (maybe stored): engine.resume('${this.options.runId}') continues the run from what was stored.`,

@@ -9,13 +9,16 @@ export interface RedisStoreLikeOptions {
 }
 
 /** Validate a Redis-backed store's options, with messages that say what was expected and what was got. */
+/** How long a call waits for an unavailable store before it fails, unless an option says otherwise. */
+export const DEFAULT_UNAVAILABLE_DEADLINE_MS = 30_000;
+
 export function validateRedisOptions<T extends RedisStoreLikeOptions>(
   options: T,
 ): Required<RedisStoreLikeOptions> {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'an object', options);
   }
-  const { redis, prefix = 'tw', unavailableDeadlineMs = 30_000 } = options;
+  const { redis, prefix = 'tw', unavailableDeadlineMs = DEFAULT_UNAVAILABLE_DEADLINE_MS } = options;
   if (!isRedisTarget(redis)) {
     throw new InvalidOptionError(
       'redis',

@@ -19,7 +19,7 @@ import { type OwnedRedis, startRedis } from '../support/redis-server.js';
 
 /**
  * Invariant 6, Redis unavailable: engines stop starting tasks while it is down (invariant 1 holds),
- * retry with backoff, and go on when it returns; past `unavailableDeadlineMs` the run stops with
+ * the store's calls retry with backoff (src/redis/call.ts), and runs go on when it returns; past `unavailableDeadlineMs` the run stops with
  * StoreUnavailableError and can be resumed later. Runs on a test-owned redis-server with AOF
  * (`appendfsync always`), SIGKILLed and restarted under the engine.
  */
