@@ -218,6 +218,32 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     describe('history', () => {
       const event = (task: string | undefined, state: string, at = 1_000) =>
         ({ at, state, ...(task ? { task, attempt: 1 } : {}) }) as NewRunEvent;
+      /**
+       * Watch `id` after seq `after` until seq `last` arrives: the seqs seen, `caughtUp` once seq
+       * `caughtUpAt` (a past one) was seen, so a write made then is one the watch hears live.
+       */
+      const watchUntil = (
+        id: string,
+        { after, caughtUpAt, last }: { after?: number; caughtUpAt: number; last: number },
+      ) => {
+        const stop = new AbortController();
+        const seen: number[] = [];
+        let reached!: () => void;
+        const caughtUp = new Promise<void>((resolve) => {
+          reached = resolve;
+        });
+        const done = (async () => {
+          for await (const e of store.watch!(id, {
+            ...(after === undefined ? {} : { after }),
+            signal: stop.signal,
+          })) {
+            seen.push(e.seq);
+            if (e.seq === caughtUpAt) reached();
+            if (e.seq === last) stop.abort();
+          }
+        })();
+        return { seen, caughtUp, done };
+      };
       const history = async (id: string, after?: number) =>
         (await store.history!(id, after === undefined ? {} : { after }))?.map(
           (e) => `${e.seq} ${e.task ?? '[run]'} ${e.state}`,
@@ -304,20 +330,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       it('watch gives past events, then live ones, until its signal aborts', async () => {
         await store.create(meta('h1'), {}, { events: [event(undefined, 'RUNNING')] });
         const claimed = (await store.claim('h1', 'engine-a'))!;
-        const stop = new AbortController();
-        const seen: number[] = [];
-        let caughtUp!: () => void;
-        const pastSeen = new Promise<void>((resolve) => {
-          caughtUp = resolve;
-        });
-        const watching = (async () => {
-          for await (const e of store.watch!('h1', { signal: stop.signal })) {
-            seen.push(e.seq);
-            if (e.seq === 1) caughtUp();
-            if (e.seq === 3) stop.abort();
-          }
-        })();
-        await pastSeen;
+        const watch = watchUntil('h1', { caughtUpAt: 1, last: 3 });
+        await watch.caughtUp;
         await store.save({
           runId: 'h1',
           token: claimed.token,
@@ -326,28 +340,16 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           set: {},
           events: [event('a', 'RUNNING'), event('a', 'SUCCESS')],
         });
-        await watching;
-        expect(seen).toEqual([1, 2, 3]);
+        await watch.done;
+        expect(watch.seen).toEqual([1, 2, 3]);
       });
 
       it('watch after a seq that a write recorded with others gives only the later ones, past and live', async () => {
         await store.create(meta('h1'), {}, { events: [event(undefined, 'RUNNING'), event('a', 'RUNNING')] });
         const claimed = (await store.claim('h1', 'engine-a'))!;
-        const stop = new AbortController();
-        const seen: number[] = [];
-        let caughtUp!: () => void;
-        const pastSeen = new Promise<void>((resolve) => {
-          caughtUp = resolve;
-        });
         // Seq 1 was stored with seq 2; the write below stores 3, 4 and 5: the watch resumes inside both.
-        const watching = (async () => {
-          for await (const e of store.watch!('h1', { after: 1, signal: stop.signal })) {
-            seen.push(e.seq);
-            if (e.seq === 2) caughtUp();
-            if (e.seq === 5) stop.abort();
-          }
-        })();
-        await pastSeen;
+        const watch = watchUntil('h1', { after: 1, caughtUpAt: 2, last: 5 });
+        await watch.caughtUp;
         await store.save({
           runId: 'h1',
           token: claimed.token,
@@ -356,8 +358,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           set: {},
           events: [event('a', 'SUCCESS'), event('b', 'RUNNING'), event('c', 'RUNNING')],
         });
-        await watching;
-        expect(seen).toEqual([2, 3, 4, 5]);
+        await watch.done;
+        expect(watch.seen).toEqual([2, 3, 4, 5]);
         const later: number[] = [];
         const again = new AbortController();
         for await (const e of store.watch!('h1', { after: 4, signal: again.signal })) {
