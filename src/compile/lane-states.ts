@@ -1,11 +1,10 @@
-import type { FailureRecord } from '../model/failure-record.js';
 import { doneEventOf, TASK_ACTORS, taskActorId } from '../model/names.js';
 import type { FlowGraph } from './flow-graph.js';
 import { idleId, type Lanes, runningId } from './lanes.js';
 import type { RunContext } from './run-context.js';
 import type { Scheduler } from './scheduler.js';
 import type { ExecuteInput, RevertInput } from './task-actors.js';
-import { recordOf } from './task-records.js';
+import { executeInput, revertInput, sleepInput } from './task-inputs.js';
 
 /**
  * The states of one lane (a region of the run machine): `idle`, or one task's busy state. A task is a
@@ -105,13 +104,8 @@ function taskStates(
         invoke: {
           id: taskActorId(TASK_ACTORS.RUNNING.prefix, task),
           src: TASK_ACTORS.RUNNING.src,
-          input: ({ context }: { context: RunContext }): ExecuteInput => ({
-            runId: context.runId,
-            task,
-            attempt: recordOf(graph, context, task).a,
-            idempotencyKey: scheduler.key(context, task),
-            args: scheduler.encodedArgs(context, task),
-          }),
+          input: ({ context }: { context: RunContext }): ExecuteInput =>
+            executeInput(graph, scheduler, context, task),
           onDone: done,
           onError: [
             {
@@ -130,9 +124,7 @@ function taskStates(
         invoke: {
           id: taskActorId(TASK_ACTORS.RETRYING.prefix, task),
           src: TASK_ACTORS.RETRYING.src,
-          input: ({ context }: { context: RunContext }) => ({
-            until: recordOf(graph, context, task).at ?? 0,
-          }),
+          input: ({ context }: { context: RunContext }) => sleepInput(graph, context, task),
           onDone: { target: 'RUNNING', actions: on('slept') },
         },
         on: { WAKE: leave('RETRYING'), [`ABORT.${task}`]: leave('RETRYING') },
@@ -141,21 +133,8 @@ function taskStates(
         invoke: {
           id: taskActorId(TASK_ACTORS.REVERTING.prefix, task),
           src: TASK_ACTORS.REVERTING.src,
-          input: ({ context }: { context: RunContext }): RevertInput => {
-            const rec = recordOf(graph, context, task);
-            const flowFailures: Record<string, FailureRecord> = {};
-            for (const { task: failed, failure } of context.failures) flowFailures[failed] = failure;
-            return {
-              runId: context.runId,
-              task,
-              attempt: rec.a,
-              idempotencyKey: scheduler.key(context, task),
-              args: scheduler.encodedArgs(context, task),
-              result: rec.r,
-              error: rec.f,
-              flowFailures,
-            };
-          },
+          input: ({ context }: { context: RunContext }): RevertInput =>
+            revertInput(graph, scheduler, context, task),
           onDone: { target: idle, actions: on('reverted') },
           onError: { target: idle, actions: on('revertFailed') },
         },

@@ -91,6 +91,8 @@ export function createScheduler(
   graph: FlowGraph,
   direct: DirectStarts,
   lanes: Pick<Lanes, 'laneOf' | 'shared'>,
+  /** The most tasks of one run busy at once, whatever the run's own limit (the spawned shape's bound). */
+  maxBusy = Number.POSITIVE_INFINITY,
 ): Scheduler {
   // When chains share lanes, a lane runs one task at a time: the scheduler keeps count per lane.
   const laneOf = lanes.shared ? lanes.laneOf : undefined;
@@ -152,7 +154,7 @@ export function createScheduler(
   const { value, scopeValues, encodedArgs, key } = createArguments(graph);
   const { retrySet, nestedScopes, readiness, revertible, resolve } = createDecisions(graph, scopeValues);
 
-  const limit = (ctx: Draft) => (ctx.concurrency > 0 ? ctx.concurrency : Number.POSITIVE_INFINITY);
+  const limit = (ctx: Draft) => (ctx.concurrency > 0 ? Math.min(ctx.concurrency, maxBusy) : maxBusy);
 
   const start = (ctx: Draft, task: string, step: Step) => {
     setState(ctx, task, 'RUNNING', step, () => ({ a: 1 }));

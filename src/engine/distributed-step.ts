@@ -105,7 +105,7 @@ export function plan(
   const addTimers: PlannedStep['addTimers'] = [];
   const children = next.children as Record<string, unknown>;
   const aborted: TaskMessage[] = [];
-  const beforeChildren = (before?.children ?? {}) as Record<string, { getSnapshot(): { input?: unknown } }>;
+  const beforeChildren = (before?.children ?? {}) as Record<string, ChildRef>;
   for (const action of actions) {
     const params = action.params as Record<string, unknown> | undefined;
     if (action.type === 'xstate.stopChild' && params) {
@@ -113,7 +113,7 @@ export function plan(
       // Its params are the stopped actor itself.
       const id = String((params as { id?: unknown }).id ?? '');
       const actor = parseTaskActorId(id);
-      const input = beforeChildren[id]?.getSnapshot().input as ExecuteInput | undefined;
+      const input = beforeChildren[id] && (inputOf(beforeChildren[id]) as ExecuteInput | undefined);
       if (actor && actor.kind !== RETRYING.prefix && input && !settledBy.has(id)) {
         aborted.push({
           r: input.runId,
@@ -126,18 +126,23 @@ export function plan(
     } else if (action.type === 'xstate.spawnChild' && params) {
       // Spawned and still there at the end of the step (not stopped again within it).
       if (children[params.id as string] !== params.actorRef) continue;
-      if (params.src === RETRYING.src) {
-        const task = parseTaskActorId(String(params.id))!.task;
-        const member: TimerMember = { r: context.runId, t: task, a: recordOf(graph, context, task).a };
+      // By the child's id, not its source: in the spawned shape the child is a task machine holding the actor.
+      const actor = parseTaskActorId(String(params.id));
+      if (actor?.kind === RETRYING.prefix) {
+        const member: TimerMember = {
+          r: context.runId,
+          t: actor.task,
+          a: recordOf(graph, context, actor.task).a,
+        };
         addTimers.push({ until: (params.input as SleepInput).until, member: JSON.stringify(member) });
-      } else if (params.src === RUNNING.src || params.src === REVERTING.src) {
+      } else if (actor?.kind === RUNNING.prefix || actor?.kind === REVERTING.prefix) {
         const input = params.input as ExecuteInput | RevertInput;
         dispatch.push({
           queue: graph.byName.get(input.task)!.task.queue ?? 'default',
           message: {
             r: input.runId,
             t: input.task,
-            k: params.src === RUNNING.src ? RUNNING.prefix : REVERTING.prefix,
+            k: actor.kind,
             a: input.attempt,
             i: input.idempotencyKey,
           },
@@ -156,10 +161,16 @@ export function currentChild(
   snapshot: AnyMachineSnapshot,
   message: Pick<TaskMessage, 't' | 'k' | 'a' | 'i'>,
 ): ExecuteInput | RevertInput | undefined {
-  const ref = (snapshot.children as Record<string, { getSnapshot(): { input?: unknown } } | undefined>)[
-    taskActorId(message.k, message.t)
-  ];
-  const input = ref?.getSnapshot().input as ExecuteInput | RevertInput | undefined;
+  const ref = (snapshot.children as Record<string, ChildRef | undefined>)[taskActorId(message.k, message.t)];
+  const input = ref && (inputOf(ref) as ExecuteInput | RevertInput | undefined);
   if (!input || input.attempt !== message.a || input.idempotencyKey !== message.i) return undefined;
   return input;
+}
+
+type ChildRef = { getSnapshot(): { input?: unknown; context?: unknown; machine?: unknown } };
+
+/** A task's child's input: an actor's own, or a task machine's context (the spawned shape). */
+function inputOf(ref: ChildRef): unknown {
+  const snapshot = ref.getSnapshot();
+  return snapshot.machine === undefined ? snapshot.input : snapshot.context;
 }

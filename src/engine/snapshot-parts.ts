@@ -3,9 +3,17 @@ import type { CompiledFlow } from '../compile/compile.js';
 import type { FlowGraph } from '../compile/flow-graph.js';
 import { laneName } from '../compile/lanes.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
+import type { BusyState } from '../compile/task-machines.js';
 import { groupsFrom, recordOf } from '../compile/task-records.js';
 import { SnapshotCorruptError } from '../errors.js';
-import { childPart, parseTaskActorId, TASK_ACTORS, taskActorId, taskPart } from '../model/names.js';
+import {
+  childPart,
+  parseTaskActorId,
+  TASK_ACTORS,
+  TASK_MACHINE_SRC,
+  taskActorId,
+  taskPart,
+} from '../model/names.js';
 import { BUSY_STATES, TASK_STATES } from '../model/task-states.js';
 import { RUN_STATUSES } from '../store/store.js';
 import { childJson, headJson } from './persisted-snapshot.js';
@@ -82,7 +90,7 @@ export function parsePart(runId: string, name: string, text: string): unknown {
 
 export function joinSnapshot(
   runId: string,
-  compiled: Pick<CompiledFlow, 'graph' | 'lanes'>,
+  compiled: Pick<CompiledFlow, 'graph' | 'lanes' | 'shape'>,
   parts: Record<string, string>,
 ): Persisted | undefined {
   const read = (name: string): unknown => {
@@ -133,11 +141,22 @@ export function joinSnapshot(
     }
     tasks[node.name] = record;
   }
-  checkLanes(runId, compiled.lanes, core.value, tasks);
-  const children = core.children === undefined ? childrenOf(runId, compiled.graph, parts) : core.children;
-  checkChildren(runId, children, tasks);
+  let value = core.value;
+  let children: unknown =
+    core.children === undefined ? childrenOf(runId, compiled.graph, parts) : core.children;
+  // A run stored in the lanes shape whose flow now compiles spawned (it was stored by a release that ran
+  // wide flows in lanes) continues in the spawned shape: its lanes are checked, then its task actors
+  // become task machines holding them. Its next write stores them so.
+  const lanesValue = !(compiled.shape === 'spawned' && isEmptyValue(value));
+  if (lanesValue) checkLanes(runId, compiled.lanes, value, tasks);
+  if (compiled.shape === 'spawned') {
+    value = {};
+    children = asTaskMachines(children, tasks);
+  }
+  checkChildren(runId, children, tasks, compiled.shape);
   return {
     ...core,
+    value,
     children,
     context: {
       ...(context as RunContext),
@@ -166,6 +185,42 @@ function childrenOf(runId: string, graph: FlowGraph, parts: Record<string, strin
     children[id] = child;
   }
   return children;
+}
+
+const isEmptyValue = (value: unknown): boolean =>
+  value !== null && typeof value === 'object' && Object.keys(value).length === 0;
+
+type StoredChild = { src?: unknown; snapshot?: unknown; [key: string]: unknown };
+
+/**
+ * Task actors stored by the lanes shape (their source is the actor's: `execute`, ...), as the spawned
+ * shape's task machines (task-machines.ts) holding them: the machine's context is the actor's input.
+ * Entries that already are task machines, and anything else, are left for checkChildren to judge.
+ */
+function asTaskMachines(children: unknown, tasks: Record<string, TaskRecord>): unknown {
+  if (children === null || typeof children !== 'object' || Array.isArray(children)) return children;
+  const upgraded: Record<string, unknown> = {};
+  for (const [id, child] of Object.entries(children as Record<string, StoredChild | null>)) {
+    const state = tasks[parseTaskActorId(id)?.task ?? '']?.s as BusyState | undefined;
+    const actor = state && TASK_ACTORS[state];
+    const snapshot = child?.snapshot as { input?: unknown } | null | undefined;
+    if (!actor || child?.src !== actor.src || snapshot === null || typeof snapshot !== 'object') {
+      upgraded[id] = child;
+      continue;
+    }
+    upgraded[id] = {
+      src: TASK_MACHINE_SRC[state],
+      syncSnapshot: false,
+      snapshot: {
+        status: 'active',
+        value: state,
+        historyValue: {},
+        context: snapshot.input,
+        children: { [actor.src]: child },
+      },
+    };
+  }
+  return upgraded;
 }
 
 /** Each lane's state must name the one busy task of that lane, or be idle when none is busy. */
@@ -203,14 +258,24 @@ function checkLanes(
  * The children XState rehydrates must be exactly the actors the busy tasks invoke: an unknown one would
  * be looked up by a source name that is not ours, and a missing one would leave its task busy forever.
  */
-function checkChildren(runId: string, children: unknown, tasks: Record<string, TaskRecord>): void {
+function checkChildren(
+  runId: string,
+  children: unknown,
+  tasks: Record<string, TaskRecord>,
+  shape: CompiledFlow['shape'],
+): void {
   if (children === null || typeof children !== 'object' || Array.isArray(children)) {
     throw new SnapshotCorruptError(runId, 'core part has no record of child actors');
   }
   const expected = new Map<string, string>();
   for (const [task, record] of Object.entries(tasks)) {
-    const invoked = TASK_ACTORS[record.s as keyof typeof TASK_ACTORS];
-    if (invoked) expected.set(taskActorId(invoked.prefix, task), invoked.src);
+    const state = record.s as BusyState;
+    const invoked = TASK_ACTORS[state];
+    if (!invoked) continue;
+    expected.set(
+      taskActorId(invoked.prefix, task),
+      shape === 'lanes' ? invoked.src : TASK_MACHINE_SRC[state],
+    );
   }
   for (const [id, child] of Object.entries(
     children as Record<string, { src?: unknown; snapshot?: unknown }>,

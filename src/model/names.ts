@@ -52,3 +52,14 @@ export const taskOfPart = (part: string): string | undefined =>
 const CHILD_PART_PREFIX = 'c:';
 
 export const childPart = (task: string): string => `${CHILD_PART_PREFIX}${task}`;
+
+/**
+ * Wide flows (see compile.ts, `RunShape`): the run spawns, per busy task, a small machine holding that
+ * busy state, which invokes the task's actor. Its source name, by busy state; its id is the actor id
+ * above (`execute:<task>`, ...), so the run sees the same outcome events in both shapes.
+ */
+export const TASK_MACHINE_SRC = {
+  RUNNING: 'task.execute',
+  RETRYING: 'task.sleepUntil',
+  REVERTING: 'task.revert',
+} as const;

@@ -1,6 +1,13 @@
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine, FlowFailedError, redisStore, type Store } from '../../src/index.js';
+import {
+  compile,
+  createEngine,
+  type Engine,
+  FlowFailedError,
+  redisStore,
+  type Store,
+} from '../../src/index.js';
 import { type Child, startChild } from '../support/child.js';
 import {
   chainFlow,
@@ -9,6 +16,9 @@ import {
   PROVISION_RESULTS,
   provisionFlow,
   redisEffects,
+  WIDE_DISKS,
+  waitFor,
+  wideFlow,
 } from '../support/flows.js';
 import { cleanPrefix, newRedis, testPrefix } from '../support/redis.js';
 
@@ -109,6 +119,59 @@ describe('resume after the running process was SIGKILLed', () => {
       attach: 'REVERTED',
       boot: 'PENDING',
     });
+  });
+
+  it('resumes a wide flow (the spawned shape): only the in-flight task again, its task machine rehydrated', async () => {
+    const runId = 'killed-wide';
+    expect(compile(wideFlow(log)).shape).toBe('spawned');
+    child = startChild(prefix, runId, 'wide');
+    expect(await child.waitForLine((line) => line.startsWith('HANGING'))).toBe('HANGING execute disk5');
+    // Every other disk finished and is stored so: only disk5 is in flight when the process dies.
+    await waitFor(async () => {
+      const { parts } = await loadRun(store, runId);
+      return (
+        Array.from({ length: WIDE_DISKS }, (_, i) => taskState(parts, `disk${i}`)).filter(
+          (s) => s === 'SUCCESS',
+        ).length ===
+        WIDE_DISKS - 1
+      );
+    });
+    const stored = await loadRun(store, runId);
+    expect(taskState(stored.parts, 'disk5')).toBe('RUNNING');
+    // The running task's machine is stored with it: a task machine in RUNNING, holding its execute.
+    const machine = JSON.parse(stored.parts['c:disk5']!);
+    expect(machine).toMatchObject({
+      id: 'execute:disk5',
+      src: 'task.execute',
+      snapshot: { value: 'RUNNING' },
+    });
+    expect(machine.snapshot.children.execute).toMatchObject({
+      src: 'execute',
+      snapshot: { status: 'active' },
+    });
+    expect(JSON.parse(stored.parts['c:disk4']!)).toBeNull();
+    await child.kill();
+
+    engine = createEngine({ store, flows: [wideFlow(log, { label: 'parent' })] });
+    const run = await engine.resume(runId);
+    expect(await run.result).toMatchObject({ vm: `vm-web-${WIDE_DISKS}` });
+    const effects = await log.all();
+    const once = Object.fromEntries(
+      ['reserve', ...Array.from({ length: WIDE_DISKS }, (_, i) => `disk${i}`), 'attach', 'boot'].map((t) => [
+        t,
+        t === 'disk5' ? 2 : 1,
+      ]),
+    );
+    expect(countOf(effects)).toEqual(once);
+    expect(effects.filter((e) => e.label === 'parent').map((e) => e.task)).toEqual([
+      'disk5',
+      'attach',
+      'boot',
+    ]);
+    expect(new Set(effects.filter((e) => e.task === 'disk5').map((e) => e.key))).toEqual(
+      new Set([`${runId}:disk5`]),
+    );
+    expect((await store.load(runId))?.meta.status).toBe('SUCCESS');
   });
 
   it('keeps reverting a run killed while reverting: the remaining tasks, in reverse order', async () => {

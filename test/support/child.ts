@@ -5,7 +5,7 @@ import { REDIS_URL } from './redis.js';
 
 const CHILD = fileURLToPath(new URL('./run-child.ts', import.meta.url));
 
-export type ChildScenario = 'execute' | 'revert' | 'events';
+export type ChildScenario = 'execute' | 'revert' | 'wide' | 'events';
 
 /** test/support/run-child.ts running in its own process, read line by line. */
 export interface Child {

@@ -165,6 +165,34 @@ export function chainFlow(log: EffectLog, behaviour: Behaviour = {}): Flow {
   ]);
 }
 
+/** Disks of `wide`: more chains than the lanes shape takes, so it compiles to the spawned shape. */
+export const WIDE_DISKS = 12;
+
+/**
+ * `wide`: reserve → disk0 … disk11 (in parallel) → attach → boot. Inputs: `{ name }`. Result `vm`:
+ * `vm-<name>-<n>` where n counts the disks attach was given.
+ */
+export function wideFlow(log: EffectLog, behaviour: Behaviour = {}): Flow {
+  const t = <R>(name: string, o: Parameters<typeof effectful<R>>[3]) => effectful(log, behaviour, name, o);
+  const disks = Array.from({ length: WIDE_DISKS }, (_, i) => `disk${i}`);
+  return graph('wide', [
+    t('reserve', { requires: ['name'], provides: 'slot', result: ({ name }) => `slot-${name}` }),
+    ...disks.map((d) =>
+      t(d, { requires: ['slot'], provides: `v${d}`, result: ({ slot }) => `${d}-${slot}` }),
+    ),
+    t('attach', {
+      requires: disks.map((d) => `v${d}`),
+      provides: 'mount',
+      result: (args) => Object.keys(args).length,
+    }),
+    t('boot', {
+      requires: ['name', 'mount'],
+      provides: 'vm',
+      result: ({ name, mount }) => `vm-${name}-${mount}`,
+    }),
+  ]);
+}
+
 /** What `provision` gives for `{ name: 'web' }`. */
 export const PROVISION_RESULTS = {
   slot: 'slot-web',

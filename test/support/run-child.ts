@@ -6,6 +6,7 @@
  *
  * `execute`: a `provision` run; attach's execute hangs (reserve, format and tag have finished).
  * `revert`:  a `chain` run; d fails, the run reverts d and c, then b's revert hangs.
+ * `wide`:    a `wide` run (the spawned shape); disk5's execute hangs, the other disks finish.
  * `events`:  a `provision` run whose tasks take a few ms each; prints `TASK <task> <state>` on every
  *            task event (as the machine changes, before the change is stored) and `SETTLED`. With a
  *            6th argument k, the whole process freezes right after the k-th event, before the write it
@@ -15,11 +16,11 @@ import { writeSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { InspectionEvent } from 'xstate';
 import { createEngine, redisStore } from '../../src/index.js';
-import { type Behaviour, chainFlow, provisionFlow, redisEffects } from './flows.js';
+import { type Behaviour, chainFlow, provisionFlow, redisEffects, wideFlow } from './flows.js';
 
 const [url, prefix, runId, scenario, freezeAfter] = process.argv.slice(2);
-if (!url || !prefix || !runId || !['execute', 'revert', 'events'].includes(scenario!)) {
-  process.stderr.write('usage: run-child.ts <redisUrl> <prefix> <runId> <execute|revert|events>\n');
+if (!url || !prefix || !runId || !['execute', 'revert', 'wide', 'events'].includes(scenario!)) {
+  process.stderr.write('usage: run-child.ts <redisUrl> <prefix> <runId> <execute|revert|wide|events>\n');
   process.exit(2);
 }
 
@@ -32,7 +33,9 @@ const flow =
     ? provisionFlow(log, { label: 'child', hangExecute: 'attach', onHang })
     : scenario === 'revert'
       ? chainFlow(log, { label: 'child', fail: ['d'], hangRevert: 'b', onHang })
-      : provisionFlow(log, { label: 'child', before: pause });
+      : scenario === 'wide'
+        ? wideFlow(log, { label: 'child', hangExecute: 'disk5', onHang })
+        : provisionFlow(log, { label: 'child', before: pause });
 /**
  * `events`: task changes as the machine makes them, before they are stored (a FlowRun reports only
  * what is stored, so the run actor's snapshots are watched through the inspection API instead).
@@ -55,7 +58,7 @@ const inspect = (event: InspectionEvent) => {
   last = now;
 };
 const engine = createEngine({ store: redisStore({ redis: url, prefix }), flows: [flow], inspect });
-const inputs = flow.name === 'provision' ? { name: 'web' } : { seed: 's' };
+const inputs = flow.name === 'chain' ? { seed: 's' } : { name: 'web' };
 const run = engine.start(flow.name, inputs, { id: runId });
 if (scenario === 'events') {
   run.result.then(
