@@ -41,7 +41,10 @@ export interface RunStepEvent extends Omit<Reduced, 'context' | 'raise'> {
  */
 export type RunShape = 'lanes' | 'spawned';
 
-/** Flows of more chains than this compile to the spawned shape (fan10's 8 lanes stay lanes). */
+/**
+ * Flows of more chains than this compile to the spawned shape (fan10's 8 lanes stay lanes). It is below
+ * MAX_LANES, so a machine's lanes are never shared: each chain has its own.
+ */
 export const SPAWN_ABOVE_LANES = MAX_LANES_PER_EVENT;
 
 /**
@@ -88,8 +91,8 @@ export function compile(flow: Flow): CompiledFlow {
     // Spawned: no lane starts a task by itself, and no lane limits how many run at once.
     const scheduler =
       shape === 'lanes'
-        ? createScheduler(graph, directStarts(graph, lanes), lanes)
-        : createScheduler(graph, new Map(), { laneOf: new Map(), shared: false }, MAX_BUSY_TASKS);
+        ? createScheduler(graph, directStarts(graph, lanes))
+        : createScheduler(graph, new Map(), MAX_BUSY_TASKS);
     const reducer = createReducer(graph, scheduler);
     compiled = {
       flow,
@@ -258,13 +261,7 @@ function buildMachine(
     id: graph.name,
     // Spawned: the run has no states of its own (its value is `{}`); its busy tasks are its children.
     ...(shape === 'lanes' ? { type: 'parallel' as const } : {}),
-    context: ({ input }) =>
-      initialContext(
-        taskNames,
-        scopeNames,
-        input,
-        shape === 'lanes' && lanes.shared ? lanes.lanes.length : 0,
-      ),
+    context: ({ input }) => initialContext(taskNames, scopeNames, input),
     entry: { type: 'onRun', params: { kind: 'start' } },
     on: {
       SUSPEND: { actions: { type: 'onRun', params: { kind: 'suspend' } } },

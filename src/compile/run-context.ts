@@ -51,7 +51,10 @@ export interface RunContext {
   busy: number;
   /** Tasks SUCCESS or IGNORED. */
   settled: number;
-  /** Busy tasks per lane, kept only when chains share lanes (one busy task per lane). */
+  /**
+   * Always empty now. Busy tasks per lane, when flows of more than 32 chains shared lanes; such flows
+   * compile to the spawned shape since. Kept so the context, and runs stored with it, keep their shape.
+   */
   laneBusy: number[];
   /** Ready tasks waiting for a concurrency slot (to execute or to revert, by phase). */
   queue: string[];
@@ -71,7 +74,6 @@ export function initialContext(
   taskNames: readonly string[],
   scopeNames: readonly string[],
   input: RunInput,
-  sharedLanes = 0,
 ): RunContext {
   const tasks = initialGroups(taskNames);
   const scopes: Record<string, number> = {};
@@ -89,7 +91,7 @@ export function initialContext(
     concurrency: input.concurrency ?? 0,
     busy: 0,
     settled: 0,
-    laneBusy: new Array<number>(sharedLanes).fill(0),
+    laneBusy: [],
     queue: [],
     failures: [],
     revertFailures: [],

@@ -5,7 +5,7 @@ import { BUSY_STATES, isAllowedTransition, type TaskState } from '../model/task-
 import { createArguments } from './arguments.js';
 import { createDecisions } from './decisions.js';
 import type { ArgSource, FlowGraph } from './flow-graph.js';
-import type { DirectStarts, Lanes } from './lanes.js';
+import type { DirectStarts } from './lanes.js';
 import type { RunContext, TaskRecord } from './run-context.js';
 import { movePhase, moveStatus } from './run-moves.js';
 import { type RecordWriter, recordOf } from './task-records.js';
@@ -90,19 +90,9 @@ export interface Scheduler {
 export function createScheduler(
   graph: FlowGraph,
   direct: DirectStarts,
-  lanes: Pick<Lanes, 'laneOf' | 'shared'>,
   /** The most tasks of one run busy at once, whatever the run's own limit (the spawned shape's bound). */
   maxBusy = Number.POSITIVE_INFINITY,
 ): Scheduler {
-  // When chains share lanes, a lane runs one task at a time: the scheduler keeps count per lane.
-  const laneOf = lanes.shared ? lanes.laneOf : undefined;
-  const laneFree = (ctx: RunContext, task: string, except?: string): boolean => {
-    if (!laneOf) return true;
-    const lane = laneOf.get(task)!;
-    const own =
-      except !== undefined && laneOf.get(except) === lane && BUSY_STATES.has(rec(ctx, except).s) ? 1 : 0;
-    return (ctx.laneBusy[lane] ?? 0) - own === 0;
-  };
   const all = graph.tasks.map((t) => t.name);
   const rec = (ctx: Pick<RunContext, 'tasks'>, task: string): TaskRecord => recordOf(graph, ctx, task);
   const total = all.length;
@@ -122,14 +112,7 @@ export function createScheduler(
       );
     }
     const delta = (BUSY_STATES.has(state) ? 1 : 0) - (BUSY_STATES.has(old) ? 1 : 0);
-    if (delta !== 0) {
-      ctx.busy += delta;
-      if (laneOf) {
-        const lane = laneOf.get(task)!;
-        ctx.laneBusy = ctx.laneBusy.slice();
-        ctx.laneBusy[lane] = (ctx.laneBusy[lane] ?? 0) + delta;
-      }
-    }
+    if (delta !== 0) ctx.busy += delta;
     if (old === 'SUCCESS' || old === 'IGNORED') ctx.settled -= 1;
     if (state === 'SUCCESS' || state === 'IGNORED') ctx.settled += 1;
     const base = fields ? fields(record) : record;
@@ -166,13 +149,13 @@ export function createScheduler(
     step.raise.push(`REVERT.${task}`);
   };
 
-  /** Start what waits in the queue while slots (and its lanes) are free; drop what is no longer due. */
+  /** Start what waits in the queue while slots are free; drop what is no longer due. */
   const drain = (ctx: Draft, max: number, due: (t: string) => boolean, go: (t: string) => void) => {
     if (ctx.queue.length === 0 || ctx.busy >= max) return;
     const keep: string[] = [];
     for (const t of ctx.queue) {
       if (!due(t)) continue;
-      if (ctx.busy < max && laneFree(ctx, t)) go(t);
+      if (ctx.busy < max) go(t);
       else keep.push(t);
     }
     // A new array only when something left the queue: its part is written when its identity changes.
@@ -202,7 +185,7 @@ export function createScheduler(
       if (rec(ctx, t).s !== 'PENDING' || queued.has(t)) continue;
       const r = readiness(ctx, t);
       if (r === 'ready') {
-        if (ctx.busy < max && laneFree(ctx, t)) start(ctx, t, step);
+        if (ctx.busy < max) start(ctx, t, step);
         else {
           added.push(t);
           queued.add(t);
@@ -229,7 +212,7 @@ export function createScheduler(
     const added: string[] = [];
     for (const t of candidates) {
       if (queued.has(t) || !revertible(ctx, t)) continue;
-      if (ctx.busy < max && laneFree(ctx, t)) revert(ctx, t, step);
+      if (ctx.busy < max) revert(ctx, t, step);
       else {
         added.push(t);
         queued.add(t);
@@ -364,7 +347,7 @@ export function createScheduler(
   };
 
   const startsWith = (ctx: RunContext, dep: string, task: string): boolean => {
-    if (!direct.get(dep)?.has(task) || !laneFree(ctx, task, dep)) return false;
+    if (!direct.get(dep)?.has(task)) return false;
     if (ctx.phase !== 'run' || ctx.suspended || ctx.concurrency !== 0) return false;
     if (rec(ctx, task).s !== 'PENDING') return false;
     const node = graph.byName.get(task)!;
