@@ -105,6 +105,19 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       expect(last?.parts).toEqual({ keep: 'k', change: 'new' });
     });
 
+    it('applies writes of more parts than one command takes (a create, a write setting and deleting thousands)', async () => {
+      // Redis sends parts in chunks (500 set, 1,000 deleted per command): cross each boundary, unevenly.
+      const many = (from: number, count: number, value: (i: number) => string) =>
+        Object.fromEntries(Array.from({ length: count }, (_, i) => [`p${from + i}`, value(from + i)]));
+      const created = many(0, 2_345, (i) => `c${i}`);
+      const run = await started('r1', created);
+      const set = many(1_003, 1_601, (i) => `s${i}`);
+      const del = Array.from({ length: 1_003 }, (_, i) => `p${i}`);
+      await store.save(run.write({ set, del }));
+      const loaded = await store.load('r1');
+      expect(loaded?.parts).toEqual({ ...many(1_003, 1_342, (i) => `c${i}`), ...set });
+    });
+
     it('rejects a stale token with LeaseLostError and writes nothing', async () => {
       const run = await started('r1', { a: '1' });
       await store.claim('r1', 'engine-b');
