@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { FlowFailedError, graph, linear, parallel, task } from '../../src/index.js';
+import { compile, FlowFailedError, graph, linear, parallel, task } from '../../src/index.js';
 import { queuesOf } from '../../src/store/redis-queues.js';
 import { clusterTarget, ONE_REDIS, useDistributedHarness } from '../support/distributed-harness.js';
 import { deferred, waitFor } from '../support/flows.js';
@@ -92,6 +92,57 @@ describe.each([ONE_REDIS, clusterTarget()])('distributed execution on $name', (t
     expect(at('d')).toBeGreaterThan(Math.max(at('b'), at('c')));
     expect(at('a reverted')).toBeGreaterThan(Math.max(at('b reverted'), at('c reverted')));
     expect(at('b reverted')).toBeGreaterThan(at('d'));
+  });
+
+  it('runs a wide flow (the spawned shape) on two workers: a retry after its backoff, then a failure reverting what ran', async () => {
+    const { engine, worker, id } = setup('dist-wide');
+    const log: string[] = [];
+    const wide = (name: string, fail?: string) => {
+      const t = (task_: string, requires: string[] = []) =>
+        task({
+          name: task_,
+          requires,
+          provides: task_,
+          retry: task_ === 'm3' ? { attempts: 2, backoffMs: 20 } : { attempts: 1 },
+          execute: (_: unknown, ctx) => {
+            log.push(`${name} ${task_}`);
+            if (task_ === fail || (task_ === 'm3' && ctx.attempt === 1)) throw new Error(`${task_} fails`);
+            return task_;
+          },
+          revert: () => void log.push(`${name} ${task_} reverted`),
+        });
+      const middle = Array.from({ length: 12 }, (_, i) => `m${i}`);
+      return graph(name, [t('start'), ...middle.map((m) => t(m, ['start'])), t('join', middle)]);
+    };
+    const ok = wide('dist-wide');
+    const failing = wide('dist-wide-fail', 'm7');
+    expect(compile(ok).shape).toBe('spawned');
+    const e = engine([ok, failing]);
+    for (const w of [worker([ok, failing]), worker([ok, failing])]) await w.start();
+
+    const okId = await id('wide-ok');
+    expect(Object.keys(await e.run(ok, {}, { id: okId }))).toHaveLength(14);
+    const ran = log.filter((l) => l.startsWith('dist-wide ')).map((l) => l.slice('dist-wide '.length));
+    expect(ran.filter((t) => t === 'm3')).toHaveLength(2);
+    expect(new Set(ran).size).toBe(14);
+    expect(ran).toHaveLength(15);
+    expect(ran[0]).toBe('start');
+    expect(ran.at(-1)).toBe('join');
+    const m3 = (await e.history(okId)).filter((ev) => ev.task === 'm3').map((ev) => ev.state);
+    expect(m3).toEqual(['RUNNING', 'RETRYING', 'RUNNING', 'SUCCESS']);
+
+    const error = await e.run(failing, {}, { id: await id('wide-fail') }).catch((x: Error) => x);
+    expect(error).toBeInstanceOf(FlowFailedError);
+    const mine = log
+      .filter((l) => l.startsWith('dist-wide-fail '))
+      .map((l) => l.slice('dist-wide-fail '.length));
+    const executed = mine.filter((l) => !l.endsWith('reverted'));
+    const reverted = mine.filter((l) => l.endsWith('reverted')).map((l) => l.replace(' reverted', ''));
+    expect(executed).not.toContain('join');
+    // Every task that ran is reverted once (m3 after its retry too), the start last.
+    expect([...new Set(reverted)].sort()).toEqual([...new Set(executed)].sort());
+    expect(reverted).toHaveLength(new Set(reverted).size);
+    expect(reverted.at(-1)).toBe('start');
   });
 
   it('retries a task after its stored backoff deadline', async () => {
