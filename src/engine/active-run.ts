@@ -73,6 +73,7 @@ export class ActiveRun implements RunControls {
     // A run's first write here carries every part: a fresh run's create; a resumed run's parts once
     // whole, so a run stored before child actors had parts of their own (snapshot-parts.ts) is rewritten.
     let firstWrite = true;
+    const fresh = options.snapshot === undefined;
     this.actor = createActor(options.machine, {
       input: options.input,
       ...(options.snapshot ? { snapshot: options.snapshot as never } : {}),
@@ -93,6 +94,8 @@ export class ActiveRun implements RunControls {
               snapshot,
               compiled.graph,
               compiled.graph.tasks.map((t) => t.name),
+              undefined,
+              fresh,
             )
           : splitSnapshot(snapshot, compiled.graph, dirty.tasks, dirty);
         firstWrite = false;

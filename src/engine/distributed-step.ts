@@ -96,6 +96,8 @@ export function plan(
           next,
           graph,
           graph.tasks.map((t) => t.name),
+          undefined,
+          true,
         ),
         [INPUTS_PART]: JSON.stringify(context.inputs),
         concurrency: String(context.concurrency),
