@@ -1,6 +1,6 @@
 import { doneEventOf, TASK_ACTORS, taskActorId } from '../model/names.js';
 import type { FlowGraph } from './flow-graph.js';
-import { idleId, type Lanes, runningId } from './lanes.js';
+import { busyState, idleId, type Lanes, runningId } from './lanes.js';
 import type { RunContext } from './run-context.js';
 import type { Scheduler } from './scheduler.js';
 import type { ExecuteInput, RevertInput } from './task-actors.js';
@@ -28,11 +28,11 @@ export function laneRegion(
     ...lane.flatMap((task) => [
       {
         guard: { type: 'recordIs' as const, params: { task, state: 'RUNNING' as const } },
-        target: `${task}.RUNNING`,
+        target: busyState(task, 'RUNNING'),
       },
       {
         guard: { type: 'recordIs' as const, params: { task, state: 'REVERTING' as const } },
-        target: `${task}.REVERTING`,
+        target: busyState(task, 'REVERTING'),
       },
     ]),
   ];
@@ -49,22 +49,23 @@ export function laneRegion(
       const event = doneEventOf(taskActorId('execute', dep));
       listeners[event] = [
         ...(listeners[event] ?? []),
-        { guard: { type: 'canStartAfter', params: { dep, task } }, target: `${task}.RUNNING` },
+        { guard: { type: 'canStartAfter', params: { dep, task } }, target: busyState(task, 'RUNNING') },
       ];
     }
   });
   const on: Record<string, string> = {};
   for (const task of lane) {
-    on[`START.${task}`] = `.${task}.RUNNING`;
-    on[`REVERT.${task}`] = `.${task}.REVERTING`;
+    on[`START.${task}`] = `.${busyState(task, 'RUNNING')}`;
+    on[`REVERT.${task}`] = `.${busyState(task, 'REVERTING')}`;
   }
   return {
     initial: 'idle',
     on,
     states: {
       idle: { id: idleId(index), on: { WAKE: wake, ...listeners } },
-      ...Object.fromEntries(
-        lane.map((task) => [task, taskStates(graph, task, lanes.successor.get(task), idle, scheduler)]),
+      ...Object.assign(
+        {},
+        ...lane.map((task) => taskStates(graph, task, lanes.successor.get(task), idle, scheduler)),
       ),
     },
   };
@@ -92,52 +93,49 @@ function taskStates(
   const leave = (state: 'RUNNING' | 'RETRYING') => [
     {
       guard: { type: 'recordIs' as const, params: { task, state: 'REVERTING' as const } },
-      target: 'REVERTING',
+      target: busyState(task, 'REVERTING'),
     },
     { guard: { type: 'recordIsNot' as const, params: { task, state } }, target: idle },
   ];
   return {
-    initial: 'RUNNING',
-    states: {
-      RUNNING: {
-        id: runningId(task),
-        invoke: {
-          id: taskActorId(TASK_ACTORS.RUNNING.prefix, task),
-          src: TASK_ACTORS.RUNNING.src,
-          input: ({ context }: { context: RunContext }): ExecuteInput =>
-            executeInput(graph, scheduler, context, task),
-          onDone: done,
-          onError: [
-            {
-              guard: { type: 'canRetry' as const, params: { task } },
-              target: 'RETRYING',
-              actions: on('retry'),
-            },
-            { target: idle, actions: on('failed') },
-          ],
-        },
-        // Aborted (the scheduler recorded FAILURE, maybe REVERTING already): leaving the state stops the
-        // actor and aborts its signal.
-        on: { WAKE: leave('RUNNING'), [`ABORT.${task}`]: leave('RUNNING') },
+    [busyState(task, 'RUNNING')]: {
+      id: runningId(task),
+      invoke: {
+        id: taskActorId(TASK_ACTORS.RUNNING.prefix, task),
+        src: TASK_ACTORS.RUNNING.src,
+        input: ({ context }: { context: RunContext }): ExecuteInput =>
+          executeInput(graph, scheduler, context, task),
+        onDone: done,
+        onError: [
+          {
+            guard: { type: 'canRetry' as const, params: { task } },
+            target: busyState(task, 'RETRYING'),
+            actions: on('retry'),
+          },
+          { target: idle, actions: on('failed') },
+        ],
       },
-      RETRYING: {
-        invoke: {
-          id: taskActorId(TASK_ACTORS.RETRYING.prefix, task),
-          src: TASK_ACTORS.RETRYING.src,
-          input: ({ context }: { context: RunContext }) => sleepInput(graph, context, task),
-          onDone: { target: 'RUNNING', actions: on('slept') },
-        },
-        on: { WAKE: leave('RETRYING'), [`ABORT.${task}`]: leave('RETRYING') },
+      // Aborted (the scheduler recorded FAILURE, maybe REVERTING already): leaving the state stops the
+      // actor and aborts its signal.
+      on: { WAKE: leave('RUNNING'), [`ABORT.${task}`]: leave('RUNNING') },
+    },
+    [busyState(task, 'RETRYING')]: {
+      invoke: {
+        id: taskActorId(TASK_ACTORS.RETRYING.prefix, task),
+        src: TASK_ACTORS.RETRYING.src,
+        input: ({ context }: { context: RunContext }) => sleepInput(graph, context, task),
+        onDone: { target: busyState(task, 'RUNNING'), actions: on('slept') },
       },
-      REVERTING: {
-        invoke: {
-          id: taskActorId(TASK_ACTORS.REVERTING.prefix, task),
-          src: TASK_ACTORS.REVERTING.src,
-          input: ({ context }: { context: RunContext }): RevertInput =>
-            revertInput(graph, scheduler, context, task),
-          onDone: { target: idle, actions: on('reverted') },
-          onError: { target: idle, actions: on('revertFailed') },
-        },
+      on: { WAKE: leave('RETRYING'), [`ABORT.${task}`]: leave('RETRYING') },
+    },
+    [busyState(task, 'REVERTING')]: {
+      invoke: {
+        id: taskActorId(TASK_ACTORS.REVERTING.prefix, task),
+        src: TASK_ACTORS.REVERTING.src,
+        input: ({ context }: { context: RunContext }): RevertInput =>
+          revertInput(graph, scheduler, context, task),
+        onDone: { target: idle, actions: on('reverted') },
+        onError: { target: idle, actions: on('revertFailed') },
       },
     },
   };

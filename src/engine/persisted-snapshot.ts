@@ -13,7 +13,7 @@ import { TASK_ACTORS, taskActorId } from '../model/names.js';
 export function headJson(snapshot: AnyMachineSnapshot, context: Record<string, unknown>): string {
   const head: Record<string, unknown> = {
     status: snapshot.status,
-    value: snapshot.value,
+    value: storedValue(snapshot.value),
     context,
     historyValue: {},
   };
@@ -41,4 +41,19 @@ export function childJson(snapshot: AnyMachineSnapshot, task: string): string {
     });
   }
   return 'null';
+}
+
+/**
+ * The state value as stored: a busy lane's flat state (`<task>:RUNNING`, lanes.ts) as the nested value
+ * `{ <task>: 'RUNNING' }` that releases before the flat states stored and read, so that a run this
+ * release writes can still be continued by one of those (a rolling deploy); joinSnapshot reads both.
+ */
+function storedValue(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const stored: Record<string, unknown> = {};
+  for (const [lane, state] of Object.entries(value as Record<string, unknown>)) {
+    const at = typeof state === 'string' ? state.lastIndexOf(':') : -1;
+    stored[lane] = at < 0 ? state : { [(state as string).slice(0, at)]: (state as string).slice(at + 1) };
+  }
+  return stored;
 }

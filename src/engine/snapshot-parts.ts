@@ -1,7 +1,7 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import type { CompiledFlow } from '../compile/compile.js';
 import type { FlowGraph } from '../compile/flow-graph.js';
-import { laneName } from '../compile/lanes.js';
+import { busyState, laneName } from '../compile/lanes.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
 import type { BusyState } from '../compile/task-machines.js';
 import { groupsFrom, recordOf } from '../compile/task-records.js';
@@ -154,7 +154,7 @@ export function joinSnapshot(
   // wide flows in lanes) continues in the spawned shape: its lanes are checked, then its task actors
   // become task machines holding them. Its next write stores them so.
   const lanesValue = !(compiled.shape === 'spawned' && isEmptyValue(value));
-  if (lanesValue) checkLanes(runId, compiled.lanes, value, tasks);
+  if (lanesValue) value = checkLanes(runId, compiled.lanes, value, tasks);
   if (compiled.shape === 'spawned') {
     value = {};
     children = asTaskMachines(children, tasks);
@@ -229,13 +229,18 @@ function asTaskMachines(children: unknown, tasks: Record<string, TaskRecord>): u
   return upgraded;
 }
 
-/** Each lane's state must name the one busy task of that lane, or be idle when none is busy. */
+/**
+ * Each lane's state must name the one busy task of that lane and its state (`<task>:RUNNING`), or be
+ * idle when none is busy. Returns the value as this release's machine has it: a lane stored by an
+ * earlier release, where a task's busy states were nested (`{ <task>: 'RUNNING' }`), is read as the flat
+ * state it now is.
+ */
 function checkLanes(
   runId: string,
   lanes: readonly (readonly string[])[],
   value: unknown,
   tasks: Record<string, TaskRecord>,
-): void {
+): Record<string, string> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new SnapshotCorruptError(runId, 'core part has no machine state value');
   }
@@ -246,18 +251,29 @@ function checkLanes(
       `core part has ${Object.keys(regions).length} lanes, the flow has ${lanes.length}`,
     );
   }
+  const checked: Record<string, string> = {};
   lanes.forEach((lane, i) => {
     const state = regions[laneName(i)];
     const busy = lane.filter((t) => BUSY_STATES.has(tasks[t]!.s));
-    const expected = busy.length === 0 ? 'idle' : JSON.stringify({ [busy[0]!]: tasks[busy[0]!]!.s });
-    const got = typeof state === 'string' ? state : JSON.stringify(state);
+    const expected = busy.length === 0 ? 'idle' : busyState(busy[0]!, tasks[busy[0]!]!.s as BusyState);
+    const got = typeof state === 'string' ? state : nestedBusyState(state);
     if (busy.length > 1 || got !== expected) {
       throw new SnapshotCorruptError(
         runId,
-        `lane ${i} is in state ${got} but its tasks' records say ${expected}`,
+        `lane ${i} is in state ${JSON.stringify(state)} but its tasks' records say ${JSON.stringify(expected)}`,
       );
     }
+    checked[laneName(i)] = expected;
   });
+  return checked;
+}
+
+/** An earlier release's busy lane, `{ <task>: <state> }`, as the flat state it is now; else a mismatch. */
+function nestedBusyState(state: unknown): string | undefined {
+  if (state === null || typeof state !== 'object') return undefined;
+  const entries = Object.entries(state);
+  const [task, busy] = entries[0] ?? [];
+  return entries.length === 1 && typeof busy === 'string' ? busyState(task!, busy as BusyState) : undefined;
 }
 
 /**

@@ -54,6 +54,17 @@ const CORRUPTIONS: Record<string, (redis: Redis, keys: { meta: string; parts: st
       };
       await redis.hset(parts, 'core', JSON.stringify({ ...core, children }));
     },
+    'a lane idle while its task runs': async (redis, { parts }) => {
+      const core = JSON.parse((await redis.hget(parts, 'core'))!) as { value: Record<string, string> };
+      for (const lane of Object.keys(core.value)) core.value[lane] = 'idle';
+      await redis.hset(parts, 'core', JSON.stringify(core));
+    },
+    'a lane naming its running task in another state': async (redis, { parts }) => {
+      const core = JSON.parse((await redis.hget(parts, 'core'))!) as { value: Record<string, unknown> };
+      for (const [lane, state] of Object.entries(core.value))
+        if (state !== 'idle') core.value[lane] = { attach: 'REVERTING' };
+      await redis.hset(parts, 'core', JSON.stringify(core));
+    },
     'a child part without the actor of a running task': (redis, { parts }) =>
       redis.hset(parts, 'c:attach', 'null'),
     'a child part of unknown source': (redis, { parts }) =>
@@ -134,6 +145,19 @@ describe('bad data under a run (invariant 6)', () => {
     expect(Object.keys(after).filter((name) => name.startsWith('c:'))).toHaveLength(
       Object.keys(after).filter((name) => name.startsWith('t:')).length,
     );
+  });
+
+  it('stores a busy lane as earlier releases did ({ attach: RUNNING }), so they can continue the run, and resumes it', async () => {
+    await parkProvision(store, log, 'nested');
+    const { parts } = keysOf('nested');
+    const core = JSON.parse((await redis.hget(parts, 'core'))!) as { value: Record<string, unknown> };
+    expect(Object.values(core.value)).toContainEqual({ attach: 'RUNNING' });
+    expect(Object.values(core.value).filter((state) => state !== 'idle')).toHaveLength(1);
+
+    const run = await engine.resume('nested');
+    expect(await run.result).toEqual(PROVISION_RESULTS);
+    const attach = (await log.all()).filter((e) => e.task === 'attach' && e.kind === 'execute');
+    expect(attach.map((e) => e.label)).toEqual(['parker', 'resumer']);
   });
 
   it('refuses each corrupt run with SnapshotCorruptError, untouched, while a sound run resumes', async () => {
