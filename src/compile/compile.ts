@@ -126,6 +126,8 @@ function buildMachine(
 ) {
   const taskNames = graph.tasks.map((t) => t.name);
   const scopeNames = [...graph.scopes.keys()];
+  // Without the engine's hooks (it provides its own); both shapes' actors, so one setup types them all.
+  const taskActors = createTaskActors(graph);
 
   /** The reducer's result as XState actions: assign the context, raise what it raised, emit what changed. */
   const flush = (
@@ -223,7 +225,7 @@ function buildMachine(
       },
       emitted: {} as RunStepEvent,
     },
-    actors: { ...createTaskActors(graph), ...taskMachines(createTaskActors(graph)) },
+    actors: { ...taskActors, ...taskMachines(taskActors) },
     guards: {
       /** A WAKE that moves no task of this lane (see wokenLanes). */
       notWoken: ({ event }, params: { lane: number }) => !event.lanes?.includes(params.lane),
