@@ -12,8 +12,9 @@ export type BusyState = keyof typeof TASK_ACTORS;
  * events as when its own state invokes the actor. The run decides what follows (retry, revert, the next
  * task) and spawns the next busy state's machine: decisions stay in the run's reducer.
  *
- * The input is the machine's context, so it is persisted with the machine, and its invoked actor is
- * rehydrated and re-run with it, as XState does for an invoked actor of the run itself.
+ * The input goes straight to the invoked actor (the machine keeps no context): it is persisted once,
+ * with that actor, which XState rehydrates and re-runs with it, as it does for an actor the run invokes
+ * itself. `taskMachineInput` reads it back.
  */
 export function taskMachines(actors: Record<string, AnyActorLogic>): Record<string, AnyStateMachine> {
   const machines: Record<string, AnyStateMachine> = {};
@@ -28,16 +29,29 @@ function busyStateMachine(state: BusyState, actors: Record<string, AnyActorLogic
   const passOutput = ({ event }: { event: { output?: unknown } }) => event.output;
   return setup({ actors: { [src]: actors[src]! } }).createMachine({
     id: TASK_MACHINE_SRC[state],
-    context: ({ input }: { input: Record<string, unknown> }) => input,
     initial: state,
     states: {
       [state]: {
         // An error of the actor is not handled here: the machine errors with it, and the run gets it.
-        invoke: { id: src, src, input: ({ context }: { context: unknown }) => context, onDone: 'DONE' },
+        // The machine's input arrives on its init event, the event its first state is entered with.
+        invoke: {
+          id: src,
+          src,
+          input: ({ event }: { event: { input?: unknown } }) => event.input,
+          onDone: 'DONE',
+        },
       },
       DONE: { type: 'final', output: passOutput },
     },
     // The machine's output is its final state's (XState passes it on the done-state event).
     output: passOutput,
   } as never) as unknown as AnyStateMachine;
+}
+
+/** What a task machine's actor was started with (undefined for anything else). */
+export function taskMachineInput(snapshot: { children?: Record<string, unknown> }): unknown {
+  for (const child of Object.values(snapshot.children ?? {})) {
+    return (child as { getSnapshot(): { input?: unknown } }).getSnapshot().input;
+  }
+  return undefined;
 }

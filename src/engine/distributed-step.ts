@@ -8,6 +8,7 @@ import {
 import type { CompiledFlow, RunStepEvent } from '../compile/compile.js';
 import type { RunContext } from '../compile/run-context.js';
 import type { ExecuteInput, RevertInput, SleepInput } from '../compile/task-actors.js';
+import { taskMachineInput } from '../compile/task-machines.js';
 import { recordOf } from '../compile/task-records.js';
 import { actorOfOutcome, parseTaskActorId, TASK_ACTORS, taskActorId } from '../model/names.js';
 import type { RunStatus } from '../model/run-status.js';
@@ -169,10 +170,10 @@ export function currentChild(
   return input;
 }
 
-type ChildRef = { getSnapshot(): { input?: unknown; context?: unknown; machine?: unknown } };
+type ChildRef = { getSnapshot(): { input?: unknown; machine?: unknown; children?: Record<string, unknown> } };
 
-/** A task's child's input: an actor's own, or a task machine's context (the spawned shape). */
+/** A task's child's input: an actor's own, or that of the actor a task machine holds (the spawned shape). */
 function inputOf(ref: ChildRef): unknown {
   const snapshot = ref.getSnapshot();
-  return snapshot.machine === undefined ? snapshot.input : snapshot.context;
+  return snapshot.machine === undefined ? snapshot.input : taskMachineInput(snapshot);
 }

@@ -200,7 +200,7 @@ type StoredChild = { src?: unknown; snapshot?: unknown; [key: string]: unknown }
 
 /**
  * Task actors stored by the lanes shape (their source is the actor's: `execute`, ...), as the spawned
- * shape's task machines (task-machines.ts) holding them: the machine's context is the actor's input.
+ * shape's task machines (task-machines.ts) holding them.
  * Entries that already are task machines, and anything else, are left for checkChildren to judge.
  */
 function asTaskMachines(children: unknown, tasks: Record<string, TaskRecord>): unknown {
@@ -221,7 +221,7 @@ function asTaskMachines(children: unknown, tasks: Record<string, TaskRecord>): u
         status: 'active',
         value: state,
         historyValue: {},
-        context: snapshot.input,
+        context: {},
         children: { [actor.src]: child },
       },
     };

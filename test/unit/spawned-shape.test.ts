@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialTransition } from 'xstate';
 import { MAX_BUSY_TASKS } from '../../src/compile/compile.js';
+import { taskMachineInput } from '../../src/compile/task-machines.js';
 import { joinSnapshot } from '../../src/engine/snapshot-parts.js';
 import {
   compile,
@@ -177,7 +178,7 @@ describe('the spawned shape, as stored and rehydrated', () => {
     const d5 = children['execute:d5']!;
     expect(d5.src).toBe('task.execute');
     expect(d5.getSnapshot().value).toBe('RUNNING');
-    expect(d5.getSnapshot().context).toMatchObject({ runId: 'r', task: 'd5', attempt: 1 });
+    expect(taskMachineInput(d5.getSnapshot())).toMatchObject({ runId: 'r', task: 'd5', attempt: 1 });
   });
 
   it('reads a run stored in the lanes shape (by a release that ran wide flows in lanes) as task machines', async () => {
