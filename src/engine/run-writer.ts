@@ -17,6 +17,14 @@ export interface Dirty {
 
 const clean = (): Dirty => ({ tasks: new Set(), queue: false, failures: false });
 
+/** Barriers waiting for a write: settled once a write up to `target` is acknowledged. */
+interface Waiter {
+  target: number;
+  promise: Promise<void>;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
 /**
  * Writes one run's snapshots to the store, in order, one write in flight at a time: changes made while
  * a write is in flight are coalesced into the next. Many runs' writers run at once, so one engine's
@@ -37,7 +45,7 @@ export interface RunWriterOptions {
   onFatal(error: Error): void;
   /** Called after each acknowledged write with the last `mark()` it made durable. */
   onDurable?(target: number): void;
-  /** How long a write may wait for an unavailable store (the store is told; see persist): the engine's. */
+  /** How long a write may wait for an unavailable store (the store is told; see pump): the engine's. */
   unavailableDeadlineMs: number;
   /**
    * A fresh run: its first write creates it, with these parts (inputs) beside the first snapshot's,
@@ -52,7 +60,7 @@ export class RunWriter implements BackstoppedWrite {
   private acked = 0;
   private pumping = false;
   private dirty: Dirty = clean();
-  private waiters: { target: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private waiters: Waiter[] = [];
   private fatal: Error | undefined;
   private seq: number;
   private meta: RunMeta;
@@ -73,8 +81,18 @@ export class RunWriter implements BackstoppedWrite {
   }
   private firstDone = false;
   private firstWaiters: (() => void)[] | undefined;
-  /** Aborted when the writer gives up: the store stops retrying (and waiting for) its write then. */
-  private readonly letGo = new AbortController();
+  /** Why the writer let go of its writes (killed, or past the backstop); set once. */
+  private letGoReason: Error | undefined;
+  /**
+   * Aborted when the writer lets go: the store stops retrying (and waiting for) its write then. Made
+   * when a store reads it (see `writeOptions`): the memory store never does, and making a signal showed
+   * in profiles of short runs.
+   */
+  private letGo: AbortController | undefined;
+  /** What every write of this run tells the store: one object per writer, not one per write. */
+  private readonly writeOptions: { readonly signal: AbortSignal; readonly deadlineMs: number };
+  /** The target of the last write begun: a barrier asked after it needs the next write. */
+  private begun = 0;
   /** When the backstop lets go of the write in flight (the writer is that write, as it sees it). */
   due = 0;
 
@@ -97,6 +115,29 @@ export class RunWriter implements BackstoppedWrite {
     this.meta = meta;
     this.create = create;
     this.status = create ? undefined : meta.status;
+    const writer = this;
+    this.writeOptions = {
+      get signal() {
+        return writer.signal();
+      },
+      deadlineMs: options.unavailableDeadlineMs,
+    };
+  }
+
+  /** The signal the store is given, aborted once the writer lets go (made on first read). */
+  private signal(): AbortSignal {
+    if (!this.letGo) {
+      this.letGo = new AbortController();
+      if (this.letGoReason) this.letGo.abort(this.letGoReason);
+    }
+    return this.letGo.signal;
+  }
+
+  /** Let go of the writes: the store is told through the signal, and the write in flight fails with `reason`. */
+  private release(reason: Error): void {
+    if (this.letGoReason) return;
+    this.letGoReason = reason;
+    this.letGo?.abort(reason);
   }
 
   /**
@@ -142,15 +183,27 @@ export class RunWriter implements BackstoppedWrite {
   barrier(): Promise<void> {
     if (this.fatal) return Promise.reject(this.fatal);
     this.touch();
-    const target = this.wanted;
-    return new Promise((resolve, reject) => this.waiters.push({ target, resolve, reject }));
+    // Barriers asked before the next write begins are all settled by it: they share one promise (the
+    // tasks a step starts together wait for the same write).
+    const last = this.waiters.at(-1);
+    if (last && last.target > this.begun) {
+      last.target = this.wanted;
+      return last.promise;
+    }
+    const waiter = { target: this.wanted } as Waiter;
+    waiter.promise = new Promise((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
+    });
+    this.waiters.push(waiter);
+    return waiter.promise;
   }
 
   /** Stop writing; pending barriers reject with `error`. */
   kill(error: Error): void {
     if (this.fatal) return;
     this.fatal = error;
-    this.letGo.abort(error);
+    this.release(error);
     this.firstWritten();
     for (const w of this.waiters.splice(0)) w.reject(error);
   }
@@ -166,6 +219,7 @@ export class RunWriter implements BackstoppedWrite {
     try {
       while (!this.fatal && this.acked < this.wanted) {
         const target = this.wanted;
+        this.begun = target;
         const dirty = this.dirty;
         this.dirty = clean();
         const { parts, status } = this.options.snapshot(dirty);
@@ -175,30 +229,51 @@ export class RunWriter implements BackstoppedWrite {
         const events = writeEvents(this.statusEvents, this.taskEvents);
         this.statusEvents = [];
         this.taskEvents = [];
-        if (this.create) {
-          // Version 0: the next write is seq 1.
-          await this.persist((options) =>
-            this.options.store.create(this.meta, Object.assign(parts, this.create), { ...options, events }),
-          );
-          this.create = undefined;
-        } else {
-          const write: RunWrite = {
-            runId: this.options.runId,
-            token: this.options.token,
-            seq: this.seq + 1,
-            meta: this.meta,
-            set: parts,
-            events,
-          };
-          await this.persist((options) => this.options.store.save(write, options).then(() => true));
-          this.seq = write.seq;
+        // Retrying an unavailable store is the store's own policy (redisStore's is src/redis/call.ts): it
+        // is told the engine's deadline, so it gives up within it with an error that names the client's
+        // error and whether the write may have landed, and it is told to stop at once, through the
+        // signal, when the writer is killed. A store that ignores `deadlineMs` is stopped a little later
+        // by the signal (write-backstop.ts).
+        watchWrite(this, this.writeOptions.deadlineMs);
+        try {
+          if (this.create) {
+            // Version 0: the next write is seq 1.
+            const { store } = this.options;
+            const writer = this;
+            const created = await store.create(this.meta, Object.assign(parts, this.create), {
+              get signal() {
+                return writer.signal();
+              },
+              deadlineMs: this.writeOptions.deadlineMs,
+              events,
+            });
+            if (!created) throw new RunExistsError(this.options.runId);
+            this.create = undefined;
+          } else {
+            const write: RunWrite = {
+              runId: this.options.runId,
+              token: this.options.token,
+              seq: this.seq + 1,
+              meta: this.meta,
+              set: parts,
+              events,
+            };
+            await this.options.store.save(write, this.writeOptions);
+            this.seq = write.seq;
+          }
+        } catch (error) {
+          // Let go of (killed, or past the backstop): that, not what the store made of it, is the reason.
+          throw this.letGoReason ?? error;
+        } finally {
+          unwatchWrite(this);
         }
         this.acked = target;
         this.firstWritten();
         this.options.onDurable?.(target);
-        const due = this.waiters.filter((w) => w.target <= target);
-        this.waiters = this.waiters.filter((w) => w.target > target);
-        for (const w of due) w.resolve();
+        // Waiters are in the order of their targets: the ones this write settles come first.
+        let settled = 0;
+        while (settled < this.waiters.length && this.waiters[settled]!.target <= target) settled++;
+        if (settled > 0) for (const w of this.waiters.splice(0, settled)) w.resolve();
       }
     } catch (error) {
       this.kill(error as Error);
@@ -210,36 +285,12 @@ export class RunWriter implements BackstoppedWrite {
   }
 
   /**
-   * Write once. Retrying an unavailable store is the store's own policy (redisStore's is
-   * src/redis/call.ts): it is told the engine's deadline (`deadlineMs`), so it gives up within it with an
-   * error that names the client's error and whether the write may have landed, and it is told to stop at
-   * once, through the signal, when the writer is killed. A store that ignores `deadlineMs` is stopped a
-   * little later by the signal (write-backstop.ts).
-   */
-  private async persist(
-    write: (options: { signal: AbortSignal; deadlineMs: number }) => Promise<boolean>,
-  ): Promise<void> {
-    const deadlineMs = this.options.unavailableDeadlineMs;
-    watchWrite(this, deadlineMs);
-    try {
-      if (!(await write({ signal: this.letGo.signal, deadlineMs })))
-        throw new RunExistsError(this.options.runId);
-    } catch (error) {
-      // Let go of (killed, or past the backstop): that, not what the store made of it, is the reason.
-      if (this.letGo.signal.aborted) throw this.letGo.signal.reason;
-      throw error;
-    } finally {
-      unwatchWrite(this);
-    }
-  }
-
-  /**
    * The write in flight is past its deadline and the backstop's grace: the store ignored `deadlineMs`.
    * Called by the backstop only.
    */
   expire(): void {
     const deadlineMs = this.options.unavailableDeadlineMs;
-    this.letGo.abort(
+    this.release(
       new StoreUnavailableError(
         `The store did not take the write of run \`${this.options.runId}\` within unavailableDeadlineMs of ${deadlineMs} ms. It may or may not have been applied (maybe stored): engine.resume('${this.options.runId}') continues the run from what was stored.`,
         { maybeStored: true },
