@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { RedisAuthError, RedisReplyError, StoreUnavailableError, TaskweaveError } from '../errors.js';
 
 export { RedisReplyError } from '../errors.js';
@@ -49,9 +48,8 @@ export function createCaller(
     new TaskweaveError(`Expected an open connection, got one that was closed (while trying to ${what}).`),
 ): RedisCaller {
   let closed = false;
+  // Calls in flight hear it through one listener (see `onAbort`), however many there are.
   const closing = new AbortController();
-  // Every call in flight listens on it: no leak warning at 200 concurrent writes.
-  setMaxListeners(0, closing.signal);
   // The latest connection error, for the message when commands merely waited. On a caller's client it is
   // heard only while one of our calls waits (a permanent listener would silence ioredis' own logging).
   let lastError: Error | undefined;
@@ -63,7 +61,7 @@ export function createCaller(
     if (closed) throw closedError(where_);
     const limit = Math.min(deadlineMs, spec.deadlineMs ?? Number.POSITIVE_INFINITY);
     const deadline = Date.now() + limit;
-    const stop = anySignal(signal, closing.signal);
+    const stop = new Stop(signal, closing.signal);
     let seen: Error | undefined;
     // A write handed to the client whose outcome we never learned: it may land later.
     let unknownOutcome = false;
@@ -301,51 +299,81 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** One signal aborted by either; `dispose()` removes the listener on the long-lived one. */
 /**
  * The caller's signal and the connection's closing, seen as one, without an AbortController per call
  * (making one was among the hottest costs of a command): `signal` makes one only for the cold paths
- * (waiting for a connection, backing off).
+ * (waiting for a connection, backing off). A class, so a call makes one object and no closures for it.
  */
-interface Stop {
-  readonly aborted: boolean;
-  readonly reason: unknown;
-  readonly signal: AbortSignal;
-  on(listener: () => void): void;
-  off(listener: () => void): void;
-  dispose(): void;
+class Stop {
+  private combined: { controller: AbortController; onAbort: () => void } | undefined;
+
+  constructor(
+    private readonly caller: AbortSignal | undefined,
+    private readonly closing: AbortSignal,
+  ) {}
+
+  get aborted(): boolean {
+    return this.closing.aborted || this.caller?.aborted === true;
+  }
+
+  get reason(): unknown {
+    return this.closing.aborted ? CLOSED : this.caller?.reason;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.combined) {
+      const controller = new AbortController();
+      const onAbort = () => controller.abort(this.reason);
+      this.combined = { controller, onAbort };
+      if (this.aborted) onAbort();
+      else this.on(onAbort);
+    }
+    return this.combined.controller.signal;
+  }
+
+  /** Call `listener` once either aborts (it may be called twice, if both do). */
+  on(listener: () => void): void {
+    onAbort(this.closing, listener);
+    if (this.caller) onAbort(this.caller, listener);
+  }
+
+  off(listener: () => void): void {
+    offAbort(this.closing, listener);
+    if (this.caller) offAbort(this.caller, listener);
+  }
+
+  dispose(): void {
+    if (this.combined) this.off(this.combined.onAbort);
+  }
 }
 
-function anySignal(signal: AbortSignal | undefined, closing: AbortSignal): Stop {
-  let combined: { controller: AbortController; dispose: () => void } | undefined;
-  const stop: Stop = {
-    get aborted() {
-      return closing.aborted || signal?.aborted === true;
-    },
-    get reason() {
-      return closing.aborted ? CLOSED : signal?.reason;
-    },
-    get signal() {
-      if (!combined) {
-        const controller = new AbortController();
-        const onAbort = () => controller.abort(stop.reason);
-        if (stop.aborted) onAbort();
-        else stop.on(onAbort);
-        combined = { controller, dispose: () => stop.off(onAbort) };
-      }
-      return combined.controller.signal;
-    },
-    on(listener) {
-      closing.addEventListener('abort', listener, { once: true });
-      signal?.addEventListener('abort', listener, { once: true });
-    },
-    off(listener) {
-      closing.removeEventListener('abort', listener);
-      signal?.removeEventListener('abort', listener);
-    },
-    dispose() {
-      combined?.dispose();
-    },
-  };
-  return stop;
+/**
+ * What to call when a signal aborts, by signal: one 'abort' listener per signal, added the first time
+ * a call waits on it, and a set that each call joins and leaves. Adding and removing an EventTarget
+ * listener per call (twice: the caller's signal and the connection's closing) was a measurable share
+ * of every command's cost, and a writer's signal is waited on by every write of its run.
+ */
+const abortHandlers = new WeakMap<AbortSignal, Set<() => void>>();
+
+function onAbort(signal: AbortSignal, listener: () => void): void {
+  let handlers = abortHandlers.get(signal);
+  if (!handlers) {
+    const set = new Set<() => void>();
+    handlers = set;
+    abortHandlers.set(signal, set);
+    signal.addEventListener(
+      'abort',
+      () => {
+        const called = [...set];
+        set.clear();
+        for (const handler of called) handler();
+      },
+      { once: true },
+    );
+  }
+  handlers.add(listener);
+}
+
+function offAbort(signal: AbortSignal, listener: () => void): void {
+  abortHandlers.get(signal)?.delete(listener);
 }
