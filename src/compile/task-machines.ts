@@ -50,8 +50,7 @@ function busyStateMachine(state: BusyState, actors: Record<string, AnyActorLogic
 
 /** What a task machine's actor was started with (undefined for anything else). */
 export function taskMachineInput(snapshot: { children?: Record<string, unknown> }): unknown {
-  for (const child of Object.values(snapshot.children ?? {})) {
-    return (child as { getSnapshot(): { input?: unknown } }).getSnapshot().input;
-  }
-  return undefined;
+  // A task machine has one child: the actor its state invokes.
+  const [actor] = Object.values(snapshot.children ?? {}) as { getSnapshot(): { input?: unknown } }[];
+  return actor?.getSnapshot().input;
 }
