@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { linear, task } from '../../src/index.js';
-import { deferred, newEngine, nextTaskEvent, saving } from './engine-support.js';
+import { deferred, newEngine, nextTaskEvent, saving, suspendNow } from './engine-support.js';
 
 function gated(log: string[], name: string, gate: Promise<void>) {
   return task({
@@ -21,7 +21,7 @@ describe('engine.revert of a suspended run', () => {
     const engine = newEngine();
     const run = engine.start(flow, {}, { id: 'rb-2' });
     await nextTaskEvent(run, 'b', 'RUNNING');
-    const suspended = run.suspend();
+    const { suspended } = await suspendNow(engine, run);
     gate.resolve();
     await suspended;
     await engine.revert('rb-2');

@@ -12,6 +12,7 @@ import {
   type TaskOptions,
   task,
 } from '../../src/index.js';
+import { waitFor } from '../support/flows.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
 import { cleanClusterPrefix } from '../support/redis-cluster.js';
 
@@ -181,4 +182,19 @@ export function thrownBy(fn: () => unknown): Error {
     return error as Error;
   }
   throw new Error('Expected the call to throw, but it returned');
+}
+
+/**
+ * `run.suspend()`, and in distributed mode the suspension stored before this returns: there it is a step
+ * through the store, which a loaded machine may take after the completion a test releases next (that
+ * completion would then start the next task). In process a suspension is recorded at once. `suspended`
+ * settles once the run is suspended (after what runs has finished).
+ */
+export async function suspendNow(engine: Engine, run: FlowRun<any>): Promise<{ suspended: Promise<void> }> {
+  const before = (await engine.get(run.id))!.seq;
+  const suspended = run.suspend();
+  if (distributedMode) {
+    await waitFor(async () => (await engine.get(run.id))!.seq > before, 5_000, 'the suspension stored');
+  }
+  return { suspended };
 }

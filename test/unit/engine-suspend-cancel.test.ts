@@ -15,6 +15,7 @@ import {
   nextTaskEvent,
   rejectionOf,
   saving,
+  suspendNow,
   taskStates,
 } from './engine-support.js';
 
@@ -50,7 +51,7 @@ describe('suspend and resume', () => {
       const engine = newEngine();
       const run = engine.start(flow, {}, { id: 'susp-1' });
       await nextTaskEvent(run, 'b', 'RUNNING');
-      const suspended = run.suspend();
+      const { suspended } = await suspendNow(engine, run);
       gate.resolve();
       await suspended;
       expect(run.status).toBe('SUSPENDED');
@@ -75,7 +76,7 @@ describe('suspend and resume', () => {
     const engine = newEngine();
     const run = engine.start(flow, {}, { id: 'susp-2' });
     await Promise.all([nextTaskEvent(run, 'p1', 'RUNNING'), nextTaskEvent(run, 'p2', 'RUNNING')]);
-    const suspended = run.suspend();
+    const { suspended } = await suspendNow(engine, run);
     gates.p1.resolve();
     await nextTaskEvent(run, 'p1', 'SUCCESS');
     expect(run.status).not.toBe('SUSPENDED'); // p2 still runs
@@ -118,7 +119,7 @@ describe('suspend and resume', () => {
     const engine = newEngine();
     const run = engine.start(flow, {}, { id: 'susp-4' });
     await nextTaskEvent(run, 'b', 'RUNNING');
-    const suspended = run.suspend();
+    const { suspended } = await suspendNow(engine, run);
     gate.resolve();
     await suspended;
     const resumed = await engine.resume('susp-4');
