@@ -24,14 +24,14 @@ export function groupOf(graph: FlowGraph, task: string): number {
  * Every task's first record: one frozen object shared by every task of every run, since records are
  * replaced, never changed (a change in place would throw). A fan10 run allocates ten records fewer.
  */
-const PENDING: TaskRecord = Object.freeze({ s: 'PENDING', a: 0 }) as TaskRecord;
+export const PENDING_RECORD: TaskRecord = Object.freeze({ s: 'PENDING', a: 0 }) as TaskRecord;
 
 export function initialGroups(taskNames: readonly string[]): TaskGroups {
   const groups: Record<string, TaskRecord>[] = [];
   taskNames.forEach((name, i) => {
     const g = Math.floor(i / GROUP_SIZE);
     groups[g] ??= {};
-    groups[g][name] = PENDING;
+    groups[g][name] = PENDING_RECORD;
   });
   return groups;
 }

@@ -4,7 +4,7 @@ import type { FlowGraph } from '../compile/flow-graph.js';
 import { busyState, laneName } from '../compile/lanes.js';
 import type { RunContext, TaskRecord } from '../compile/run-context.js';
 import type { BusyState } from '../compile/task-machines.js';
-import { groupsFrom, recordOf } from '../compile/task-records.js';
+import { groupsFrom, PENDING_RECORD, recordOf } from '../compile/task-records.js';
 import { SnapshotCorruptError } from '../errors.js';
 import {
   childPart,
@@ -34,6 +34,8 @@ export const FAILURES_PART = 'failures';
 /** A distributed run's span ids (OpenTelemetry), written with its create for workers' spans; not part of the snapshot. */
 export const TRACE_PART = 'trace';
 export { taskPart } from '../model/names.js';
+
+const PENDING_JSON = JSON.stringify(PENDING_RECORD);
 
 type Persisted = { value: Record<string, unknown>; context: RunContext; [key: string]: unknown };
 
@@ -67,8 +69,11 @@ export function splitSnapshot(
   if (lists.queue) parts[QUEUE_PART] = JSON.stringify(queue);
   if (lists.failures) parts[FAILURES_PART] = JSON.stringify({ failures, revertFailures });
   for (const task of tasks) {
-    parts[taskPart(task)] = JSON.stringify(recordOf(graph, { tasks: records }, task));
-    const child = childJson(snapshot, task);
+    const record = recordOf(graph, { tasks: records }, task);
+    // A create stores every task, most of them still the one shared first record: its JSON is made once.
+    parts[taskPart(task)] = record === PENDING_RECORD ? PENDING_JSON : JSON.stringify(record);
+    // Only a busy task has an actor (joinSnapshot checks that they match).
+    const child = BUSY_STATES.has(record.s) ? childJson(snapshot, task) : 'null';
     if (!create || child !== 'null') parts[childPart(task)] = child;
   }
   return parts;
