@@ -166,7 +166,7 @@ function buildMachine(
 
   /**
    * The lanes a WAKE concerns (those of the tasks it moves): every other idle lane passes it with one
-   * guard instead of checking each of its tasks' records (wide flows have up to 32 lanes of many tasks).
+   * guard instead of checking each of its tasks' records (a lane may hold a long chain).
    */
   const wokenLanes = (raised: readonly string[]): number[] => {
     const woken: number[] = [];

@@ -5,12 +5,12 @@ import type { FlowGraph } from './flow-graph.js';
  * Consecutive tasks of a chain depend on each other, so at most one task per chain is ever busy
  * (running, retrying or reverting): a chain can be one region of the machine whose active state
  * names that task. XState's cost per event grows with the number of active regions, so a chain of
- * 100 tasks costs one region, not 100. Past MAX_LANES chains, chains share lanes.
+ * 100 tasks costs one region, not 100. Only flows of up to SPAWN_ABOVE_LANES chains run in lanes
+ * (compile.ts); wider ones run as task machines, and their lanes are what the flow's structure lists.
  */
 /**
- * The most lanes (machine regions) a flow compiles to. A wider flow's chains share lanes, and a shared
- * lane runs one task at a time: at most this many tasks of one run are busy at once. XState's cost per
- * event grows with the number of regions, and entering many at once is super-linear.
+ * The most lanes a flow's structure lists (`FlowStructure.lanes`): a wider flow's chains are listed
+ * together, round-robin. No machine has that many: it is far above SPAWN_ABOVE_LANES.
  */
 export const MAX_LANES = 32;
 
@@ -21,8 +21,6 @@ export interface Lanes {
   laneOf: ReadonlyMap<string, number>;
   /** A task's successor in its chain (it depends on the task and runs after it in the same lane). */
   successor: ReadonlyMap<string, string>;
-  /** Whether chains share lanes (then the scheduler keeps one busy task per lane). */
-  shared: boolean;
 }
 
 export function computeLanes(graph: FlowGraph): Lanes {
@@ -50,7 +48,7 @@ export function computeLanes(graph: FlowGraph): Lanes {
   lanes.forEach((lane, i) => {
     for (const task of lane) laneOf.set(task, i);
   });
-  return { lanes, laneOf, successor, shared: chains.length > lanes.length };
+  return { lanes, laneOf, successor };
 }
 
 export const laneName = (index: number) => `lane${index}`;
@@ -87,10 +85,8 @@ export function directStarts(graph: FlowGraph, lanes: Lanes): DirectStarts {
   for (const node of graph.tasks) {
     const next = lanes.successor.get(node.name);
     if (next !== undefined) add(node.name, next);
-    // Dependents in other lanes start on this completion only while every chain has a lane of its own:
-    // with shared lanes, two dependents may share a lane (an idle lane takes one transition per event)
-    // or find it busy, and the scheduler would count a start the machine did not make.
-    if (lanes.shared) continue;
+    // Every chain of a machine in lanes has a lane of its own, so a dependent's lane is idle when its
+    // last dependency completes.
     const others = node.dependents.filter((d) => d !== next);
     if (others.length <= MAX_LANES_PER_EVENT) for (const d of others) add(node.name, d);
   }

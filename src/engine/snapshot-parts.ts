@@ -152,15 +152,14 @@ export function joinSnapshot(
     }
     tasks[node.name] = record;
   }
-  let value = core.value;
+  let value: Record<string, string>;
   let children: unknown =
     core.children === undefined ? childrenOf(runId, compiled.graph, parts) : core.children;
-  // A run stored in the lanes shape whose flow now compiles spawned (it was stored by a release that ran
-  // wide flows in lanes) continues in the spawned shape: its lanes are checked, then its task actors
-  // become task machines holding them. Its next write stores them so.
-  const lanesValue = !(compiled.shape === 'spawned' && isEmptyValue(value));
-  if (lanesValue) value = checkLanes(runId, compiled.lanes, value, tasks);
-  if (compiled.shape === 'spawned') {
+  if (compiled.shape === 'lanes') value = checkLanes(runId, compiled.lanes, core.value, tasks);
+  else {
+    // A wide run stored in lanes (by a release that ran wide flows so) continues as task machines: its
+    // lanes are checked, then its task actors become task machines holding them. Its next write stores them so.
+    if (!isEmptyValue(core.value)) checkLanes(runId, compiled.lanes, core.value, tasks);
     value = {};
     children = asTaskMachines(children, tasks);
   }
