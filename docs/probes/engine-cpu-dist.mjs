@@ -16,6 +16,7 @@
  */
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { removeKeys } from './remove-keys.mjs';
 
 const root = resolve(process.argv[2] ?? '.');
 const mode = process.argv[3] ?? 'chain';
@@ -96,13 +97,7 @@ console.log(
   }),
 );
 if (admin) {
-  // Leave nothing behind in the Redis it ran against.
-  let cursor = '0';
-  do {
-    const [after, keys] = await admin.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
-    cursor = after;
-    if (keys.length > 0) await admin.unlink(...keys);
-  } while (cursor !== '0');
+  await removeKeys(admin, prefix);
   await admin.quit();
 }
 process.exit(0);

@@ -13,6 +13,7 @@
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
+import { removeKeys } from './remove-keys.mjs';
 
 const root = resolve(process.argv[2] ?? '.');
 const tw = await import(`${root}/src/index.ts`);
@@ -67,12 +68,7 @@ await inMemory.close();
 
 // Leave nothing behind in the shared Redis (run keys, the catalog, the status index).
 const admin = new Redis(REDIS);
-let cursor = '0';
-do {
-  const [next, keys] = await admin.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
-  cursor = next;
-  if (keys.length > 0) await admin.unlink(...keys);
-} while (cursor !== '0');
+await removeKeys(admin, prefix);
 await admin.quit();
 console.log(JSON.stringify({ root, redisChain, memChain, memFan }));
 process.exit(0);

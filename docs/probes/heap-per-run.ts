@@ -19,6 +19,7 @@ import { resolve } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { Redis } from 'ioredis';
 import { createActor, fromPromise, toPromise } from 'xstate';
+import { removeKeys } from './remove-keys.mjs';
 
 const root = resolve(process.argv[2] ?? '.');
 const kind = process.argv[3] ?? 'memory';
@@ -148,12 +149,7 @@ if (kind === 'floor') {
   extra = { startMs: Math.round(startMs) };
   if (kind === 'redis') {
     const admin = new Redis(REDIS);
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await admin.unlink(...keys);
-    } while (cursor !== '0');
+    await removeKeys(admin, prefix);
     await admin.quit();
   }
 }

@@ -17,6 +17,7 @@
  */
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { removeKeys } from './remove-keys.mjs';
 
 const root = resolve(process.argv[2] ?? '.');
 const url = process.argv[3] ?? 'redis://127.0.0.1:6379';
@@ -105,12 +106,6 @@ await engine.close();
 await store.close();
 await board.close();
 await poster.close();
-// Leave nothing behind in the Redis it ran against.
-let cursor = '0';
-do {
-  const [after, keys] = await admin.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
-  cursor = after;
-  if (keys.length > 0) await admin.unlink(...keys);
-} while (cursor !== '0');
+await removeKeys(admin, prefix);
 await admin.quit();
 process.exit(0);
