@@ -78,9 +78,10 @@ describe('a flow of more chains than the lanes shape takes (spawned)', () => {
     expect(busy.peak).toBeLessThanOrEqual(MAX_BUSY_TASKS);
   });
 
-  it('finishes when two tasks become ready on the same completion', async () => {
-    const ran: string[] = [];
-    const t = (name: string, requires: string[] = []) =>
+  /** A task that records its run in `ran` and provides its own name. */
+  const recording =
+    (ran: string[]) =>
+    (name: string, requires: string[] = []) =>
       task({
         name,
         requires,
@@ -90,12 +91,16 @@ describe('a flow of more chains than the lanes shape takes (spawned)', () => {
           return name;
         },
       });
+
+  it('finishes when two tasks become ready on the same completion', async () => {
+    const ran: string[] = [];
+    const t = recording(ran);
     // 36 chains: X and Y both become ready when D (finishing last) does.
     let qDone!: () => void;
     const afterQ = new Promise<void>((r) => {
       qDone = r;
     });
-    const flow = graph('shared-lane', [
+    const flow = graph('two-ready', [
       task({
         name: 'D',
         provides: 'D',
@@ -127,18 +132,9 @@ describe('a flow of more chains than the lanes shape takes (spawned)', () => {
 
   it('runs a join whose dependencies end chains of their own (no same-step start to listen for)', async () => {
     const ran: string[] = [];
-    const t = (name: string, requires: string[] = []) =>
-      task({
-        name,
-        requires,
-        provides: name,
-        execute: () => {
-          ran.push(name);
-          return name;
-        },
-      });
+    const t = recording(ran);
     // `join` extends a's chain; b's chain ends at b, whose completion starts nothing in the same step.
-    const flow = graph('join-shared', [
+    const flow = graph('join-chains', [
       t('a'),
       t('b'),
       t('join', ['a', 'b']),
