@@ -61,6 +61,12 @@ export const runningId = (task: string) => `run:${task}`;
  */
 export const busyState = (task: string, state: 'RUNNING' | 'RETRYING' | 'REVERTING') => `${task}:${state}`;
 
+/** A lane's busy state split back into its task and state (a task name may hold `:`); undefined for `idle`. */
+export function splitBusyState(value: string): { task: string; state: string } | undefined {
+  const at = value.lastIndexOf(':');
+  return at < 0 ? undefined : { task: value.slice(0, at), state: value.slice(at + 1) };
+}
+
 /**
  * XState resolves the transitions one event enables pairwise (quadratic, each with an exit-set walk):
  * one event must not move many lanes. Past this many, lanes move by per-task events, one microstep each.

@@ -94,10 +94,9 @@ export class ActiveRun implements RunControls {
               snapshot,
               compiled.graph,
               compiled.graph.tasks.map((t) => t.name),
-              undefined,
-              fresh,
+              { create: fresh },
             )
-          : splitSnapshot(snapshot, compiled.graph, dirty.tasks, dirty);
+          : splitSnapshot(snapshot, compiled.graph, dirty.tasks, { lists: dirty });
         firstWrite = false;
         return { parts, status: (snapshot.context as RunContext).status };
       },

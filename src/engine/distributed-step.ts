@@ -91,14 +91,19 @@ export function plan(
     if (e.failuresChanged) lists.failures = true;
   }
   const set = old
-    ? splitSnapshot(next, graph, whole ? graph.tasks.map((t) => t.name) : dirty, whole ? undefined : lists)
+    ? whole
+      ? splitSnapshot(
+          next,
+          graph,
+          graph.tasks.map((t) => t.name),
+        )
+      : splitSnapshot(next, graph, dirty, { lists })
     : {
         ...splitSnapshot(
           next,
           graph,
           graph.tasks.map((t) => t.name),
-          undefined,
-          true,
+          { create: true },
         ),
         [INPUTS_PART]: JSON.stringify(context.inputs),
         concurrency: String(context.concurrency),

@@ -1,4 +1,5 @@
 import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
+import { splitBusyState } from '../compile/lanes.js';
 import { TASK_ACTORS, taskActorId } from '../model/names.js';
 
 /**
@@ -52,8 +53,8 @@ function storedValue(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const stored: Record<string, unknown> = {};
   for (const [lane, state] of Object.entries(value as Record<string, unknown>)) {
-    const at = typeof state === 'string' ? state.lastIndexOf(':') : -1;
-    stored[lane] = at < 0 ? state : { [(state as string).slice(0, at)]: (state as string).slice(at + 1) };
+    const busy = typeof state === 'string' ? splitBusyState(state) : undefined;
+    stored[lane] = busy ? { [busy.task]: busy.state } : state;
   }
   return stored;
 }

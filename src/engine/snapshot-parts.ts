@@ -39,21 +39,25 @@ const PENDING_JSON = JSON.stringify(PENDING_RECORD);
 
 type Persisted = { value: Record<string, unknown>; context: RunContext; [key: string]: unknown };
 
-export function splitSnapshot(
-  snapshot: AnyMachineSnapshot,
-  graph: FlowGraph,
-  tasks: Iterable<string>,
+export interface SplitOptions {
   /**
-   * Whether the queue and failure lists changed since they were last written (all: the first write).
-   * They can be long (a wide flow's queue, failures with stacks) and change far less often than the
-   * core, so they are parts of their own; the reducer says when a step replaced them.
+   * Whether the queue and failure lists changed since they were last written (default: both, as on a
+   * first write). They can be long (a wide flow's queue, failures with stacks) and change far less often
+   * than the core, so they are parts of their own; the reducer says when a step replaced them.
    */
-  lists: { queue: boolean; failures: boolean } = { queue: true, failures: true },
+  lists?: { queue: boolean; failures: boolean };
   /**
    * A run's create: a task with no actor gets no `c:` part (an absent part reads as none), where a later
    * write stores `null` to replace the actor it had. A fan10's create then sends 10 parts fewer.
    */
-  create = false,
+  create?: boolean;
+}
+
+export function splitSnapshot(
+  snapshot: AnyMachineSnapshot,
+  graph: FlowGraph,
+  tasks: Iterable<string>,
+  { lists = { queue: true, failures: true }, create = false }: SplitOptions = {},
 ): Record<string, string> {
   // Inputs are written once, when the run is created.
   const {
