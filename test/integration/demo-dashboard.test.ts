@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
 import { deferred } from '../support/flows.js';
 import { cleanPrefix, newRedis, REDIS_URL, testPrefix } from '../support/redis.js';
-import { freePort } from '../support/redis-server.js';
+import { DEAD_REDIS_URL } from '../support/redis-server.js';
 import { BIN, taskweave } from '../support/taskweave-cli.js';
 
 /**
@@ -76,7 +76,7 @@ it("the demo's runs stored in Redis are listed by taskweave runs ls and shown by
 });
 
 it('npm run demo -- --redis with nothing listening there is one line on stderr and exit code 1, soon', async () => {
-  const url = `redis://127.0.0.1:${await freePort()}`;
+  const url = DEAD_REDIS_URL;
   const began = performance.now();
   const failed = await promisify(execFile)(
     process.execPath,

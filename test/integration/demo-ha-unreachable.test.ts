@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { freePort } from '../support/redis-server.js';
+import { DEAD_REDIS_URL } from '../support/redis-server.js';
 
 /**
  * `npm run demo:ha` with REDIS_URL pointing at nothing: one clear line on stderr, exit code 1, soon
@@ -10,7 +10,7 @@ import { freePort } from '../support/redis-server.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 it('demo:ha with a dead REDIS_URL fails with one clear line and exits', async () => {
-  const url = `redis://127.0.0.1:${await freePort()}`;
+  const url = DEAD_REDIS_URL;
   const began = performance.now();
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
     (resolve) => {

@@ -17,6 +17,13 @@ export interface OwnedRedis {
   stop(): Promise<void>;
 }
 
+/**
+ * A Redis URL nothing answers at, ever: port 1 (tcpmux) is below the ports the OS hands out and no
+ * service here listens on it, so a connection is refused. A port `freePort` found free can be taken a
+ * moment later by a redis-server another test starts (seen: a demo then reached a Cluster node).
+ */
+export const DEAD_REDIS_URL = 'redis://127.0.0.1:1';
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
